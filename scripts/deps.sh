@@ -1,0 +1,27 @@
+#!/bin/sh
+# deps.sh build|test - install the Debian packages tcpip needs, if missing.
+# As root it runs apt-get itself; otherwise it says what to install.
+set -eu
+group=${1:-test}
+build_pkgs="gcc make libc6-dev pkg-config libev-dev libcjson-dev libcmocka-dev"
+test_pkgs="iproute2 iputils-ping socat netcat-openbsd tcpdump"
+pkgs=$build_pkgs
+[ "$group" = test ] && pkgs="$pkgs $test_pkgs"
+
+missing=""
+for p in $pkgs; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$st" in *"install ok installed"*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: missing Debian packages:$missing" >&2
+    echo "deps: run as root, or: sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq </dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing </dev/null

@@ -1,0 +1,87 @@
+/* counters.h - per-protocol counters of the direct stack (like netstat -s).
+ *
+ * One flat array indexed by enum stack_counter, so that tools can print
+ * and export every counter by name without knowing each one. Names are
+ * "proto.what", e.g. "ipv4.rx_drop_bad_csum". Drop counters say why. */
+#ifndef TCPIP_STACK_COUNTERS_H
+#define TCPIP_STACK_COUNTERS_H
+
+#include <stdint.h>
+
+enum stack_counter {
+    /* Ethernet */
+    CTR_ETH_RX_FRAMES,
+    CTR_ETH_RX_BYTES,
+    CTR_ETH_TX_FRAMES,
+    CTR_ETH_TX_BYTES,
+    CTR_ETH_RX_DROP_SHORT,        /* shorter than an Ethernet header */
+    CTR_ETH_RX_DROP_NOT_FOR_US,   /* unicast to another MAC */
+    CTR_ETH_RX_DROP_VLAN,         /* 802.1Q / 802.1ad tagged: not handled */
+    CTR_ETH_RX_DROP_UNKNOWN_TYPE, /* ethertype we do not speak (incl. 802.3) */
+    CTR_ETH_RX_DROP_BAD_SRC,      /* multicast/broadcast source MAC */
+    CTR_ETH_TX_DROP_ERROR,        /* the netif refused the frame */
+    /* ARP */
+    CTR_ARP_RX,
+    CTR_ARP_RX_REQUESTS,
+    CTR_ARP_RX_REPLIES,
+    CTR_ARP_TX_REQUESTS,
+    CTR_ARP_TX_REPLIES,
+    CTR_ARP_TX_GRATUITOUS,
+    CTR_ARP_RX_DROP_MALFORMED,
+    CTR_ARP_RX_DROP_UNSUPPORTED,  /* not Ethernet/IPv4 */
+    CTR_ARP_RX_DROP_BAD_OP,
+    CTR_ARP_CONFLICTS,            /* someone else claims one of our addresses */
+    CTR_ARP_RESOLVE_FAILED,       /* gave up after the retries */
+    CTR_ARP_PENDING_QUEUED,
+    CTR_ARP_PENDING_DROPPED,      /* pending queue full, or resolution failed */
+    CTR_ARP_CACHE_EVICTIONS,      /* cache full: oldest non-static entry reused */
+    /* IPv4 */
+    CTR_IPV4_RX,
+    CTR_IPV4_RX_DELIVERED,
+    CTR_IPV4_TX,
+    CTR_IPV4_RX_DROP_TRUNCATED,
+    CTR_IPV4_RX_DROP_BAD_VERSION,
+    CTR_IPV4_RX_DROP_BAD_HEADER,  /* IHL < 5 */
+    CTR_IPV4_RX_DROP_BAD_LENGTH,  /* total length vs frame */
+    CTR_IPV4_RX_DROP_BAD_CSUM,
+    CTR_IPV4_RX_DROP_BAD_SRC,     /* broadcast/multicast/loopback source */
+    CTR_IPV4_RX_DROP_TTL_ZERO,
+    CTR_IPV4_RX_DROP_NOT_FOR_US,  /* we are a host: no forwarding */
+    CTR_IPV4_RX_DROP_FRAGMENT,    /* reassembly is not implemented yet */
+    CTR_IPV4_RX_DROP_UNKNOWN_PROTO,
+    CTR_IPV4_TX_DROP_NO_ROUTE,
+    CTR_IPV4_TX_DROP_TOO_BIG,     /* payload above the MTU with DF set */
+    CTR_IPV4_TX_DROP_NO_SRC,      /* interface has no IPv4 address */
+    /* ICMPv4 */
+    CTR_ICMP4_RX,
+    CTR_ICMP4_RX_ECHO_REQUESTS,
+    CTR_ICMP4_RX_ECHO_REPLIES,
+    CTR_ICMP4_RX_DEST_UNREACH,
+    CTR_ICMP4_RX_TIME_EXCEEDED,
+    CTR_ICMP4_RX_PARAM_PROBLEM,
+    CTR_ICMP4_RX_OTHER,
+    CTR_ICMP4_RX_DROP_TRUNCATED,
+    CTR_ICMP4_RX_DROP_BAD_CSUM,
+    CTR_ICMP4_RX_DROP_BAD_QUOTE,  /* error whose quoted datagram is unusable */
+    CTR_ICMP4_RX_DROP_BROADCAST_ECHO, /* echo to broadcast: ignored (RFC 1122 3.2.2.6 allows) */
+    CTR_ICMP4_TX_ECHO_REPLIES,
+    CTR_ICMP4_TX_DEST_UNREACH,
+    CTR_ICMP4_TX_RATELIMITED,     /* error not sent: token bucket empty */
+    /* UDP */
+    CTR_UDP_RX,
+    CTR_UDP_RX_DELIVERED,
+    CTR_UDP_TX,
+    CTR_UDP_RX_DROP_TRUNCATED,
+    CTR_UDP_RX_DROP_BAD_LENGTH,
+    CTR_UDP_RX_DROP_BAD_CSUM,
+    CTR_UDP_RX_ZERO_CSUM,         /* accepted: sender did not compute one */
+    CTR_UDP_RX_NO_PORT,           /* no socket: port unreachable (if not broadcast) */
+    CTR_UDP_RX_DROP_RCVBUF,       /* socket receive queue full */
+    CTR_UDP_TX_DROP_TOO_BIG,
+    CTR_MAX
+};
+
+/* "eth.rx_frames" etc. NULL for an out-of-range index. */
+const char *stack_counter_name(enum stack_counter c);
+
+#endif

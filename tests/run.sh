@@ -1,0 +1,96 @@
+#!/bin/bash
+# run.sh - run the test suite and end with one summary line:
+#   N passed, N failed, N skipped
+#
+#   tests/run.sh                        unit tests on build/ and build/asan/,
+#                                       then integration tests on build/asan/tcpipd
+#   tests/run.sh --unit-only DIR        unit tests of one build
+#   tests/run.sh --integration-only DIR integration tests with DIR/tcpipd
+#   tests/run.sh ... -k PATTERN         only tests whose file name matches
+#
+# Unit tests are cmocka binaries; their "[  PASSED  ]"/"[  FAILED  ]" lines
+# are counted per test case. Integration tests are bash scripts printing
+# "ok - what", "not ok - what" or "skip - what" per check.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+mode=all
+builds=()
+pattern=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --unit-only) mode=unit; builds+=("$2"); shift 2 ;;
+    --integration-only) mode=integration; builds+=("$2"); shift 2 ;;
+    -k) pattern=$2; shift 2 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+passed=0 failed=0 skipped=0
+failures=()
+log_dir=$(mktemp -d /tmp/tcpip-tests.XXXXXX)
+
+run_unit() { # build_dir
+    local b=$1 t out rc p f
+    for t in "$b"/tests/unit/test_*; do
+        [ -x "$t" ] || continue
+        case "$t" in *.o|*.d) continue ;; esac
+        [ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
+        out="$log_dir/$(echo "$t" | tr / _).log"
+        echo "== unit: $t"
+        CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$t" >"$out" 2>&1
+        rc=$?
+        p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+        f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+        p=${p:-0} f=${f:-0}
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+            f=1 # crashed, sanitizer report, or timeout
+        fi
+        passed=$((passed + p)) failed=$((failed + f))
+        if [ "$f" -ne 0 ]; then
+            failures+=("$t")
+            cat "$out"
+        else
+            echo "   $p passed"
+        fi
+    done
+}
+
+run_integration() { # build_dir
+    local b=$1 s out rc p f k
+    for s in tests/integration/test_*.sh; do
+        [ -f "$s" ] || continue
+        [ -n "$pattern" ] && [[ "$s" != *$pattern* ]] && continue
+        out="$log_dir/$(basename "$s").log"
+        echo "== integration: $s (tcpipd: $b/tcpipd)"
+        TCPIPD="$PWD/$b/tcpipd" timeout 900 bash "$s" 2>&1 | tee "$out"
+        rc=${PIPESTATUS[0]}
+        p=$(grep -c '^ok - ' "$out")
+        f=$(grep -c '^not ok - ' "$out")
+        k=$(grep -c '^skip - ' "$out")
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+            f=1
+            echo "not ok - $s exited with status $rc"
+        fi
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + k))
+        [ "$f" -ne 0 ] && failures+=("$s")
+    done
+}
+
+case $mode in
+all)
+    run_unit build
+    run_unit build/asan
+    run_integration build/asan
+    ;;
+unit) run_unit "${builds[0]}" ;;
+integration) run_integration "${builds[0]}" ;;
+esac
+
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failed: ${failures[*]} (logs in $log_dir)"
+else
+    rm -rf "$log_dir"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
