@@ -1,0 +1,42 @@
+/* tap.h - a Linux TAP device (Documentation/networking/tuntap.rst).
+ *
+ * The daemon's end of the link is a file descriptor on /dev/net/tun that
+ * reads and writes whole Ethernet frames (IFF_TAP | IFF_NO_PI: no packet
+ * info header). The kernel's end is a network interface of the same name:
+ * the "host side", with its own MAC and, for the demo, an address.
+ * tap_open() creates the device, or attaches to an existing persistent one
+ * (`ip tuntap add mode tap name X`, possibly owned by our user). All calls
+ * are ioctls; nothing forks `ip`. Errors come back as -errno with a
+ * one-line explanation in err. */
+#ifndef TCPIPD_TAP_H
+#define TCPIPD_TAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TAP_DEV_PATH "/dev/net/tun"
+
+struct tap {
+    int fd;                      /* -1 when closed; O_NONBLOCK, O_CLOEXEC */
+    char name[16];               /* IFNAMSIZ, as the kernel named it */
+    bool persistent;             /* existed before us and outlives us */
+};
+
+/* Open (or attach to) the TAP device called name. */
+int tap_open(struct tap *t, const char *name, char *err, size_t errlen);
+/* Close the fd: a device we created disappears, a persistent one stays. */
+void tap_close(struct tap *t);
+
+/* Host side: read / set the MTU (SIOCGIFMTU / SIOCSIFMTU). */
+int tap_get_mtu(const char *name, unsigned *mtu, char *err, size_t errlen);
+int tap_set_mtu(const char *name, unsigned mtu, char *err, size_t errlen);
+/* Host side: 1 if IFF_UP, 0 if down, or -errno. */
+int tap_is_up(const char *name, char *err, size_t errlen);
+/* Host side: bring the link up (SIOCSIFFLAGS IFF_UP) and, if prefix_len is
+ * not 0xff, set addr/prefix_len (host order) with SIOCSIFADDR and
+ * SIOCSIFNETMASK. */
+int tap_host_configure(const char *name, uint32_t addr, uint8_t prefix_len, char *err,
+                       size_t errlen);
+
+#endif

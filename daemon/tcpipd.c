@@ -1,0 +1,426 @@
+/* tcpipd.c - see tcpipd.h. */
+#include "daemon/tcpipd.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/cli.h"
+#include "daemon/log.h"
+#include "daemon/mac.h"
+#include "daemon/services.h"
+#include "daemon/tap.h"
+#include "stack/stack.h"
+
+struct tcpipd_iface {
+    struct tcpipd *d;
+    struct tap tap;
+    int ifindex;                 /* the stack's; -1 until added */
+    struct eth_addr mac;
+    ev_io io;
+    uint8_t *buf;                /* TCPIPD_FRAME_BUF bytes */
+    int last_tx_errno;           /* log a failing write once, not per frame */
+};
+
+struct tcpipd {
+    struct ev_loop *loop;
+    struct tcpipd_config cfg;
+    char *config_path;
+    int log_override;
+    struct stack *stack;
+    struct services *services;
+    struct tcpipd_iface ifaces[CONF_MAX_IFACES];
+    size_t n_ifaces;             /* opened so far */
+    ev_timer timer;
+    ev_prepare prepare;
+    ev_signal sig_int, sig_term, sig_hup;
+    int exit_status;
+};
+
+uint64_t tcpipd_now_ns(void)
+{
+    struct timespec ts;
+    /* CLOCK_MONOTONIC cannot fail on Linux with a valid pointer. */
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t services_clock(void *ctx)
+{
+    (void)ctx;
+    return tcpipd_now_ns();
+}
+
+static void fatal(struct tcpipd *d, const char *what)
+{
+    log_msg(STACK_LOG_ERR, "%s; shutting down", what);
+    d->exit_status = TCPIPD_EXIT_RUNTIME;
+    ev_break(d->loop, EVBREAK_ALL);
+}
+
+/* ---- the TAP as a netif ---- */
+
+static int tap_send(void *ctx, const uint8_t *frame, size_t len)
+{
+    struct tcpipd_iface *ifc = ctx;
+    ssize_t n;
+    do {
+        n = write(ifc->tap.fd, frame, len);
+    } while (n < 0 && errno == EINTR);
+    int e = n < 0 ? errno : (size_t)n != len ? EIO : 0;
+    if (e == 0) {
+        ifc->last_tx_errno = 0;
+        return 0;
+    }
+    /* EAGAIN: the TAP queue is full; the stack counts the drop. Anything
+     * else (EIO while the host side is down...) is worth one line, not one
+     * per frame. */
+    if (e != EAGAIN && e != ifc->last_tx_errno)
+        log_msg(STACK_LOG_WARN, "tap: %s: write failed: %s (dropping frames until it works)",
+                ifc->tap.name, strerror(e));
+    ifc->last_tx_errno = e;
+    return -e;
+}
+
+static const struct netif_ops tap_netif_ops = {
+    .send = tap_send,
+};
+
+static void tap_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct tcpipd_iface *ifc = w->data;
+    struct tcpipd *d = ifc->d;
+    /* A batch per wakeup amortises the loop's overhead; the bound keeps
+     * one busy interface from starving the others and the timers. */
+    for (int i = 0; i < TCPIPD_READ_BATCH; i++) {
+        ssize_t n = read(ifc->tap.fd, ifc->buf, TCPIPD_FRAME_BUF);
+        if (n < 0) {
+            if (errno == EAGAIN)
+                return;
+            if (errno == EINTR)
+                continue;
+            char what[128];
+            snprintf(what, sizeof what, "tap: %s: read failed: %s", ifc->tap.name,
+                     strerror(errno));
+            ev_io_stop(d->loop, &ifc->io);
+            fatal(d, what);
+            return;
+        }
+        if (n == 0)
+            return;
+        stack_input(d->stack, ifc->ifindex, ifc->buf, (size_t)n, tcpipd_now_ns());
+    }
+}
+
+/* ---- the stack's timers ---- */
+
+static void timer_fired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct tcpipd *d = w->data;
+    stack_poll(d->stack, tcpipd_now_ns());
+}
+
+/* Before the loop sleeps: point the one timer at the stack's next deadline,
+ * whatever the callbacks of this iteration did to it. */
+static void before_sleep(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)revents;
+    struct tcpipd *d = w->data;
+    uint64_t deadline = stack_next_deadline(d->stack);
+    ev_timer_stop(loop, &d->timer);
+    if (deadline == STACK_NO_DEADLINE)
+        return;
+    /* libev times the timer from its cached loop time; refresh it so that
+     * the time spent in this iteration's callbacks does not fire it early. */
+    ev_now_update(loop);
+    uint64_t now = tcpipd_now_ns();
+    double delay = deadline <= now ? 0.0 : (double)(deadline - now) / (double)NS_PER_SEC;
+    ev_timer_set(&d->timer, delay, 0.0);
+    ev_timer_start(loop, &d->timer);
+}
+
+/* ---- signals ---- */
+
+static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    log_msg(STACK_LOG_INFO, "%s: shutting down", w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* Whether b differs from a in something a reload does not apply. */
+static bool needs_restart(const struct tcpipd_config *a, const struct tcpipd_config *b)
+{
+    if (a->n_ifaces != b->n_ifaces)
+        return true;
+    for (size_t i = 0; i < a->n_ifaces; i++) {
+        const struct conf_iface *x = &a->ifaces[i], *y = &b->ifaces[i];
+        if (strcmp(x->name, y->name) != 0 || x->has_mac != y->has_mac ||
+            (x->has_mac && !eth_addr_eq(&x->mac, &y->mac)) || x->mtu != y->mtu ||
+            x->has_ipv4 != y->has_ipv4 || x->ipv4_addr != y->ipv4_addr ||
+            x->ipv4_prefix_len != y->ipv4_prefix_len || x->ipv4_gateway != y->ipv4_gateway ||
+            x->n_neigh != y->n_neigh || x->host.configure != y->host.configure ||
+            x->host.has_ipv4 != y->host.has_ipv4 || x->host.ipv4_addr != y->host.ipv4_addr ||
+            x->host.ipv4_prefix_len != y->host.ipv4_prefix_len)
+            return true;
+    }
+    return a->services.udp_echo.enabled != b->services.udp_echo.enabled ||
+           a->services.udp_echo.port != b->services.udp_echo.port ||
+           a->services.udp_discard.enabled != b->services.udp_discard.enabled ||
+           a->services.udp_discard.port != b->services.udp_discard.port;
+}
+
+/* SIGHUP: re-read the file; a bad file keeps the running configuration.
+ * Only the log level applies live for now; other changes are reported as
+ * needing a restart. */
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct tcpipd *d = w->data;
+    char err[CONF_ERR_LEN];
+    struct tcpipd_config *next = malloc(sizeof *next);
+    if (next == NULL) {
+        log_msg(STACK_LOG_ERR, "reload: out of memory; keeping the running configuration");
+        return;
+    }
+    if (config_load_file(d->config_path, next, err, sizeof err) != 0) {
+        log_msg(STACK_LOG_ERR, "reload: %s; keeping the running configuration", err);
+        free(next);
+        return;
+    }
+    if (needs_restart(&d->cfg, next))
+        log_msg(STACK_LOG_WARN, "reload: interface or service changes in %s need a restart",
+                d->config_path);
+    d->cfg.log_level = next->log_level;
+    if (d->log_override < 0)
+        log_set_level(next->log_level);
+    log_msg(STACK_LOG_INFO, "reload: %s read, log level %s", d->config_path,
+            config_log_level_name(log_get_level()));
+    free(next);
+}
+
+/* ---- startup ---- */
+
+struct tcpipd *tcpipd_new(const struct tcpipd_config *cfg, const char *config_path,
+                          int log_override)
+{
+    struct tcpipd *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return NULL;
+    d->config_path = strdup(config_path);
+    if (d->config_path == NULL) {
+        free(d);
+        return NULL;
+    }
+    d->cfg = *cfg;
+    d->log_override = log_override;
+    for (size_t i = 0; i < CONF_MAX_IFACES; i++) {
+        d->ifaces[i].tap.fd = -1;
+        d->ifaces[i].ifindex = -1;
+    }
+    return d;
+}
+
+static int iface_start(struct tcpipd *d, size_t i)
+{
+    const struct conf_iface *ci = &d->cfg.ifaces[i];
+    struct tcpipd_iface *ifc = &d->ifaces[i];
+    char err[256];
+    char mac_s[ETH_ADDR_STRLEN], a[16], gw[16], host[48];
+    ifc->d = d;
+
+    if (ci->has_mac) {
+        ifc->mac = ci->mac;
+    } else if (mac_auto(NULL, ci->name, &ifc->mac) != 0) {
+        log_msg(STACK_LOG_WARN, "tap: %s: cannot read %s; \"auto\" MAC derived from the host name",
+                ci->name, MAC_MACHINE_ID_PATH);
+    }
+
+    int rc = tap_open(&ifc->tap, ci->name, err, sizeof err);
+    if (rc < 0) {
+        log_msg(STACK_LOG_ERR, "%s", err);
+        return TCPIPD_EXIT_RUNTIME;
+    }
+    d->n_ifaces = i + 1;
+
+    /* The host side must not send frames larger than the stack takes. */
+    unsigned host_mtu = 0;
+    if (tap_get_mtu(ifc->tap.name, &host_mtu, err, sizeof err) == 0 && host_mtu != ci->mtu &&
+        tap_set_mtu(ifc->tap.name, ci->mtu, err, sizeof err) < 0)
+        log_msg(STACK_LOG_WARN, "tap: %s; the host side keeps mtu %u", err, host_mtu);
+
+    host[0] = '\0';
+    if (ci->host.configure) {
+        rc = tap_host_configure(ifc->tap.name, ci->host.ipv4_addr,
+                                ci->host.has_ipv4 ? ci->host.ipv4_prefix_len : 0xff, err,
+                                sizeof err);
+        if (rc < 0) {
+            log_msg(STACK_LOG_ERR, "tap: cannot configure the host side: %s", err);
+            return TCPIPD_EXIT_RUNTIME;
+        }
+        if (ci->host.has_ipv4)
+            snprintf(host, sizeof host, ", host side %s/%u",
+                     ip4_format(ci->host.ipv4_addr, a, sizeof a), (unsigned)ci->host.ipv4_prefix_len);
+    } else if (tap_is_up(ifc->tap.name, err, sizeof err) == 0) {
+        /* Not our job (host.configure is false), but worth saying. */
+        log_msg(STACK_LOG_INFO, "tap: %s is down on the host side; `ip link set %s up` to use it",
+                ifc->tap.name, ifc->tap.name);
+    }
+
+    ifc->buf = malloc(TCPIPD_FRAME_BUF);
+    if (ifc->buf == NULL) {
+        log_msg(STACK_LOG_ERR, "tap: %s: out of memory", ifc->tap.name);
+        return TCPIPD_EXIT_RUNTIME;
+    }
+
+    struct netif_config nc;
+    memset(&nc, 0, sizeof nc);
+    memcpy(nc.name, ifc->tap.name, sizeof nc.name);
+    nc.name[sizeof nc.name - 1] = '\0';
+    nc.mac = ifc->mac;
+    nc.mtu = ci->mtu;
+    if (ci->has_ipv4) {
+        nc.ipv4_addr = ci->ipv4_addr;
+        nc.ipv4_prefix_len = ci->ipv4_prefix_len;
+        nc.ipv4_gateway = ci->ipv4_gateway;
+    }
+    nc.neigh = ci->neigh;
+    nc.n_neigh = ci->n_neigh;
+    rc = stack_netif_add(d->stack, &nc, &tap_netif_ops, ifc, tcpipd_now_ns());
+    if (rc < 0) {
+        log_msg(STACK_LOG_ERR, "stack: cannot add interface %s: %s", ifc->tap.name, strerror(-rc));
+        return TCPIPD_EXIT_RUNTIME;
+    }
+    ifc->ifindex = rc;
+
+    ev_io_init(&ifc->io, tap_readable, ifc->tap.fd, EV_READ);
+    ifc->io.data = ifc;
+    ev_io_start(d->loop, &ifc->io);
+
+    eth_addr_format(&ifc->mac, mac_s, sizeof mac_s);
+    char ip[24] = "none";
+    if (ci->has_ipv4)
+        snprintf(ip, sizeof ip, "%s/%u", ip4_format(ci->ipv4_addr, a, sizeof a),
+                 (unsigned)ci->ipv4_prefix_len);
+    if (ci->has_ipv4 && ci->ipv4_gateway != 0)
+        ip4_format(ci->ipv4_gateway, gw, sizeof gw);
+    else
+        snprintf(gw, sizeof gw, "none");
+    log_msg(STACK_LOG_INFO, "tap: %s up, mtu %u, mac %s%s, ipv4 %s, gateway %s%s (%s)",
+            ifc->tap.name, (unsigned)ci->mtu, mac_s, ci->has_mac ? "" : " (auto)", ip, gw, host,
+            ifc->tap.persistent ? "attached to a persistent device" : "created");
+    return TCPIPD_EXIT_OK;
+}
+
+int tcpipd_start(struct tcpipd *d)
+{
+    d->loop = ev_default_loop(EVFLAG_AUTO);
+    if (d->loop == NULL) {
+        log_msg(STACK_LOG_ERR, "cannot initialise the event loop (libev)");
+        return TCPIPD_EXIT_RUNTIME;
+    }
+    log_msg(STACK_LOG_INFO, "config loaded from %s: %zu interface(s), log level %s",
+            d->config_path, d->cfg.n_ifaces, config_log_level_name(log_get_level()));
+
+    struct stack_config sc = d->cfg.stack;
+    /* RFC 6528 / RFC 6056: the stack's ISNs and ephemeral ports hang on
+     * this secret; it must be unpredictable, so no fallback to a weak source. */
+    ssize_t got = getrandom(sc.key, sizeof sc.key, 0);
+    if (got != (ssize_t)sizeof sc.key) {
+        log_msg(STACK_LOG_ERR, "getrandom: %s", got < 0 ? strerror(errno) : "short read");
+        return TCPIPD_EXIT_RUNTIME;
+    }
+    sc.log = log_stack;
+    sc.log_ctx = NULL;
+    d->stack = stack_new(&sc);
+    explicit_bzero(sc.key, sizeof sc.key);
+    if (d->stack == NULL) {
+        log_msg(STACK_LOG_ERR, "cannot create the stack: %s", strerror(errno));
+        return TCPIPD_EXIT_RUNTIME;
+    }
+
+    for (size_t i = 0; i < d->cfg.n_ifaces; i++) {
+        int rc = iface_start(d, i);
+        if (rc != TCPIPD_EXIT_OK)
+            return rc;
+    }
+
+    char err[CONF_ERR_LEN];
+    d->services = services_start(d->stack, &d->cfg, services_clock, d, err, sizeof err);
+    if (d->services == NULL) {
+        log_msg(STACK_LOG_ERR, "%s", err);
+        return TCPIPD_EXIT_RUNTIME;
+    }
+
+    ev_timer_init(&d->timer, timer_fired, 0.0, 0.0);
+    d->timer.data = d;
+    ev_prepare_init(&d->prepare, before_sleep);
+    d->prepare.data = d;
+    ev_prepare_start(d->loop, &d->prepare);
+    ev_signal_init(&d->sig_int, on_stop_signal, SIGINT);
+    ev_signal_init(&d->sig_term, on_stop_signal, SIGTERM);
+    ev_signal_init(&d->sig_hup, on_hup, SIGHUP);
+    d->sig_int.data = d->sig_term.data = d->sig_hup.data = d;
+    ev_signal_start(d->loop, &d->sig_int);
+    ev_signal_start(d->loop, &d->sig_term);
+    ev_signal_start(d->loop, &d->sig_hup);
+
+    log_msg(STACK_LOG_INFO, "ready: %zu interface(s), %zu service(s)", d->n_ifaces,
+            services_count(d->services));
+    return TCPIPD_EXIT_OK;
+}
+
+int tcpipd_run(struct tcpipd *d)
+{
+    d->exit_status = TCPIPD_EXIT_OK;
+    ev_run(d->loop, 0);
+    const uint64_t *c = stack_counters(d->stack);
+    log_msg(STACK_LOG_INFO, "stopped: %llu frames in, %llu frames out",
+            (unsigned long long)c[CTR_ETH_RX_FRAMES], (unsigned long long)c[CTR_ETH_TX_FRAMES]);
+    return d->exit_status;
+}
+
+void tcpipd_free(struct tcpipd *d)
+{
+    if (d == NULL)
+        return;
+    if (d->loop != NULL) {
+        for (size_t i = 0; i < d->n_ifaces; i++)
+            if (ev_is_active(&d->ifaces[i].io))
+                ev_io_stop(d->loop, &d->ifaces[i].io);
+        if (ev_is_active(&d->timer))
+            ev_timer_stop(d->loop, &d->timer);
+        if (ev_is_active(&d->prepare))
+            ev_prepare_stop(d->loop, &d->prepare);
+        if (ev_is_active(&d->sig_int))
+            ev_signal_stop(d->loop, &d->sig_int);
+        if (ev_is_active(&d->sig_term))
+            ev_signal_stop(d->loop, &d->sig_term);
+        if (ev_is_active(&d->sig_hup))
+            ev_signal_stop(d->loop, &d->sig_hup);
+    }
+    /* Sockets belong to the stack: close them first. */
+    services_stop(d->services);
+    if (d->stack != NULL)
+        stack_free(d->stack);
+    for (size_t i = 0; i < d->n_ifaces; i++) {
+        tap_close(&d->ifaces[i].tap);
+        free(d->ifaces[i].buf);
+    }
+    if (d->loop != NULL)
+        ev_loop_destroy(d->loop);
+    free(d->config_path);
+    free(d);
+}

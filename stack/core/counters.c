@@ -1,0 +1,78 @@
+/* counters.c - names of the stack counters, in enum stack_counter order. */
+#include <stddef.h>
+
+#include "stack/counters.h"
+
+static const char *const counter_names[CTR_MAX] = {
+    [CTR_ETH_RX_FRAMES] = "eth.rx_frames",
+    [CTR_ETH_RX_BYTES] = "eth.rx_bytes",
+    [CTR_ETH_TX_FRAMES] = "eth.tx_frames",
+    [CTR_ETH_TX_BYTES] = "eth.tx_bytes",
+    [CTR_ETH_RX_DROP_SHORT] = "eth.rx_drop_short",
+    [CTR_ETH_RX_DROP_NOT_FOR_US] = "eth.rx_drop_not_for_us",
+    [CTR_ETH_RX_DROP_VLAN] = "eth.rx_drop_vlan",
+    [CTR_ETH_RX_DROP_UNKNOWN_TYPE] = "eth.rx_drop_unknown_type",
+    [CTR_ETH_RX_DROP_BAD_SRC] = "eth.rx_drop_bad_src",
+    [CTR_ETH_TX_DROP_ERROR] = "eth.tx_drop_error",
+    [CTR_ARP_RX] = "arp.rx",
+    [CTR_ARP_RX_REQUESTS] = "arp.rx_requests",
+    [CTR_ARP_RX_REPLIES] = "arp.rx_replies",
+    [CTR_ARP_TX_REQUESTS] = "arp.tx_requests",
+    [CTR_ARP_TX_REPLIES] = "arp.tx_replies",
+    [CTR_ARP_TX_GRATUITOUS] = "arp.tx_gratuitous",
+    [CTR_ARP_RX_DROP_MALFORMED] = "arp.rx_drop_malformed",
+    [CTR_ARP_RX_DROP_UNSUPPORTED] = "arp.rx_drop_unsupported",
+    [CTR_ARP_RX_DROP_BAD_OP] = "arp.rx_drop_bad_op",
+    [CTR_ARP_CONFLICTS] = "arp.conflicts",
+    [CTR_ARP_RESOLVE_FAILED] = "arp.resolve_failed",
+    [CTR_ARP_PENDING_QUEUED] = "arp.pending_queued",
+    [CTR_ARP_PENDING_DROPPED] = "arp.pending_dropped",
+    [CTR_ARP_CACHE_EVICTIONS] = "arp.cache_evictions",
+    [CTR_IPV4_RX] = "ipv4.rx",
+    [CTR_IPV4_RX_DELIVERED] = "ipv4.rx_delivered",
+    [CTR_IPV4_TX] = "ipv4.tx",
+    [CTR_IPV4_RX_DROP_TRUNCATED] = "ipv4.rx_drop_truncated",
+    [CTR_IPV4_RX_DROP_BAD_VERSION] = "ipv4.rx_drop_bad_version",
+    [CTR_IPV4_RX_DROP_BAD_HEADER] = "ipv4.rx_drop_bad_header",
+    [CTR_IPV4_RX_DROP_BAD_LENGTH] = "ipv4.rx_drop_bad_length",
+    [CTR_IPV4_RX_DROP_BAD_CSUM] = "ipv4.rx_drop_bad_csum",
+    [CTR_IPV4_RX_DROP_BAD_SRC] = "ipv4.rx_drop_bad_src",
+    [CTR_IPV4_RX_DROP_TTL_ZERO] = "ipv4.rx_drop_ttl_zero",
+    [CTR_IPV4_RX_DROP_NOT_FOR_US] = "ipv4.rx_drop_not_for_us",
+    [CTR_IPV4_RX_DROP_FRAGMENT] = "ipv4.rx_drop_fragment",
+    [CTR_IPV4_RX_DROP_UNKNOWN_PROTO] = "ipv4.rx_drop_unknown_proto",
+    [CTR_IPV4_TX_DROP_NO_ROUTE] = "ipv4.tx_drop_no_route",
+    [CTR_IPV4_TX_DROP_TOO_BIG] = "ipv4.tx_drop_too_big",
+    [CTR_IPV4_TX_DROP_NO_SRC] = "ipv4.tx_drop_no_src",
+    [CTR_ICMP4_RX] = "icmp4.rx",
+    [CTR_ICMP4_RX_ECHO_REQUESTS] = "icmp4.rx_echo_requests",
+    [CTR_ICMP4_RX_ECHO_REPLIES] = "icmp4.rx_echo_replies",
+    [CTR_ICMP4_RX_DEST_UNREACH] = "icmp4.rx_dest_unreach",
+    [CTR_ICMP4_RX_TIME_EXCEEDED] = "icmp4.rx_time_exceeded",
+    [CTR_ICMP4_RX_PARAM_PROBLEM] = "icmp4.rx_param_problem",
+    [CTR_ICMP4_RX_OTHER] = "icmp4.rx_other",
+    [CTR_ICMP4_RX_DROP_TRUNCATED] = "icmp4.rx_drop_truncated",
+    [CTR_ICMP4_RX_DROP_BAD_CSUM] = "icmp4.rx_drop_bad_csum",
+    [CTR_ICMP4_RX_DROP_BAD_QUOTE] = "icmp4.rx_drop_bad_quote",
+    [CTR_ICMP4_RX_DROP_BROADCAST_ECHO] = "icmp4.rx_drop_broadcast_echo",
+    [CTR_ICMP4_TX_ECHO_REPLIES] = "icmp4.tx_echo_replies",
+    [CTR_ICMP4_TX_DEST_UNREACH] = "icmp4.tx_dest_unreach",
+    [CTR_ICMP4_TX_RATELIMITED] = "icmp4.tx_ratelimited",
+    [CTR_UDP_RX] = "udp.rx",
+    [CTR_UDP_RX_DELIVERED] = "udp.rx_delivered",
+    [CTR_UDP_TX] = "udp.tx",
+    [CTR_UDP_RX_DROP_TRUNCATED] = "udp.rx_drop_truncated",
+    [CTR_UDP_RX_DROP_BAD_LENGTH] = "udp.rx_drop_bad_length",
+    [CTR_UDP_RX_DROP_BAD_CSUM] = "udp.rx_drop_bad_csum",
+    [CTR_UDP_RX_ZERO_CSUM] = "udp.rx_zero_csum",
+    [CTR_UDP_RX_NO_PORT] = "udp.rx_no_port",
+    [CTR_UDP_RX_DROP_RCVBUF] = "udp.rx_drop_rcvbuf",
+    [CTR_UDP_TX_DROP_TOO_BIG] = "udp.tx_drop_too_big",
+};
+
+const char *stack_counter_name(enum stack_counter c)
+{
+    if ((int)c < 0 || c >= CTR_MAX)
+        return NULL;
+    return counter_names[c];
+}

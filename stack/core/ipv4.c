@@ -1,0 +1,225 @@
+/* ipv4.c - IPv4 (RFC 791, RFC 1122 3.2/3.3) for a host: input validation,
+ * local delivery, routing (on-link or via the default gateway), output.
+ * We never forward. */
+#include <errno.h>
+#include <string.h>
+
+#include "stack/core/stack_impl.h"
+#include "stack/wire/eth.h"
+#include "stack/wire/icmp4.h"
+#include "stack/wire/ipv4.h"
+
+#define IP4_BROADCAST 0xffffffffu
+
+static const struct eth_addr eth_broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+
+/* RFC 1122 3.2.1.3: a source that cannot be a host's own address: "this
+ * network" 0/8 (we do not do DHCP), loopback 127/8, multicast 224/4 and
+ * reserved 240/4 including the limited broadcast. */
+static bool ip4_bad_source(uint32_t a)
+{
+    uint8_t first = (uint8_t)(a >> 24);
+    return first == 0 || first == 127 || first >= 224;
+}
+
+static void count_parse_error(struct stack *s, int err)
+{
+    switch (err) {
+    case WIRE_EVERSION:
+        ctr_inc(s, CTR_IPV4_RX_DROP_BAD_VERSION);
+        break;
+    case WIRE_EBADHDR:
+        ctr_inc(s, CTR_IPV4_RX_DROP_BAD_HEADER);
+        break;
+    case WIRE_EBADLEN:
+        ctr_inc(s, CTR_IPV4_RX_DROP_BAD_LENGTH);
+        break;
+    case WIRE_ECSUM:
+        ctr_inc(s, CTR_IPV4_RX_DROP_BAD_CSUM);
+        break;
+    default: /* WIRE_ETRUNC, and anything a newer parser may add */
+        ctr_inc(s, CTR_IPV4_RX_DROP_TRUNCATED);
+        break;
+    }
+}
+
+void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t len,
+                bool link_multicast, uint64_t now)
+{
+    struct ipv4_view ip;
+
+    ctr_inc(s, CTR_IPV4_RX);
+    int err = ipv4_parse(buf, len, &ip);
+    if (err != WIRE_OK) {
+        count_parse_error(s, err);
+        return;
+    }
+    if (ip4_bad_source(ip.src) || netif_is_subnet_bcast(nif, ip.src)) {
+        ctr_inc(s, CTR_IPV4_RX_DROP_BAD_SRC);
+        return;
+    }
+    /* RFC 1122 3.2.1.7: nobody may send TTL 0; such a datagram is bogus. */
+    if (ip.ttl == 0) {
+        ctr_inc(s, CTR_IPV4_RX_DROP_TTL_ZERO);
+        return;
+    }
+    bool ip_broadcast = ip.dst == IP4_BROADCAST || netif_is_subnet_bcast(nif, ip.dst);
+    /* RFC 1122 3.3.4.2: the weak host model, any of our addresses will do. */
+    bool ours = netif_by_ip4(s, ip.dst) != NULL;
+    /* RFC 1122 3.3.6: a unicast datagram that came as a link-layer
+     * broadcast is discarded. */
+    if (!ip_broadcast && (!ours || link_multicast)) {
+        ctr_inc(s, CTR_IPV4_RX_DROP_NOT_FOR_US);
+        return;
+    }
+    if (ipv4_is_fragment(&ip)) {
+        ctr_inc(s, CTR_IPV4_RX_DROP_FRAGMENT);
+        return;
+    }
+    /* Options (ip.options) are skipped: we act on none of them. */
+    bool to_broadcast = ip_broadcast || link_multicast;
+    switch (ip.proto) {
+    case IPPROTO_ICMP_:
+        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
+        icmp4_input(s, nif, &ip, to_broadcast, now);
+        break;
+    case IPPROTO_UDP_:
+        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
+        udp_input(s, nif, &ip, buf, to_broadcast, now);
+        break;
+    case IPPROTO_TCP_:
+        /* No TCP yet: counted, silently (TCP will answer with RSTs). */
+        ctr_inc(s, CTR_IPV4_RX_DROP_UNKNOWN_PROTO);
+        break;
+    default:
+        /* RFC 1122 3.2.2.1: protocol unreachable. */
+        ctr_inc(s, CTR_IPV4_RX_DROP_UNKNOWN_PROTO);
+        icmp4_send_error(s, nif, &ip, buf, to_broadcast, ICMP4_DEST_UNREACH,
+                         ICMP4_PROTO_UNREACH, now);
+        break;
+    }
+}
+
+static bool on_link(const struct netif *nif, uint32_t dst)
+{
+    return nif->up && nif->ip4 != 0 && (dst & nif->mask) == (nif->ip4 & nif->mask);
+}
+
+static int no_route(struct stack *s)
+{
+    ctr_inc(s, CTR_IPV4_TX_DROP_NO_ROUTE);
+    return -ENETUNREACH;
+}
+
+int ipv4_route(struct stack *s, uint32_t dst, uint32_t src_hint, struct ipv4_route *rt)
+{
+    struct netif *pref = netif_by_ip4(s, src_hint);
+    struct netif *nif = NULL;
+
+    memset(rt, 0, sizeof *rt);
+    uint8_t first = (uint8_t)(dst >> 24);
+    /* 0/8, loopback (no loopback interface yet, and our own addresses
+     * likewise), multicast (no group support yet), reserved 240/4. */
+    if (dst != IP4_BROADCAST && (first == 0 || first == 127 || first >= 224))
+        return no_route(s);
+    if (netif_by_ip4(s, dst) != NULL)
+        return no_route(s);
+
+    if (dst == IP4_BROADCAST) {
+        /* Limited broadcast: out of the bound address's interface, else the
+         * first one that has an address. */
+        nif = pref;
+        for (int i = 0; nif == NULL && i < s->n_netifs; i++) {
+            if (s->netifs[i].up && s->netifs[i].ip4 != 0)
+                nif = &s->netifs[i];
+        }
+        if (nif == NULL)
+            return no_route(s);
+        rt->broadcast = true;
+        rt->next_hop = dst;
+    } else {
+        if (pref != NULL && on_link(pref, dst))
+            nif = pref;
+        for (int i = 0; nif == NULL && i < s->n_netifs; i++) {
+            if (on_link(&s->netifs[i], dst))
+                nif = &s->netifs[i];
+        }
+        if (nif != NULL) {
+            rt->next_hop = dst;
+            rt->broadcast = netif_is_subnet_bcast(nif, dst);
+        } else {
+            /* RFC 1122 3.3.1: off-link goes to a default gateway. */
+            if (pref != NULL && pref->gateway != 0)
+                nif = pref;
+            for (int i = 0; nif == NULL && i < s->n_netifs; i++) {
+                if (s->netifs[i].up && s->netifs[i].gateway != 0)
+                    nif = &s->netifs[i];
+            }
+            if (nif == NULL)
+                return no_route(s);
+            rt->next_hop = nif->gateway;
+        }
+    }
+    rt->nif = nif;
+    rt->src = pref != NULL ? src_hint : nif->ip4;
+    return 0;
+}
+
+int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
+                uint32_t dst, uint8_t proto, uint64_t now)
+{
+    struct netif *nif = rt->nif;
+
+    if (rt->src == 0) {
+        ctr_inc(s, CTR_IPV4_TX_DROP_NO_SRC);
+        return -EADDRNOTAVAIL;
+    }
+    /* We set DF and do not fragment (RFC 1191 path MTU discovery). */
+    if (p->len > (size_t)nif->mtu - IPV4_HLEN) {
+        ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
+        return -EMSGSIZE;
+    }
+    uint8_t *hdr = pbuf_prepend(p, IPV4_HLEN);
+    if (hdr == NULL)
+        return -ENOBUFS; /* a caller left no headroom: a bug */
+    struct ipv4_emit_args a = {
+        .tos = 0,
+        .id = s->ip_id++,
+        .frag = IPV4_FLAG_DF,
+        .ttl = s->cfg.ip_default_ttl,
+        .proto = proto,
+        .src = rt->src,
+        .dst = dst,
+        .payload_len = (uint16_t)(p->len - IPV4_HLEN),
+    };
+    ipv4_emit(hdr, &a);
+    ctr_inc(s, CTR_IPV4_TX);
+    if (rt->broadcast)
+        return eth_output(s, nif, p, &eth_broadcast, ETHERTYPE_IPV4);
+    return arp_output(s, nif, rt->next_hop, p, now);
+}
+
+void ipv4_transport_error(struct stack *s, uint8_t proto, uint32_t src, uint32_t dst,
+                          uint16_t sport, uint16_t dport, int err)
+{
+    struct ip_addr src_a = ip_addr_v4(src), dst_a = ip_addr_v4(dst);
+    switch (proto) {
+    case IPPROTO_UDP_:
+        udp_error(s, &src_a, &dst_a, sport, dport, err);
+        break;
+    default:
+        break; /* TCP will hook in here */
+    }
+}
+
+void ipv4_packet_error(struct stack *s, const uint8_t *pkt, size_t len, int err)
+{
+    /* Our own packet, but read it as carefully as any other. */
+    if (len < IPV4_HLEN)
+        return;
+    size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
+    if (ihl < IPV4_HLEN || len < ihl + 4)
+        return;
+    ipv4_transport_error(s, pkt[9], rd32(pkt + 12), rd32(pkt + 16), rd16(pkt + ihl),
+                         rd16(pkt + ihl + 2), err);
+}

@@ -1,0 +1,77 @@
+/* pbuf.h - a packet buffer with headroom.
+ *
+ * The output path builds a frame in ONE buffer: the payload goes in first,
+ * at an offset that leaves room in front, and each layer then prepends its
+ * header in place (transport, IP, Ethernet). No copy per layer and no
+ * malloc per packet: callers put the buffer on the C stack
+ * (PBUF_FRAME_SIZE bytes). The headroom also keeps 12 bytes for a future
+ * virtio-net header (IFF_VNET_HDR offloads) in front of the Ethernet header.
+ */
+#ifndef TCPIP_CORE_PBUF_H
+#define TCPIP_CORE_PBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PBUF_VNET_HLEN 12    /* struct virtio_net_hdr_mrg_rxbuf */
+#define PBUF_MAX_L2_HLEN 14  /* Ethernet II, no VLAN tag */
+#define PBUF_MAX_L3_HLEN 60  /* IPv4 with options; IPv6 is 40 + ext headers */
+#define PBUF_MAX_L4_HLEN 60  /* TCP with options */
+#define PBUF_HEADROOM (PBUF_VNET_HLEN + PBUF_MAX_L2_HLEN + PBUF_MAX_L3_HLEN + PBUF_MAX_L4_HLEN)
+#define PBUF_MAX_MTU 9000
+/* Headroom + the largest IP packet + room to pad a short frame to 60. */
+#define PBUF_FRAME_SIZE (PBUF_HEADROOM + PBUF_MAX_MTU + 64)
+
+struct pbuf {
+    uint8_t *buf;
+    size_t cap;
+    size_t off;              /* first byte of data */
+    size_t len;              /* bytes of data */
+};
+
+static inline void pbuf_init(struct pbuf *p, uint8_t *buf, size_t cap, size_t headroom)
+{
+    p->buf = buf;
+    p->cap = cap;
+    p->off = headroom <= cap ? headroom : cap;
+    p->len = 0;
+}
+
+static inline uint8_t *pbuf_data(const struct pbuf *p)
+{
+    return p->buf + p->off;
+}
+
+/* Grow the data n bytes to the front; NULL if the headroom is too small. */
+static inline uint8_t *pbuf_prepend(struct pbuf *p, size_t n)
+{
+    if (n > p->off)
+        return NULL;
+    p->off -= n;
+    p->len += n;
+    return p->buf + p->off;
+}
+
+/* Grow the data n bytes at the end; returns the first new byte, or NULL. */
+static inline uint8_t *pbuf_append(struct pbuf *p, size_t n)
+{
+    if (n > p->cap - p->off - p->len)
+        return NULL;
+    uint8_t *tail = p->buf + p->off + p->len;
+    p->len += n;
+    return tail;
+}
+
+/* Append a copy of n bytes; -1 if they do not fit. */
+static inline int pbuf_append_copy(struct pbuf *p, const void *src, size_t n)
+{
+    uint8_t *dst = pbuf_append(p, n);
+    if (dst == NULL)
+        return -1;
+    if (n > 0)
+        memcpy(dst, src, n);
+    return 0;
+}
+
+#endif

@@ -1,0 +1,89 @@
+/* stack.c - the stack object: create/free, input entry, timers, logging.
+ *
+ * Everything the stack knows lives in struct stack (stack_impl.h): no
+ * globals, so two stacks in one process (simulated links) never meet. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/core/stack_impl.h"
+
+void stack_log(const struct stack *s, int level, const char *fmt, ...)
+{
+    if (s->cfg.log == NULL)
+        return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    s->cfg.log(s->cfg.log_ctx, level, line);
+}
+
+static bool config_ok(const struct stack_config *cfg)
+{
+    /* Zero here would mean an empty cache, a busy loop of ARP requests or
+     * datagrams sent with TTL 0 (RFC 1122 3.2.1.7 forbids that). */
+    return cfg->arp_cache_size > 0 && cfg->arp_retry_ns > 0 && cfg->arp_max_retries > 0 &&
+           cfg->ip_default_ttl > 0;
+}
+
+struct stack *stack_new(const struct stack_config *cfg)
+{
+    if (cfg == NULL || !config_ok(cfg)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct stack *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->cfg = *cfg;
+    if (arp_init(s) != 0) {
+        free(s);
+        errno = ENOMEM;
+        return NULL;
+    }
+    udp_table_init(s);
+    token_bucket_init(&s->icmp_bucket, cfg->icmp_rate_per_sec, cfg->icmp_burst);
+    /* Start the IP id somewhere the key decides rather than at 0. */
+    s->ip_id = (uint16_t)(cfg->key[0] << 8 | cfg->key[1]);
+    return s;
+}
+
+void stack_free(struct stack *s)
+{
+    if (s == NULL)
+        return;
+    udp_table_free(s);
+    arp_free(s);
+    free(s);
+}
+
+void stack_input(struct stack *s, int ifindex, const uint8_t *frame, size_t len, uint64_t now)
+{
+    struct netif *nif = netif_get(s, ifindex);
+    if (nif == NULL || frame == NULL)
+        return;
+    eth_input(s, nif, frame, len, now);
+}
+
+void stack_poll(struct stack *s, uint64_t now)
+{
+    arp_poll(s, now);
+}
+
+uint64_t stack_next_deadline(const struct stack *s)
+{
+    /* The ICMP token bucket refills from `now` when used: no timer. */
+    return arp_next_deadline(s);
+}
+
+const uint64_t *stack_counters(const struct stack *s)
+{
+    return s->ctr;
+}

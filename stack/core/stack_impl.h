@@ -1,0 +1,197 @@
+/* stack_impl.h - the inside of struct stack, shared by stack/core and
+ * stack/sock. Not part of the public API (that is stack/stack.h).
+ *
+ * Module map (one protocol per file):
+ *   core/stack.c    stack_new/free, input dispatch entry, poll, deadline, log
+ *   core/netif.c    interfaces: add, lookup, address tests
+ *   core/eth.c      Ethernet in/out
+ *   core/arp.c      ARP and the neighbour cache with its pending queue
+ *   core/ipv4.c     IPv4 in/out, routing, transport error dispatch
+ *   core/icmp4.c    ICMPv4 echo, errors in and out, rate limit
+ *   sock/udp.c      UDP sockets, demux, ephemeral ports
+ */
+#ifndef TCPIP_CORE_STACK_IMPL_H
+#define TCPIP_CORE_STACK_IMPL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stack/core/pbuf.h"
+#include "stack/stack.h"
+#include "stack/util/token_bucket.h"
+#include "stack/wire/ipv4.h"
+
+/* ---- interfaces ---- */
+
+struct netif {
+    bool up;
+    int index;
+    char name[STACK_IFNAMSIZ];
+    struct eth_addr mac;
+    uint16_t mtu;                /* IP MTU */
+    uint32_t ip4;                /* host order; 0 = none */
+    uint8_t prefix_len;
+    uint32_t mask;
+    uint32_t gateway;            /* 0 = none */
+    struct netif_ops ops;
+    void *ctx;
+    uint64_t conflict_logged_at; /* rate limit of the ARP conflict warning */
+    bool conflict_logged;
+};
+
+/* ---- neighbour cache (core/arp.c) ---- */
+
+/* A packet waiting for its next hop's MAC: the IP packet, header first. */
+struct arp_pending {
+    struct arp_pending *next;
+    size_t len;
+    uint8_t pkt[];
+};
+
+struct arp_entry {
+    bool in_use;
+    enum neigh_state state;
+    int ifindex;
+    uint32_t ip;                 /* host order */
+    struct eth_addr mac;
+    uint64_t updated;            /* last confirmation (or creation) */
+    uint64_t used;               /* last packet sent through it */
+    uint64_t timer;              /* next request due (INCOMPLETE or probing) */
+    uint32_t requests;           /* requests sent in this resolution/probe */
+    bool probing;                /* STALE entry being refreshed */
+    struct arp_pending *pend_head, *pend_tail;
+};
+
+struct arp_cache {
+    struct arp_entry *entries;   /* cfg.arp_cache_size slots */
+    uint32_t size;
+    uint32_t n_pending;          /* queued packets, all entries */
+};
+
+/* ---- UDP socket table (sock/udp.c) ---- */
+
+#define UDP_HASH_SIZE 64         /* buckets keyed by local port */
+
+struct udp_table {
+    struct udp_sock *hash[UDP_HASH_SIZE]; /* bound sockets */
+    struct udp_sock *all;        /* every open socket, for stack_free */
+    uint32_t next_ephemeral;     /* RFC 6056 algorithm 3 counter */
+};
+
+/* ---- the stack ---- */
+
+struct stack {
+    struct stack_config cfg;
+    struct netif netifs[STACK_MAX_NETIFS];
+    int n_netifs;
+    struct arp_cache arp;
+    struct udp_table udp;
+    struct token_bucket icmp_bucket;
+    uint16_t ip_id;              /* IPv4 identification, per stack */
+    uint64_t ctr[CTR_MAX];
+};
+
+static inline void ctr_inc(struct stack *s, enum stack_counter c)
+{
+    s->ctr[c]++;
+}
+
+static inline void ctr_add(struct stack *s, enum stack_counter c, uint64_t n)
+{
+    s->ctr[c] += n;
+}
+
+/* Format and hand a line to cfg.log (if set). */
+void stack_log(const struct stack *s, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- core/netif.c ---- */
+
+struct netif *netif_get(struct stack *s, int ifindex);
+/* The interface that owns a unicast address, or NULL. */
+struct netif *netif_by_ip4(struct stack *s, uint32_t addr);
+/* Directed broadcast of the interface's subnet (not for /31 and /32). */
+bool netif_is_subnet_bcast(const struct netif *nif, uint32_t addr);
+
+/* ---- core/eth.c ---- */
+
+void eth_input(struct stack *s, struct netif *nif, const uint8_t *frame, size_t len,
+               uint64_t now);
+/* Prepend the Ethernet header to p, pad to 60 bytes, send. 0 or -errno
+ * (the frame is counted as dropped). */
+int eth_output(struct stack *s, struct netif *nif, struct pbuf *p,
+               const struct eth_addr *dst, uint16_t ethertype);
+
+/* ---- core/arp.c ---- */
+
+int arp_init(struct stack *s);
+void arp_free(struct stack *s);
+void arp_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t len,
+               uint64_t now);
+/* Send the IP packet in p (header first) to next_hop on nif: at once if the
+ * MAC is known, else queued (bounded) while resolving. Always consumes p. */
+int arp_output(struct stack *s, struct netif *nif, uint32_t next_hop, struct pbuf *p,
+               uint64_t now);
+/* Gratuitous ARP announcing nif's address. */
+void arp_announce(struct stack *s, struct netif *nif);
+/* A PERMANENT entry from the config. 0 or -ENOSPC. */
+int arp_add_static(struct stack *s, struct netif *nif, uint32_t ip,
+                   const struct eth_addr *mac, uint64_t now);
+/* Drop every entry of an interface (undo of a failed stack_netif_add). */
+void arp_forget_netif(struct stack *s, int ifindex);
+void arp_poll(struct stack *s, uint64_t now);
+uint64_t arp_next_deadline(const struct stack *s);
+
+/* ---- core/ipv4.c ---- */
+
+struct ipv4_route {
+    struct netif *nif;
+    uint32_t src;                /* source address to use */
+    uint32_t next_hop;           /* dst on-link, else the gateway */
+    bool broadcast;              /* send to ff:ff:ff:ff:ff:ff, no ARP */
+};
+
+/* link_multicast: the frame's destination MAC was broadcast/multicast. */
+void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t len,
+                bool link_multicast, uint64_t now);
+/* Pick interface, next hop and source for dst. src_hint (0 = any) is the
+ * socket's bound address. 0 or -ENETUNREACH (counted). */
+int ipv4_route(struct stack *s, uint32_t dst, uint32_t src_hint, struct ipv4_route *rt);
+/* Prepend an IPv4 header to the transport packet in p and send it. 0, or
+ * -EMSGSIZE (above the MTU; we set DF), -EADDRNOTAVAIL (no source). */
+int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
+                uint32_t dst, uint8_t proto, uint64_t now);
+/* Hand a transport an error about a datagram we sent (src:sport ->
+ * dst:dport): from an ICMP error, or from a failed ARP resolution. */
+void ipv4_transport_error(struct stack *s, uint8_t proto, uint32_t src, uint32_t dst,
+                          uint16_t sport, uint16_t dport, int err);
+/* The same for a whole IP packet we generated (ARP failure). */
+void ipv4_packet_error(struct stack *s, const uint8_t *pkt, size_t len, int err);
+
+/* ---- core/icmp4.c ---- */
+
+/* to_broadcast: the datagram was addressed to a broadcast/multicast
+ * address (IP or link layer). */
+void icmp4_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+                 bool to_broadcast, uint64_t now);
+/* An ICMP error about the datagram ip (whose bytes start at pkt), subject
+ * to RFC 1122 3.2.2 and the rate limit. */
+void icmp4_send_error(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+                      const uint8_t *pkt, bool to_broadcast, uint8_t type, uint8_t code,
+                      uint64_t now);
+/* errno for an ICMP error, as Linux's icmp_err_convert; 0 if none. */
+int icmp4_errno(uint8_t type, uint8_t code);
+
+/* ---- sock/udp.c ---- */
+
+void udp_table_init(struct stack *s);
+void udp_table_free(struct stack *s);
+void udp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+               const uint8_t *pkt, bool to_broadcast, uint64_t now);
+/* An error about a datagram we sent from src:sport to dst:dport. */
+void udp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+               uint16_t sport, uint16_t dport, int err);
+
+#endif

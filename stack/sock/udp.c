@@ -1,0 +1,510 @@
+/* udp.c - UDP (RFC 768) sockets: bind with ephemeral ports (RFC 6056),
+ * connect, sendto/recvfrom with a bounded receive queue, the demux of
+ * incoming datagrams and ICMP errors.
+ *
+ * Bound sockets sit in a small hash keyed by local port; a datagram goes to
+ * the most specific match (connected 4-tuple > bound address > wildcard),
+ * a broadcast to every match, as Linux does. Addresses are family-tagged
+ * (struct ip_addr) so that IPv6 adds an input path, not a new table. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/core/stack_impl.h"
+#include "stack/util/siphash.h"
+#include "stack/wire/icmp4.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/udp.h"
+
+/* RFC 6056 2.1 / Linux ip_local_port_range. */
+#define EPHEMERAL_MIN 32768u
+#define EPHEMERAL_MAX 60999u
+/* RFC 768 datagram above IPv4: 65535 - 20 - 8. */
+#define UDP_MAX_PAYLOAD 65507u
+
+struct udp_dgram {
+    struct udp_dgram *next;
+    struct ip_endpoint src;
+    size_t len;
+    uint8_t data[];
+};
+
+struct udp_sock {
+    struct stack *s;
+    udp_event_fn cb;
+    void *user;
+    struct udp_sock *all_next, **all_pprev;
+    struct udp_sock *hash_next, **hash_pprev;
+    bool bound;
+    struct ip_addr local_addr;   /* the any address when bound to all */
+    uint16_t local_port;
+    bool connected;
+    struct ip_addr remote_addr;
+    uint16_t remote_port;
+    int error;                   /* pending, like SO_ERROR */
+    struct udp_dgram *q_head, *q_tail;
+    size_t q_bytes;              /* charged against cfg.udp_rcvbuf */
+};
+
+static struct udp_sock **bucket(struct stack *s, uint16_t port)
+{
+    return &s->udp.hash[port % UDP_HASH_SIZE];
+}
+
+void udp_table_init(struct stack *s)
+{
+    memset(&s->udp, 0, sizeof s->udp);
+}
+
+static void queue_free(struct udp_sock *us)
+{
+    struct udp_dgram *d = us->q_head;
+    while (d != NULL) {
+        struct udp_dgram *next = d->next;
+        free(d);
+        d = next;
+    }
+    us->q_head = us->q_tail = NULL;
+    us->q_bytes = 0;
+}
+
+void udp_table_free(struct stack *s)
+{
+    /* Sockets still open when the stack goes are freed with it. */
+    struct udp_sock *us = s->udp.all;
+    while (us != NULL) {
+        struct udp_sock *next = us->all_next;
+        queue_free(us);
+        free(us);
+        us = next;
+    }
+    memset(&s->udp, 0, sizeof s->udp);
+}
+
+struct udp_sock *udp_sock_open(struct stack *s, udp_event_fn cb, void *user)
+{
+    struct udp_sock *us = calloc(1, sizeof *us);
+    if (us == NULL)
+        return NULL;
+    us->s = s;
+    us->cb = cb;
+    us->user = user;
+    us->all_next = s->udp.all;
+    if (s->udp.all != NULL)
+        s->udp.all->all_pprev = &us->all_next;
+    us->all_pprev = &s->udp.all;
+    s->udp.all = us;
+    return us;
+}
+
+void udp_sock_close(struct udp_sock *us)
+{
+    if (us == NULL)
+        return;
+    if (us->bound) {
+        *us->hash_pprev = us->hash_next;
+        if (us->hash_next != NULL)
+            us->hash_next->hash_pprev = us->hash_pprev;
+    }
+    *us->all_pprev = us->all_next;
+    if (us->all_next != NULL)
+        us->all_next->all_pprev = us->all_pprev;
+    queue_free(us);
+    free(us);
+}
+
+/* The bound IPv4 address (0 = any), for routing. */
+static uint32_t local_v4(const struct udp_sock *us)
+{
+    return us->bound && us->local_addr.family == IP_FAMILY_V4 ? us->local_addr.u.v4 : 0;
+}
+
+static void hash_insert(struct udp_sock *us, const struct ip_addr *addr, uint16_t port)
+{
+    struct udp_sock **head = bucket(us->s, port);
+    us->bound = true;
+    us->local_addr = *addr;
+    us->local_port = port;
+    us->hash_next = *head;
+    if (*head != NULL)
+        (*head)->hash_pprev = &us->hash_next;
+    us->hash_pprev = head;
+    *head = us;
+}
+
+/* Would binding addr:port overlap a bound socket? (No SO_REUSEADDR yet.)
+ * addr NULL: any socket on the port counts. */
+static bool port_taken(struct stack *s, const struct ip_addr *addr, uint16_t port)
+{
+    for (struct udp_sock *o = *bucket(s, port); o != NULL; o = o->hash_next) {
+        if (o->local_port != port)
+            continue;
+        if (addr == NULL || ip_addr_is_any(addr) || ip_addr_is_any(&o->local_addr) ||
+            ip_addr_eq(&o->local_addr, addr))
+            return true;
+    }
+    return false;
+}
+
+/* Family byte + 16 address bytes, for hashing. */
+static void addr_bytes(uint8_t out[17], const struct ip_addr *a)
+{
+    memset(out, 0, 17);
+    out[0] = a->family;
+    if (a->family == IP_FAMILY_V4)
+        wr32(out + 1, a->u.v4);
+    else if (a->family == IP_FAMILY_V6)
+        memcpy(out + 1, a->u.v6, 16);
+}
+
+/* RFC 6056 3.3.3 (algorithm 3): start at a keyed hash of the connection's
+ * addresses plus a per-stack counter, then walk the range. */
+static uint16_t ephemeral_port(struct stack *s, const struct ip_addr *local,
+                               const struct ip_addr *remote, uint16_t rport)
+{
+    uint8_t msg[17 + 17 + 2];
+    addr_bytes(msg, local);
+    addr_bytes(msg + 17, remote);
+    wr16(msg + 34, rport);
+    uint32_t offset = (uint32_t)siphash24(s->cfg.key, msg, sizeof msg);
+    uint32_t n = EPHEMERAL_MAX - EPHEMERAL_MIN + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(EPHEMERAL_MIN + (offset + s->udp.next_ephemeral) % n);
+        s->udp.next_ephemeral++;
+        if (!port_taken(s, NULL, port))
+            return port;
+    }
+    return 0;
+}
+
+static int family_check(const struct ip_addr *a)
+{
+    if (a->family == IP_FAMILY_V6)
+        return -EAFNOSUPPORT;
+    if (a->family != IP_FAMILY_V4)
+        return -EINVAL;
+    return 0;
+}
+
+int udp_sock_bind(struct udp_sock *us, const struct ip_endpoint *local)
+{
+    if (local == NULL)
+        return -EINVAL;
+    int err = family_check(&local->addr);
+    if (err != 0)
+        return err;
+    if (us->bound)
+        return -EINVAL;
+    const struct ip_addr *addr = &local->addr;
+    if (!ip_addr_is_any(addr) && netif_by_ip4(us->s, addr->u.v4) == NULL)
+        return -EADDRNOTAVAIL;
+    uint16_t port = local->port;
+    if (port == 0) {
+        struct ip_addr none = ip_addr_v4(0);
+        port = ephemeral_port(us->s, addr, &none, 0);
+        if (port == 0)
+            return -EADDRINUSE;
+    } else if (port_taken(us->s, addr, port)) {
+        return -EADDRINUSE;
+    }
+    hash_insert(us, addr, port);
+    return 0;
+}
+
+/* Implicit bind before the first send or connect (Linux: EAGAIN when the
+ * range is exhausted). */
+static int autobind(struct udp_sock *us, const struct ip_addr *remote, uint16_t rport)
+{
+    if (us->bound)
+        return 0;
+    struct ip_addr any = ip_addr_v4(0);
+    uint16_t port = ephemeral_port(us->s, &any, remote, rport);
+    if (port == 0)
+        return -EAGAIN;
+    hash_insert(us, &any, port);
+    return 0;
+}
+
+int udp_sock_connect(struct udp_sock *us, const struct ip_endpoint *remote)
+{
+    if (remote == NULL)
+        return -EINVAL;
+    if (remote->addr.family == IP_FAMILY_NONE) {
+        us->connected = false; /* AF_UNSPEC: dissolve the association */
+        return 0;
+    }
+    int err = family_check(&remote->addr);
+    if (err != 0)
+        return err;
+    uint32_t dst = remote->addr.u.v4;
+    if (dst == 0 || remote->port == 0)
+        return -EINVAL;
+    struct ipv4_route rt;
+    err = ipv4_route(us->s, dst, local_v4(us), &rt);
+    if (err != 0)
+        return err;
+    err = autobind(us, &remote->addr, remote->port);
+    if (err != 0)
+        return err;
+    /* Like Linux, a wildcard socket takes the route's source address. */
+    if (ip_addr_is_any(&us->local_addr) && !rt.broadcast)
+        us->local_addr = ip_addr_v4(rt.src);
+    us->connected = true;
+    us->remote_addr = remote->addr;
+    us->remote_port = remote->port;
+    return 0;
+}
+
+int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
+                    const struct ip_endpoint *dst, uint64_t now)
+{
+    struct stack *s = us->s;
+    uint32_t daddr;
+    uint16_t dport;
+
+    if (dst == NULL) {
+        if (!us->connected)
+            return -EDESTADDRREQ;
+        daddr = us->remote_addr.u.v4;
+        dport = us->remote_port;
+    } else {
+        int err = family_check(&dst->addr);
+        if (err != 0)
+            return err;
+        daddr = dst->addr.u.v4;
+        dport = dst->port;
+        if (daddr == 0 || dport == 0)
+            return -EINVAL;
+    }
+    if (data == NULL && len > 0)
+        return -EINVAL;
+    if (us->error != 0) {
+        int err = us->error;
+        us->error = 0;
+        return -err;
+    }
+    if (len > UDP_MAX_PAYLOAD) {
+        ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
+        return -EMSGSIZE;
+    }
+    struct ip_addr dst_a = ip_addr_v4(daddr);
+    int err = autobind(us, &dst_a, dport);
+    if (err != 0)
+        return err;
+
+    struct ipv4_route rt;
+    err = ipv4_route(s, daddr, local_v4(us), &rt);
+    if (err != 0)
+        return err;
+    /* DF is set and we do not fragment (RFC 1191): too big is an error. */
+    if (len + UDP_HLEN > (size_t)rt.nif->mtu - IPV4_HLEN) {
+        ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
+        ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
+        return -EMSGSIZE;
+    }
+
+    uint8_t buf[PBUF_FRAME_SIZE];
+    struct pbuf p;
+    pbuf_init(&p, buf, sizeof buf, PBUF_HEADROOM);
+    if (pbuf_append_copy(&p, data, len) != 0)
+        return -EMSGSIZE;
+    uint8_t *hdr = pbuf_prepend(&p, UDP_HLEN);
+    if (hdr == NULL)
+        return -ENOBUFS;
+    struct ip_addr src_a = ip_addr_v4(rt.src);
+    udp_emit(hdr, us->local_port, dport, len, &src_a, &dst_a);
+
+    err = ipv4_output(s, &rt, &p, daddr, IPPROTO_UDP_, now);
+    if (err == -EMSGSIZE)
+        ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
+    if (err == -EMSGSIZE || err == -EADDRNOTAVAIL)
+        return err;
+    /* A frame the netif refused is counted there; like a full qdisc on
+     * Linux, the datagram is simply lost. */
+    ctr_inc(s, CTR_UDP_TX);
+    return (int)len;
+}
+
+int udp_sock_recvfrom(struct udp_sock *us, void *buf, size_t len, struct ip_endpoint *src)
+{
+    struct udp_dgram *d = us->q_head;
+    if (d == NULL)
+        return -EAGAIN;
+    us->q_head = d->next;
+    if (us->q_head == NULL)
+        us->q_tail = NULL;
+    us->q_bytes -= sizeof *d + d->len;
+    size_t n = d->len < len ? d->len : len;
+    if (n > 0 && buf != NULL)
+        memcpy(buf, d->data, n);
+    if (src != NULL)
+        *src = d->src;
+    int full = (int)d->len;
+    free(d);
+    return full;
+}
+
+int udp_sock_peek_size(const struct udp_sock *us)
+{
+    return us->q_head == NULL ? -EAGAIN : (int)us->q_head->len;
+}
+
+int udp_sock_error(struct udp_sock *us)
+{
+    int err = us->error;
+    us->error = 0;
+    return err;
+}
+
+int udp_sock_getsockname(const struct udp_sock *us, struct ip_endpoint *out)
+{
+    if (out == NULL)
+        return -EINVAL;
+    memset(out, 0, sizeof *out);
+    out->addr = us->bound ? us->local_addr : ip_addr_v4(0);
+    out->port = us->bound ? us->local_port : 0;
+    return 0;
+}
+
+/* -1: no match; higher is more specific. */
+static int match_score(const struct udp_sock *us, const struct ip_addr *src, uint16_t sport,
+                       const struct ip_addr *dst, uint16_t dport)
+{
+    if (!us->bound || us->local_port != dport)
+        return -1;
+    int score = 0;
+    if (!ip_addr_is_any(&us->local_addr)) {
+        if (!ip_addr_eq(&us->local_addr, dst))
+            return -1;
+        score += 1;
+    }
+    if (us->connected) {
+        if (!ip_addr_eq(&us->remote_addr, src) || us->remote_port != sport)
+            return -1;
+        score += 2;
+    }
+    return score;
+}
+
+/* Queue one datagram; false if the receive buffer is full. Each datagram
+ * is charged its size plus its bookkeeping, so that empty datagrams cannot
+ * grow the queue without bound either. */
+static bool deliver(struct stack *s, struct udp_sock *us, const struct udp_view *u,
+                    const struct ip_addr *src)
+{
+    size_t charge = sizeof(struct udp_dgram) + u->payload_len;
+    if (us->q_bytes + charge > s->cfg.udp_rcvbuf)
+        return false;
+    struct udp_dgram *d = malloc(charge);
+    if (d == NULL)
+        return false;
+    d->next = NULL;
+    d->len = u->payload_len;
+    memset(&d->src, 0, sizeof d->src);
+    d->src.addr = *src;
+    d->src.port = u->sport;
+    if (u->payload_len > 0)
+        memcpy(d->data, u->payload, u->payload_len);
+    if (us->q_tail != NULL)
+        us->q_tail->next = d;
+    else
+        us->q_head = d;
+    us->q_tail = d;
+    us->q_bytes += charge;
+    if (us->cb != NULL)
+        us->cb(us->user, us, UDP_EV_READABLE);
+    return true;
+}
+
+/* Hand a checked datagram to its socket(s), for either family. Returns
+ * whether a socket took it; *matched says whether any socket matched. */
+static bool udp_demux(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+                      const struct udp_view *u, bool to_broadcast, bool *matched)
+{
+    bool queued = false;
+    *matched = false;
+    if (to_broadcast) {
+        /* Every socket that matches gets a copy. A callback may bind or
+         * connect sockets (inserted at bucket heads, before us) but must not
+         * close any, so walking on from the current socket is safe. */
+        for (struct udp_sock *us = *bucket(s, u->dport); us != NULL; us = us->hash_next) {
+            if (match_score(us, src, u->sport, dst, u->dport) < 0)
+                continue;
+            *matched = true;
+            if (deliver(s, us, u, src))
+                queued = true;
+        }
+        return queued;
+    }
+    struct udp_sock *best = NULL;
+    int best_score = -1;
+    for (struct udp_sock *us = *bucket(s, u->dport); us != NULL; us = us->hash_next) {
+        int sc = match_score(us, src, u->sport, dst, u->dport);
+        if (sc > best_score) {
+            best = us;
+            best_score = sc;
+        }
+    }
+    if (best == NULL)
+        return false;
+    *matched = true;
+    return deliver(s, best, u, src);
+}
+
+void udp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+               const uint8_t *pkt, bool to_broadcast, uint64_t now)
+{
+    struct udp_view u;
+    struct ip_addr src = ip_addr_v4(ip->src), dst = ip_addr_v4(ip->dst);
+
+    ctr_inc(s, CTR_UDP_RX);
+    int err = udp_parse(ip->payload, ip->payload_len, &src, &dst, &u);
+    switch (err) {
+    case WIRE_OK:
+        break;
+    case WIRE_ETRUNC:
+        ctr_inc(s, CTR_UDP_RX_DROP_TRUNCATED);
+        return;
+    case WIRE_ECSUM:
+        ctr_inc(s, CTR_UDP_RX_DROP_BAD_CSUM);
+        return;
+    default:
+        ctr_inc(s, CTR_UDP_RX_DROP_BAD_LENGTH);
+        return;
+    }
+    if (u.csum == 0)
+        ctr_inc(s, CTR_UDP_RX_ZERO_CSUM); /* RFC 768: sender computed none */
+
+    bool matched = false;
+    bool queued = udp_demux(s, &src, &dst, &u, to_broadcast, &matched);
+    if (queued) {
+        ctr_inc(s, CTR_UDP_RX_DELIVERED);
+    } else if (matched) {
+        ctr_inc(s, CTR_UDP_RX_DROP_RCVBUF);
+    } else {
+        ctr_inc(s, CTR_UDP_RX_NO_PORT);
+        /* RFC 1122 4.1.3.1: port unreachable (icmp4_send_error skips
+         * broadcasts and applies the rate limit). */
+        icmp4_send_error(s, nif, ip, pkt, to_broadcast, ICMP4_DEST_UNREACH,
+                         ICMP4_PORT_UNREACH, now);
+    }
+}
+
+void udp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+               uint16_t sport, uint16_t dport, int err)
+{
+    /* As Linux without IP_RECVERR: only a connected socket learns of
+     * errors, and only about its own peer. */
+    for (struct udp_sock *us = *bucket(s, sport); us != NULL; us = us->hash_next) {
+        if (!us->bound || !us->connected || us->local_port != sport)
+            continue;
+        if (!ip_addr_is_any(&us->local_addr) && !ip_addr_eq(&us->local_addr, src))
+            continue;
+        if (!ip_addr_eq(&us->remote_addr, dst) || us->remote_port != dport)
+            continue;
+        us->error = err;
+        if (us->cb != NULL)
+            us->cb(us->user, us, UDP_EV_ERROR);
+        return;
+    }
+}
