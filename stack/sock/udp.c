@@ -416,7 +416,7 @@ static bool deliver(struct stack *s, struct udp_sock *us, const struct udp_view 
     return true;
 }
 
-/* Hand a checked datagram to its socket(s), for either family. Returns
+/* Hand a checked datagram to its sockets, for either family. Returns
  * whether a socket took it; *matched says whether any socket matched. */
 static bool udp_demux(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
                       const struct udp_view *u, bool to_broadcast, bool *matched)
