@@ -12,15 +12,6 @@
 
 static const struct eth_addr zero_mac;
 
-static struct ip_endpoint ep(uint32_t addr, uint16_t port)
-{
-    struct ip_endpoint e;
-    memset(&e, 0, sizeof e);
-    e.addr = ip_addr_v4(addr);
-    e.port = port;
-    return e;
-}
-
 static struct eth_addr mac_n(uint8_t n)
 {
     struct eth_addr m = {{0x02, 0x00, 0x00, 0x00, 0x01, n}};
@@ -118,7 +109,7 @@ static void test_learn_from_request(void **state)
 
     /* Sending needs no request now. */
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint dst = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint dst = env_ep(ENV_IP_PEER, 7);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &dst, e->now), 1);
     assert_int_equal(e->nif.n, 1);
     struct parsed_frame pf;
@@ -135,7 +126,7 @@ static void test_queue_then_flush(void **state)
     (void)state;
     struct stack_env *e = env_new(NULL, false);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint dst = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint dst = env_ep(ENV_IP_PEER, 7);
     const char *msgs[3] = {"one", "two", "three"};
     for (int i = 0; i < 3; i++)
         assert_int_equal(udp_sock_sendto(us, msgs[i], strlen(msgs[i]), &dst, e->now),
@@ -188,7 +179,7 @@ static void test_retries_then_failure(void **state)
     struct stack_env *e = env_new(NULL, false);
     struct events evs = {0};
     struct udp_sock *us = udp_sock_open(e->s, on_event, &evs);
-    struct ip_endpoint dst = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint dst = env_ep(ENV_IP_PEER, 7);
     assert_int_equal(udp_sock_connect(us, &dst), 0);
     assert_int_equal(udp_sock_sendto(us, "x", 1, NULL, e->now), 1);
     assert_int_equal(udp_sock_sendto(us, "y", 1, NULL, e->now), 1);
@@ -229,7 +220,7 @@ static void test_failure_no_error_for_unconnected(void **state)
     struct stack_env *e = env_new(NULL, false);
     struct events evs = {0};
     struct udp_sock *us = udp_sock_open(e->s, on_event, &evs);
-    struct ip_endpoint dst = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint dst = env_ep(ENV_IP_PEER, 7);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &dst, e->now), 1);
     for (int i = 0; i < 5; i++)
         env_advance(e, e->cfg.arp_retry_ns);
@@ -254,7 +245,7 @@ static void test_reachable_stale_refresh(void **state)
     assert_int_equal(e->nif.n, 0); /* no traffic just for going stale */
 
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint dst = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint dst = env_ep(ENV_IP_PEER, 7);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &dst, e->now), 1);
     /* The datagram goes to the old MAC at once, and a unicast request asks
      * the neighbour to confirm. */
@@ -284,7 +275,7 @@ static void test_stale_probe_fails(void **state)
     env_learn(e, ENV_IP_PEER, &env_mac_peer);
     env_advance(e, e->cfg.arp_reachable_ns);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint dst = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint dst = env_ep(ENV_IP_PEER, 7);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &dst, e->now), 1);
     for (uint32_t i = 0; i < e->cfg.arp_max_retries; i++)
         env_advance(e, e->cfg.arp_retry_ns);
@@ -345,7 +336,7 @@ static void test_static_never_expires(void **state)
 
     /* Off-link traffic goes to the static gateway MAC with no ARP. */
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint dst = ep(0x08080808u, 53);
+    struct ip_endpoint dst = env_ep(0x08080808u, 53);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &dst, e->now), 1);
     assert_int_equal(e->nif.n, 1);
     struct parsed_frame pf;
@@ -399,7 +390,7 @@ static void test_pending_queue_bound(void **state)
     (void)state;
     struct stack_env *e = env_new(pending_4, false);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint a = ep(ENV_IP_PEER, 7), b = ep(ENV_IP_PEER + 1, 7);
+    struct ip_endpoint a = env_ep(ENV_IP_PEER, 7), b = env_ep(ENV_IP_PEER + 1, 7);
     for (int i = 0; i < 3; i++)
         assert_int_equal(udp_sock_sendto(us, "a", 1, &a, e->now), 1);
     for (int i = 0; i < 3; i++) /* the bound is for all entries together */

@@ -14,15 +14,6 @@
 
 #define IP_OFF ETH_HLEN
 
-static struct ip_endpoint ep(uint32_t addr, uint16_t port)
-{
-    struct ip_endpoint e;
-    memset(&e, 0, sizeof e);
-    e.addr = ip_addr_v4(addr);
-    e.port = port;
-    return e;
-}
-
 static void echo_exact(size_t size)
 {
     struct stack_env *e = env_new(NULL, false);
@@ -276,7 +267,7 @@ static void conn_init(struct conn *c)
     c->e = env_new(NULL, false);
     env_learn(c->e, ENV_IP_PEER, &env_mac_peer);
     c->us = udp_sock_open(c->e->s, on_event, &c->errs);
-    struct ip_endpoint peer = ep(ENV_IP_PEER, 53);
+    struct ip_endpoint peer = env_ep(ENV_IP_PEER, 53);
     assert_int_equal(udp_sock_connect(c->us, &peer), 0);
     assert_int_equal(udp_sock_sendto(c->us, "query", 5, NULL, c->e->now), 5);
     const struct fake_frame *fr = fake_netif_last(&c->e->nif);

@@ -13,15 +13,6 @@
 
 #define IP_OFF ETH_HLEN
 
-static struct ip_endpoint ep(uint32_t addr, uint16_t port)
-{
-    struct ip_endpoint e;
-    memset(&e, 0, sizeof e);
-    e.addr = ip_addr_v4(addr);
-    e.port = port;
-    return e;
-}
-
 /* Recompute the header checksum after a test changed the header. */
 static void fix_csum(uint8_t *frame)
 {
@@ -45,7 +36,7 @@ static void fixture_init(struct fixture *fx, env_tweak_fn tweak)
     fx->e = env_new(tweak, false);
     fx->us = udp_sock_open(fx->e->s, NULL, NULL);
     assert_non_null(fx->us);
-    struct ip_endpoint l = ep(0, 9);
+    struct ip_endpoint l = env_ep(0, 9);
     assert_int_equal(udp_sock_bind(fx->us, &l), 0);
     fx->n = env_udp_to_us(fx->f, sizeof fx->f, 1234, 9, "payload!", 8);
     assert_true(fx->n > 0);
@@ -251,7 +242,7 @@ static void test_route_on_link_and_gateway(void **state)
     (void)state;
     struct stack_env *e = env_new(NULL, false);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint near = ep(ENV_IP_PEER, 7), far = ep(ENV_IP_FAR, 7);
+    struct ip_endpoint near = env_ep(ENV_IP_PEER, 7), far = env_ep(ENV_IP_FAR, 7);
 
     assert_int_equal(udp_sock_sendto(us, "n", 1, &near, e->now), 1);
     struct parsed_frame pf;
@@ -279,22 +270,16 @@ static void test_route_on_link_and_gateway(void **state)
     env_free(e);
 }
 
-static void no_gateway(struct stack_config *cfg, struct netif_config *ncfg)
-{
-    (void)cfg;
-    ncfg->ipv4_gateway = 0;
-}
-
 static void test_no_route(void **state)
 {
     (void)state;
-    struct stack_env *e = env_new(no_gateway, false);
+    struct stack_env *e = env_new(env_no_gateway, false);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint far = ep(ENV_IP_FAR, 7);
+    struct ip_endpoint far = env_ep(ENV_IP_FAR, 7);
     assert_int_equal(udp_sock_sendto(us, "f", 1, &far, e->now), -ENETUNREACH);
     assert_int_equal(env_ctr(e, CTR_IPV4_TX_DROP_NO_ROUTE), 1);
     /* Loopback and multicast have no route either (not implemented). */
-    struct ip_endpoint lo = ep(0x7f000001u, 7), mc = ep(0xe0000001u, 7);
+    struct ip_endpoint lo = env_ep(0x7f000001u, 7), mc = env_ep(0xe0000001u, 7);
     assert_int_equal(udp_sock_sendto(us, "f", 1, &lo, e->now), -ENETUNREACH);
     assert_int_equal(udp_sock_sendto(us, "f", 1, &mc, e->now), -ENETUNREACH);
     assert_int_equal(e->nif.n, 0);
@@ -308,7 +293,7 @@ static void test_output_header(void **state)
     struct stack_env *e = env_new(NULL, false);
     env_learn(e, ENV_IP_PEER, &env_mac_peer);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint near = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint near = env_ep(ENV_IP_PEER, 7);
     assert_int_equal(udp_sock_sendto(us, "a", 1, &near, e->now), 1);
     assert_int_equal(udp_sock_sendto(us, "b", 1, &near, e->now), 1);
     struct parsed_frame p0, p1;
@@ -339,7 +324,7 @@ static void test_mtu(void **state)
     struct stack_env *e = env_new(mtu_576, false);
     env_learn(e, ENV_IP_PEER, &env_mac_peer);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint near = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint near = env_ep(ENV_IP_PEER, 7);
     uint8_t data[600] = {0};
     assert_int_equal(udp_sock_sendto(us, data, 549, &near, e->now), -EMSGSIZE);
     assert_int_equal(env_ctr(e, CTR_IPV4_TX_DROP_TOO_BIG), 1);
@@ -355,7 +340,7 @@ static void test_mtu(void **state)
 static void test_netif_without_address(void **state)
 {
     (void)state;
-    struct stack_env *e = env_new(no_gateway, false);
+    struct stack_env *e = env_new(env_no_gateway, false);
     /* A second interface with no address gets nothing and sends nothing. */
     struct fake_netif nif2;
     fake_netif_init(&nif2);

@@ -27,21 +27,12 @@ static void on_event(void *user, struct udp_sock *us, int ev)
         evs->error++;
 }
 
-static struct ip_endpoint ep(uint32_t addr, uint16_t port)
-{
-    struct ip_endpoint e;
-    memset(&e, 0, sizeof e);
-    e.addr = ip_addr_v4(addr);
-    e.port = port;
-    return e;
-}
-
 static struct udp_sock *bound_sock(struct stack_env *e, uint32_t addr, uint16_t port,
                                    struct events *evs)
 {
     struct udp_sock *us = udp_sock_open(e->s, on_event, evs);
     assert_non_null(us);
-    struct ip_endpoint local = ep(addr, port);
+    struct ip_endpoint local = env_ep(addr, port);
     assert_int_equal(udp_sock_bind(us, &local), 0);
     return us;
 }
@@ -138,7 +129,7 @@ static void test_ephemeral_depends_on_key(void **state)
     struct stack *s = stack_new(&cfg);
     assert_non_null(s);
     struct udp_sock *uc = udp_sock_open(s, NULL, NULL);
-    struct ip_endpoint any = ep(0, 0), nc;
+    struct ip_endpoint any = env_ep(0, 0), nc;
     assert_int_equal(udp_sock_bind(uc, &any), 0);
     udp_sock_getsockname(uc, &nc);
     assert_int_not_equal(nc.port, na.port);
@@ -152,18 +143,18 @@ static void test_bind_errors(void **state)
     struct stack_env *e = env_new(NULL, false);
     struct udp_sock *a = bound_sock(e, 0, 7, NULL);
     struct udp_sock *b = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint l = ep(0, 7);
+    struct ip_endpoint l = env_ep(0, 7);
     assert_int_equal(udp_sock_bind(b, &l), -EADDRINUSE);
-    l = ep(ENV_IP_US, 7);
+    l = env_ep(ENV_IP_US, 7);
     assert_int_equal(udp_sock_bind(b, &l), -EADDRINUSE);
-    l = ep(ENV_IP_US + 1, 8);
+    l = env_ep(ENV_IP_US + 1, 8);
     assert_int_equal(udp_sock_bind(b, &l), -EADDRNOTAVAIL);
-    l = ep(ENV_IP_US, 8);
+    l = env_ep(ENV_IP_US, 8);
     assert_int_equal(udp_sock_bind(b, &l), 0);
     assert_int_equal(udp_sock_bind(b, &l), -EINVAL); /* already bound */
 
     struct udp_sock *c = udp_sock_open(e->s, NULL, NULL);
-    l = ep(0, 8);
+    l = env_ep(0, 8);
     assert_int_equal(udp_sock_bind(c, &l), -EADDRINUSE); /* wildcard overlaps */
     struct ip_endpoint v6;
     memset(&v6, 0, sizeof v6);
@@ -176,7 +167,7 @@ static void test_bind_errors(void **state)
 
     /* Closing frees the port. */
     udp_sock_close(a);
-    l = ep(0, 7);
+    l = env_ep(0, 7);
     assert_int_equal(udp_sock_bind(c, &l), 0);
     udp_sock_close(b);
     udp_sock_close(c);
@@ -317,10 +308,10 @@ static void test_sendto_errors(void **state)
     env_learn(e, ENV_IP_PEER, &env_mac_peer);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
     uint8_t big[2000] = {0};
-    struct ip_endpoint peer = ep(ENV_IP_PEER, 7);
+    struct ip_endpoint peer = env_ep(ENV_IP_PEER, 7);
 
     assert_int_equal(udp_sock_sendto(us, "x", 1, NULL, e->now), -EDESTADDRREQ);
-    struct ip_endpoint bad = ep(ENV_IP_PEER, 0);
+    struct ip_endpoint bad = env_ep(ENV_IP_PEER, 0);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &bad, e->now), -EINVAL);
     bad.addr.family = IP_FAMILY_V6;
     bad.port = 7;
@@ -341,18 +332,12 @@ static void test_sendto_errors(void **state)
     env_free(e);
 }
 
-static void no_gateway(struct stack_config *cfg, struct netif_config *ncfg)
-{
-    (void)cfg;
-    ncfg->ipv4_gateway = 0;
-}
-
 static void test_sendto_no_route(void **state)
 {
     (void)state;
-    struct stack_env *e = env_new(no_gateway, false);
+    struct stack_env *e = env_new(env_no_gateway, false);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint far = ep(ENV_IP_FAR, 7);
+    struct ip_endpoint far = env_ep(ENV_IP_FAR, 7);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &far, e->now), -ENETUNREACH);
     assert_int_equal(udp_sock_connect(us, &far), -ENETUNREACH);
     assert_int_equal(env_ctr(e, CTR_IPV4_TX_DROP_NO_ROUTE), 2);
@@ -367,7 +352,7 @@ static void test_connected_filters_peers(void **state)
     struct stack_env *e = env_new(NULL, false);
     struct events evs = {0};
     struct udp_sock *us = bound_sock(e, 0, 9, &evs);
-    struct ip_endpoint peer = ep(ENV_IP_PEER, 5000);
+    struct ip_endpoint peer = env_ep(ENV_IP_PEER, 5000);
     assert_int_equal(udp_sock_connect(us, &peer), 0);
     struct ip_endpoint name;
     udp_sock_getsockname(us, &name);
@@ -432,9 +417,9 @@ static void test_send_broadcast(void **state)
     (void)state;
     struct stack_env *e = env_new(NULL, false);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint dst = ep(0xffffffffu, 9);
+    struct ip_endpoint dst = env_ep(0xffffffffu, 9);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &dst, e->now), 1);
-    dst = ep(ENV_IP_BCAST, 9);
+    dst = env_ep(ENV_IP_BCAST, 9);
     assert_int_equal(udp_sock_sendto(us, "y", 1, &dst, e->now), 1);
     assert_int_equal(e->nif.n, 2); /* no ARP */
     for (size_t i = 0; i < 2; i++) {
@@ -454,7 +439,7 @@ static void test_pending_error_returned_once(void **state)
     struct stack_env *e = env_new(NULL, false);
     struct events evs = {0};
     struct udp_sock *us = udp_sock_open(e->s, on_event, &evs);
-    struct ip_endpoint peer = ep(ENV_IP_PEER, 53);
+    struct ip_endpoint peer = env_ep(ENV_IP_PEER, 53);
     assert_int_equal(udp_sock_connect(us, &peer), 0);
     env_learn(e, ENV_IP_PEER, &env_mac_peer);
     assert_int_equal(udp_sock_sendto(us, "q", 1, NULL, e->now), 1);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "stack/wire/arp.h"
+#include "tests/unit/support/bytes.h"
 
 /* Captured on a veth (Ethernet header stripped): who has 10.77.9.2? tell
  * 10.77.9.1 (02:77:00:00:00:01). */
@@ -27,22 +28,11 @@ static const struct eth_addr mac1 = {{0x02, 0x77, 0x00, 0x00, 0x00, 0x01}};
 static const struct eth_addr mac2 = {{0x02, 0x77, 0x00, 0x00, 0x00, 0x02}};
 static const struct eth_addr zero_mac = {{0, 0, 0, 0, 0, 0}};
 
-/* Copy so the span ends at the end of a heap block (ASan catches overreads).
- * The span starts at block + 1. */
-static uint8_t *span_copy(const uint8_t *src, size_t len)
-{
-    uint8_t *m = malloc(len + 1);
-    assert_non_null(m);
-    if (len > 0)
-        memcpy(m + 1, src, len);
-    return m;
-}
-
 static int parse_copy(const uint8_t *src, size_t len, struct arp_view *v)
 {
-    uint8_t *m = span_copy(src, len);
-    int rc = arp_parse(m + 1, len, v);
-    free(m);
+    uint8_t *p = tail_copy(src, len);
+    int rc = arp_parse(p, len, v);
+    tail_free(p);
     return rc;
 }
 

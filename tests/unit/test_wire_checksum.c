@@ -14,25 +14,7 @@
 
 #include "stack/wire/checksum.h"
 #include "stack/wire/wire.h"
-
-/* The obvious RFC 1071 loop: big-endian 16-bit words, odd tail padded
- * with a zero byte, carries folded at the end. */
-static uint16_t ref_sum(const uint8_t *p, size_t len)
-{
-    uint64_t acc = 0;
-    for (size_t i = 0; i + 1 < len; i += 2)
-        acc += (uint64_t)p[i] << 8 | p[i + 1];
-    if (len % 2)
-        acc += (uint64_t)p[len - 1] << 8;
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)acc;
-}
-
-static uint16_t ref_csum(const uint8_t *p, size_t len)
-{
-    return (uint16_t)~ref_sum(p, len);
-}
+#include "tests/unit/support/bytes.h"
 
 /* Fixed-seed LCG (Knuth's MMIX constants) so failures reproduce. */
 static uint64_t lcg_state;

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "stack/wire/eth.h"
+#include "tests/unit/support/bytes.h"
 
 /* Captured on a veth: 02:77:00:00:00:01 asks who has 10.77.9.2. */
 static const uint8_t arp_request_frame[42] = {
@@ -32,18 +33,6 @@ static const uint8_t ipv6_frame_head[20] = {
 static const struct eth_addr mac1 = {{0x02, 0x77, 0x00, 0x00, 0x00, 0x01}};
 static const struct eth_addr mac2 = {{0x02, 0x77, 0x00, 0x00, 0x00, 0x02}};
 static const struct eth_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-
-/* Copy len bytes so that they end exactly at the end of a heap block:
- * any read past the span is an ASan error. Returns the block; the span
- * starts at block + 1. */
-static uint8_t *span_copy(const uint8_t *src, size_t len)
-{
-    uint8_t *m = malloc(len + 1);
-    assert_non_null(m);
-    if (len > 0)
-        memcpy(m + 1, src, len);
-    return m;
-}
 
 static void test_parse_arp_broadcast(void **state)
 {
@@ -133,23 +122,23 @@ static void test_parse_padding_included(void **state)
 static void test_parse_header_only(void **state)
 {
     (void)state;
-    uint8_t *m = span_copy(ipv4_frame_head, ETH_HLEN);
+    uint8_t *p = tail_copy(ipv4_frame_head, ETH_HLEN);
     struct eth_view v;
-    assert_int_equal(eth_parse(m + 1, ETH_HLEN, &v), WIRE_OK);
+    assert_int_equal(eth_parse(p, ETH_HLEN, &v), WIRE_OK);
     assert_int_equal(v.payload_len, 0);
-    assert_ptr_equal(v.payload, m + 1 + ETH_HLEN);
+    assert_ptr_equal(v.payload, p + ETH_HLEN);
     assert_int_equal(v.ethertype, ETHERTYPE_IPV4);
-    free(m);
+    tail_free(p);
 }
 
 static void test_parse_truncated(void **state)
 {
     (void)state;
     for (size_t len = 0; len < ETH_HLEN; len++) {
-        uint8_t *m = span_copy(arp_request_frame, len);
+        uint8_t *p = tail_copy(arp_request_frame, len);
         struct eth_view v;
-        assert_int_equal(eth_parse(m + 1, len, &v), WIRE_ETRUNC);
-        free(m);
+        assert_int_equal(eth_parse(p, len, &v), WIRE_ETRUNC);
+        tail_free(p);
     }
 }
 

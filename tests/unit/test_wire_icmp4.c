@@ -10,6 +10,7 @@
 
 #include "stack/wire/icmp4.h"
 #include "stack/wire/ipv4.h"
+#include "tests/unit/support/bytes.h"
 
 /* ICMP part of a Linux `ping -c1` request captured on a veth: id 4915
  * (0x1333), seq 1, 8-byte timestamp + the bytes 0x10..0x37. */
@@ -41,34 +42,6 @@ static const uint8_t real_port_unreach[42] = {
 /* The quoted datagram alone (body of the port unreachable). */
 #define QUOTE (real_port_unreach + 8)
 #define QUOTE_LEN (sizeof real_port_unreach - 8)
-
-static uint16_t ref_csum(const uint8_t *p, size_t len)
-{
-    uint32_t acc = 0;
-    for (size_t i = 0; i + 1 < len; i += 2)
-        acc += (uint32_t)p[i] << 8 | p[i + 1];
-    if (len % 2)
-        acc += (uint32_t)p[len - 1] << 8;
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)~acc;
-}
-
-/* Copy len bytes to the end of a heap block (ASan catches any overread);
- * release with tail_free(). */
-static uint8_t *tail_copy(const uint8_t *src, size_t len)
-{
-    uint8_t *m = malloc(len + 1);
-    assert_non_null(m);
-    if (len > 0)
-        memcpy(m + 1, src, len);
-    return m + 1;
-}
-
-static void tail_free(uint8_t *p)
-{
-    free(p - 1);
-}
 
 static int parse_copy(const uint8_t *src, size_t len)
 {

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "stack/wire/ipv4.h"
+#include "tests/unit/support/bytes.h"
 
 /* A Linux `ping -c1 10.77.9.2` request captured on a veth (Ethernet header
  * stripped): DF, TTL 64, id 10167, 56 data bytes. */
@@ -31,19 +32,6 @@ static const uint8_t real_port_unreach[62] = {
     0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a,
 };
 
-/* A reference checksum, independent of checksum.c, to build test headers. */
-static uint16_t ref_csum(const uint8_t *p, size_t len)
-{
-    uint32_t acc = 0;
-    for (size_t i = 0; i + 1 < len; i += 2)
-        acc += (uint32_t)p[i] << 8 | p[i + 1];
-    if (len % 2)
-        acc += (uint32_t)p[len - 1] << 8;
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    return (uint16_t)~acc;
-}
-
 /* Recompute the header checksum of a header of ihl bytes. */
 static void fix_csum(uint8_t *h, size_t ihl)
 {
@@ -56,12 +44,9 @@ static void fix_csum(uint8_t *h, size_t ihl)
  * past the span is an ASan error. */
 static int parse_copy(const uint8_t *src, size_t len, struct ipv4_view *v)
 {
-    uint8_t *m = malloc(len + 1);
-    assert_non_null(m);
-    if (len > 0)
-        memcpy(m + 1, src, len);
-    int rc = ipv4_parse(m + 1, len, v);
-    free(m);
+    uint8_t *p = tail_copy(src, len);
+    int rc = ipv4_parse(p, len, v);
+    tail_free(p);
     return rc;
 }
 

@@ -13,28 +13,9 @@
 #include <string.h>
 
 #include "stack/wire/tcp.h"
+#include "tests/unit/support/bytes.h"
 
 /* ---- fixtures ---------------------------------------------------------- */
-
-static struct ip_addr addr4(uint32_t host_order)
-{
-    struct ip_addr a;
-    memset(&a, 0, sizeof a);
-    a.family = IP_FAMILY_V4;
-    a.u.v4 = host_order;
-    return a;
-}
-
-static struct ip_addr addr6(uint8_t last)
-{
-    struct ip_addr a;
-    memset(&a, 0, sizeof a);
-    a.family = IP_FAMILY_V6;
-    a.u.v6[0] = 0xfd;
-    a.u.v6[1] = 0x77;
-    a.u.v6[15] = last;
-    return a;
-}
 
 #define CLIENT4 0x0a4d0002u /* 10.77.0.2 */
 #define SERVER4 0x0a4d0001u /* 10.77.0.1 */
@@ -129,7 +110,7 @@ static void fix_csum(uint8_t *seg, size_t len, const struct ip_addr *src,
 static size_t make_seg(uint8_t *buf, const uint8_t *opts, size_t optlen,
                        size_t payload_len)
 {
-    struct ip_addr s = addr4(CLIENT4), d = addr4(SERVER4);
+    struct ip_addr s = ip_addr_v4(CLIENT4), d = ip_addr_v4(SERVER4);
     size_t hlen = TCP_HLEN + optlen;
     memset(buf, 0, hlen);
     buf[0] = 0x9c, buf[1] = 0x40, buf[2] = 0x00, buf[3] = 0x50;
@@ -151,29 +132,23 @@ static size_t make_seg(uint8_t *buf, const uint8_t *opts, size_t optlen,
 static int parse_exact(const uint8_t *buf, size_t len, const struct ip_addr *src,
                        const struct ip_addr *dst, struct tcp_view *out)
 {
-    uint8_t *copy = malloc(len > 0 ? len : 1);
-    assert_non_null(copy);
-    if (len > 0)
-        memcpy(copy, buf, len);
+    uint8_t *copy = tail_copy(buf, len);
     int err = tcp_parse(copy, len, src, dst, out);
-    free(copy);
+    tail_free(copy);
     return err;
 }
 
 static int parse4(const uint8_t *buf, size_t len, struct tcp_view *out)
 {
-    struct ip_addr s = addr4(CLIENT4), d = addr4(SERVER4);
+    struct ip_addr s = ip_addr_v4(CLIENT4), d = ip_addr_v4(SERVER4);
     return parse_exact(buf, len, &s, &d, out);
 }
 
 static int opts_exact(const uint8_t *opts, size_t len, struct tcp_options *out)
 {
-    uint8_t *copy = malloc(len > 0 ? len : 1);
-    assert_non_null(copy);
-    if (len > 0)
-        memcpy(copy, opts, len);
+    uint8_t *copy = tail_copy(opts, len);
     int err = tcp_options_parse(copy, len, out);
-    free(copy);
+    tail_free(copy);
     return err;
 }
 
@@ -206,7 +181,7 @@ static void test_parse_linux_syn(void **state)
 {
     (void)state;
     struct tcp_view v;
-    struct ip_addr s = addr4(CLIENT4), d = addr4(SERVER4);
+    struct ip_addr s = ip_addr_v4(CLIENT4), d = ip_addr_v4(SERVER4);
     assert_int_equal(tcp_parse(syn4, sizeof syn4, &s, &d, &v), WIRE_OK);
     assert_int_equal(v.sport, 40000);
     assert_int_equal(v.dport, 80);
@@ -238,7 +213,7 @@ static void test_parse_synack(void **state)
 {
     (void)state;
     struct tcp_view v;
-    struct ip_addr s = addr4(SERVER4), d = addr4(CLIENT4);
+    struct ip_addr s = ip_addr_v4(SERVER4), d = ip_addr_v4(CLIENT4);
     assert_int_equal(tcp_parse(synack4, sizeof synack4, &s, &d, &v), WIRE_OK);
     assert_int_equal(v.sport, 80);
     assert_int_equal(v.dport, 40000);
@@ -255,7 +230,7 @@ static void test_parse_synack(void **state)
     /* The pseudo-header sum does not see the direction (addition commutes),
      * but it does see a different address. */
     assert_int_equal(tcp_parse(synack4, sizeof synack4, &d, &s, &v), WIRE_OK);
-    struct ip_addr other = addr4(0x0a4d0003);
+    struct ip_addr other = ip_addr_v4(0x0a4d0003);
     assert_int_equal(tcp_parse(synack4, sizeof synack4, &other, &d, &v), WIRE_ECSUM);
 }
 
@@ -263,7 +238,7 @@ static void test_parse_data_segment(void **state)
 {
     (void)state;
     struct tcp_view v;
-    struct ip_addr s = addr4(CLIENT4), d = addr4(SERVER4);
+    struct ip_addr s = ip_addr_v4(CLIENT4), d = ip_addr_v4(SERVER4);
     assert_int_equal(tcp_parse(data4, sizeof data4, &s, &d, &v), WIRE_OK);
     assert_int_equal(v.seq, 0x12345679);
     assert_int_equal(v.ack, 0x9abcdef1);
@@ -287,12 +262,12 @@ static void test_parse_syn_ipv6(void **state)
 {
     (void)state;
     struct tcp_view v;
-    struct ip_addr s = addr6(2), d = addr6(1);
+    struct ip_addr s = ip_addr_fd77(2), d = ip_addr_fd77(1);
     assert_int_equal(tcp_parse(syn6, sizeof syn6, &s, &d, &v), WIRE_OK);
     assert_int_equal(v.opt.mss, 1440);
     assert_int_equal(v.window, 64800);
     /* The same segment checked against IPv4 addresses must fail. */
-    struct ip_addr s4 = addr4(CLIENT4), d4 = addr4(SERVER4);
+    struct ip_addr s4 = ip_addr_v4(CLIENT4), d4 = ip_addr_v4(SERVER4);
     assert_int_equal(tcp_parse(syn6, sizeof syn6, &s4, &d4, &v), WIRE_ECSUM);
 }
 
@@ -335,7 +310,7 @@ static void emit_and_compare(const uint8_t *want, size_t want_len,
 static void test_emit_reproduces_captures(void **state)
 {
     (void)state;
-    struct ip_addr c4 = addr4(CLIENT4), s4 = addr4(SERVER4);
+    struct ip_addr c4 = ip_addr_v4(CLIENT4), s4 = ip_addr_v4(SERVER4);
     struct tcp_options o;
 
     memset(&o, 0, sizeof o);
@@ -360,7 +335,7 @@ static void test_emit_reproduces_captures(void **state)
                               .window = 502};
     emit_and_compare(data4, sizeof data4, &c, &o, (const uint8_t *)"hello", 5, &c4, &s4);
 
-    struct ip_addr c6 = addr6(2), s6 = addr6(1);
+    struct ip_addr c6 = ip_addr_fd77(2), s6 = ip_addr_fd77(1);
     memset(&o, 0, sizeof o);
     o.has_mss = true, o.mss = 1440;
     o.sack_permitted = true;
@@ -375,8 +350,8 @@ static void test_emit_reproduces_captures(void **state)
 static void test_emit_checksum_and_roundtrip(void **state)
 {
     (void)state;
-    struct ip_addr c4 = addr4(CLIENT4), s4 = addr4(SERVER4);
-    struct ip_addr c6 = addr6(2), s6 = addr6(1);
+    struct ip_addr c4 = ip_addr_v4(CLIENT4), s4 = ip_addr_v4(SERVER4);
+    struct ip_addr c6 = ip_addr_fd77(2), s6 = ip_addr_fd77(1);
     uint8_t buf[TCP_MAX_HLEN + 300];
     for (int fam = 0; fam < 2; fam++) {
         const struct ip_addr *src = fam ? &c6 : &c4, *dst = fam ? &s6 : &s4;
@@ -422,7 +397,7 @@ static void test_emit_checksum_and_roundtrip(void **state)
 static void test_emit_no_options(void **state)
 {
     (void)state;
-    struct ip_addr c4 = addr4(CLIENT4), s4 = addr4(SERVER4);
+    struct ip_addr c4 = ip_addr_v4(CLIENT4), s4 = ip_addr_v4(SERVER4);
     struct tcp_options o;
     memset(&o, 0, sizeof o);
     uint8_t buf[TCP_HLEN];
@@ -536,7 +511,7 @@ static void test_options_emit_clamps_wscale(void **state)
 static void test_options_roundtrip_every_combination(void **state)
 {
     (void)state;
-    struct ip_addr c4 = addr4(CLIENT4), s4 = addr4(SERVER4);
+    struct ip_addr c4 = ip_addr_v4(CLIENT4), s4 = ip_addr_v4(SERVER4);
     int fitted = 0;
     for (unsigned mask = 0; mask < 16; mask++) {
         for (uint8_t n = 0; n <= TCP_MAX_SACK_BLOCKS; n++) {
@@ -603,7 +578,7 @@ static void test_parse_truncated_each_length(void **state)
 static void test_parse_data_offset_too_small(void **state)
 {
     (void)state;
-    struct ip_addr s = addr4(CLIENT4), d = addr4(SERVER4);
+    struct ip_addr s = ip_addr_v4(CLIENT4), d = ip_addr_v4(SERVER4);
     struct tcp_view v;
     uint8_t seg[40];
     for (unsigned off = 0; off < 5; off++) {
@@ -624,7 +599,7 @@ static void test_parse_data_offset_too_small(void **state)
 static void test_parse_data_offset_past_buffer(void **state)
 {
     (void)state;
-    struct ip_addr s = addr4(CLIENT4), d = addr4(SERVER4);
+    struct ip_addr s = ip_addr_v4(CLIENT4), d = ip_addr_v4(SERVER4);
     struct tcp_view v;
     uint8_t seg[64];
 
@@ -984,7 +959,7 @@ static void test_options_fuzz(void **state)
 static void test_segment_fuzz(void **state)
 {
     (void)state;
-    struct ip_addr s = addr4(CLIENT4), d = addr4(SERVER4);
+    struct ip_addr s = ip_addr_v4(CLIENT4), d = ip_addr_v4(SERVER4);
     uint32_t seed = 12345;
     for (int iter = 0; iter < 20000; iter++) {
         size_t len = lcg_next(&seed) % 80;

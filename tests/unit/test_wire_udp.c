@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "stack/wire/udp.h"
+#include "tests/unit/support/bytes.h"
 
 /* UDP 10.77.9.1:33554 -> 10.77.9.2:9999 "hello\n", sent by bash's
  * /dev/udp and captured on a veth. The veth's checksum offload left only
@@ -30,17 +31,6 @@ static const uint8_t v6_udp[12] = {
 
 static struct ip_addr src9, dst9, src0, dst0, src6, dst6;
 
-static struct ip_addr v6addr(uint8_t last)
-{
-    struct ip_addr a;
-    memset(&a, 0, sizeof a);
-    a.family = IP_FAMILY_V6;
-    a.u.v6[0] = 0xfd;
-    a.u.v6[1] = 0x77;
-    a.u.v6[15] = last;
-    return a;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -48,23 +38,9 @@ static int setup(void **state)
     dst9 = ip_addr_v4(0x0a4d0902);
     src0 = ip_addr_v4(0x0a4d0001);
     dst0 = ip_addr_v4(0x0a4d0002);
-    src6 = v6addr(1);
-    dst6 = v6addr(2);
+    src6 = ip_addr_fd77(1);
+    dst6 = ip_addr_fd77(2);
     return 0;
-}
-
-static uint8_t *tail_copy(const uint8_t *src, size_t len)
-{
-    uint8_t *m = malloc(len + 1);
-    assert_non_null(m);
-    if (len > 0)
-        memcpy(m + 1, src, len);
-    return m + 1; /* the span ends at the end of the block: ASan sees overreads */
-}
-
-static void tail_free(uint8_t *p)
-{
-    free(p - 1);
 }
 
 static int parse_copy(const uint8_t *src, size_t len, const struct ip_addr *s,
@@ -114,7 +90,7 @@ static void test_parse_v6(void **state)
     assert_int_equal(u.payload_len, 4);
     assert_memory_equal(u.payload, "ping", 4);
     /* The same bytes between other addresses do not verify. */
-    struct ip_addr other = v6addr(3);
+    struct ip_addr other = ip_addr_fd77(3);
     assert_int_equal(udp_parse(v6_udp, sizeof v6_udp, &src6, &other, &u), WIRE_ECSUM);
 }
 

@@ -114,3 +114,18 @@ size_t env_udp_to_us(uint8_t *buf, size_t cap, uint16_t sport, uint16_t dport,
     return frame_udp(buf, cap, &env_mac_us, &env_mac_peer, ENV_IP_PEER, ENV_IP_US, sport,
                      dport, payload, len);
 }
+
+struct ip_endpoint env_ep(uint32_t addr, uint16_t port)
+{
+    struct ip_endpoint ep;
+    memset(&ep, 0, sizeof ep);
+    ep.addr = ip_addr_v4(addr);
+    ep.port = port;
+    return ep;
+}
+
+void env_no_gateway(struct stack_config *cfg, struct netif_config *ncfg)
+{
+    (void)cfg;
+    ncfg->ipv4_gateway = 0;
+}

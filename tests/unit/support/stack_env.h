@@ -66,6 +66,12 @@ void env_frame(const struct stack_env *e, size_t i, struct parsed_frame *out);
 /* Has a log line at this level containing needle been captured? */
 bool env_logged(const struct stack_env *e, int level, const char *needle);
 
+/* An IPv4 socket endpoint addr:port (host order). */
+struct ip_endpoint env_ep(uint32_t addr, uint16_t port);
+/* env_new tweak: the interface has no default gateway (off-link is
+ * unreachable). */
+void env_no_gateway(struct stack_config *cfg, struct netif_config *ncfg);
+
 /* Build a UDP frame from the peer to us (eth dst = our MAC). */
 size_t env_udp_to_us(uint8_t *buf, size_t cap, uint16_t sport, uint16_t dport,
                      const void *payload, size_t len);
