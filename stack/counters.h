@@ -78,6 +78,15 @@ enum stack_counter {
     CTR_UDP_RX_NO_PORT,           /* no socket: port unreachable (if not broadcast) */
     CTR_UDP_RX_DROP_RCVBUF,       /* socket receive queue full */
     CTR_UDP_TX_DROP_TOO_BIG,
+    /* TCP */
+    CTR_TCP_RX_SEGS,
+    CTR_TCP_TX_SEGS,
+    CTR_TCP_TX_RSTS,
+    CTR_TCP_RX_DROP_TRUNCATED,    /* shorter than the 20-byte header */
+    CTR_TCP_RX_DROP_BAD_HEADER,   /* data offset < 5 or past the end, bad options */
+    CTR_TCP_RX_DROP_BAD_CSUM,
+    CTR_TCP_RX_DROP_BAD_ADDR,     /* broadcast/multicast, port 0, src == dst */
+    CTR_TCP_RX_NO_SOCKET,         /* no connection: answered with a RST unless RST */
     CTR_MAX
 };
 

@@ -68,6 +68,14 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_UDP_RX_NO_PORT] = "udp.rx_no_port",
     [CTR_UDP_RX_DROP_RCVBUF] = "udp.rx_drop_rcvbuf",
     [CTR_UDP_TX_DROP_TOO_BIG] = "udp.tx_drop_too_big",
+    [CTR_TCP_RX_SEGS] = "tcp.rx_segs",
+    [CTR_TCP_TX_SEGS] = "tcp.tx_segs",
+    [CTR_TCP_TX_RSTS] = "tcp.tx_rsts",
+    [CTR_TCP_RX_DROP_TRUNCATED] = "tcp.rx_drop_truncated",
+    [CTR_TCP_RX_DROP_BAD_HEADER] = "tcp.rx_drop_bad_header",
+    [CTR_TCP_RX_DROP_BAD_CSUM] = "tcp.rx_drop_bad_csum",
+    [CTR_TCP_RX_DROP_BAD_ADDR] = "tcp.rx_drop_bad_addr",
+    [CTR_TCP_RX_NO_SOCKET] = "tcp.rx_no_socket",
 };
 
 const char *stack_counter_name(enum stack_counter c)

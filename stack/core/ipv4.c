@@ -88,8 +88,8 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
         udp_input(s, nif, &ip, buf, to_broadcast, now);
         break;
     case IPPROTO_TCP_:
-        /* No TCP yet: counted, silently (TCP will answer with RSTs). */
-        ctr_inc(s, CTR_IPV4_RX_DROP_UNKNOWN_PROTO);
+        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
+        tcp_input(s, nif, &ip, to_broadcast, now);
         break;
     default:
         /* RFC 1122 3.2.2.1: protocol unreachable. */

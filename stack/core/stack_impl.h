@@ -9,6 +9,8 @@
  *   core/ipv4.c     IPv4 in/out, routing, transport error dispatch
  *   core/icmp4.c    ICMPv4 echo, errors in and out, rate limit
  *   sock/udp.c      UDP sockets, demux, ephemeral ports
+ *   sock/tcp_in.c   TCP input: validation, (for now) RSTs for CLOSED
+ *   sock/tcp_out.c  TCP output: one segment through ipv4_output
  */
 #ifndef TCPIP_CORE_STACK_IMPL_H
 #define TCPIP_CORE_STACK_IMPL_H
@@ -193,5 +195,17 @@ void udp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
 /* An error about a datagram we sent from src:sport to dst:dport. */
 void udp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
                uint16_t sport, uint16_t dport, int err);
+
+/* ---- sock/tcp_in.c, sock/tcp_out.c ---- */
+
+struct tcp_emit_args;
+
+/* A TCP segment for us (ip->payload). to_broadcast as for udp_input. */
+void tcp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+               bool to_broadcast, uint64_t now);
+/* Build a segment without options or payload (src -> dst, host order)
+ * and send it. 0 or -errno from routing/output (counted there). */
+int tcp_output_bare(struct stack *s, uint32_t src, uint32_t dst,
+                    const struct tcp_emit_args *a, uint64_t now);
 
 #endif
