@@ -5,6 +5,8 @@
 #                     run unit tests on both builds and the netns integration tests
 #   make run          build and start tcpipd on conf/default.json (root: TAP)
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make fuzz         build the libFuzzer targets (clang) into build/fuzz/ and run
+#                     each for FUZZ_SECONDS (default 60); make fuzz-smoke: short run
 
 CC ?= cc
 PREFIX ?= /usr/local
@@ -40,6 +42,7 @@ DAEMON_LIBS := -lev -lcjson
 TEST_LIBS := -lcmocka
 
 .PHONY: all test test-unit test-integration run install uninstall clean deps deps-build
+.PHONY: fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/tcpipd $(UNIT_BIN)
 
@@ -72,6 +75,7 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) SANITIZE=1 all
+	$(MAKE) fuzz-build
 	@tests/run.sh
 
 test-unit: deps-build all
@@ -92,6 +96,49 @@ install: $(BUILD)/tcpipd
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/tcpipd $(DESTDIR)$(PREFIX)/share/tcpip/default.json
 	-rmdir $(DESTDIR)$(PREFIX)/share/tcpip 2>/dev/null
+
+# ---- fuzzing: libFuzzer targets in tests/fuzz/, built with clang ----
+# Each target compiles the sources it needs directly (not the gcc-built
+# libraries): libFuzzer needs every object instrumented with
+# -fsanitize=fuzzer. Seeds live in tests/fuzz/corpus/<target>/; `make fuzz`
+# grows a copy in build/fuzz/corpus-<target>/ and leaves crash files in
+# build/fuzz/ (crash-<target>-*). -max_len: frames stay under 2048 bytes
+# (MTU 1500 + headers); a config may be longer.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 20000
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := fuzz_stack_input fuzz_wire fuzz_config
+FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/%)
+FUZZ_STACK_DEPS := $(STACK_SRC) $(wildcard stack/*.h stack/*/*.h)
+
+fuzz-build: $(FUZZ_BIN)
+
+build/fuzz/fuzz_stack_input: tests/fuzz/fuzz_stack_input.c $(FUZZ_STACK_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC)
+
+build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_STACK_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC)
+
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/config.h $(FUZZ_STACK_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< daemon/config.c $(STACK_SRC) -lcjson
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		case $$t in fuzz_config) len=8192 ;; *) len=2048 ;; esac; \
+		mkdir -p build/fuzz/corpus-$$t; \
+		cp -n tests/fuzz/corpus/$$t/* build/fuzz/corpus-$$t/ 2>/dev/null || true; \
+		build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$len \
+			-print_final_stats=1 -artifact_prefix=build/fuzz/crash-$$t- \
+			build/fuzz/corpus-$$t; \
+	done
+
+fuzz-smoke: fuzz-build
+	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh --fuzz-only build/fuzz
 
 clean:
 	rm -rf build

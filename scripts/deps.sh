@@ -4,7 +4,7 @@
 set -eu
 group=${1:-test}
 build_pkgs="gcc make libc6-dev pkg-config libev-dev libcjson-dev libcmocka-dev"
-test_pkgs="iproute2 iputils-ping socat netcat-openbsd tcpdump"
+test_pkgs="iproute2 iputils-ping socat netcat-openbsd tcpdump clang libclang-rt-14-dev"
 pkgs=$build_pkgs
 [ "$group" = test ] && pkgs="$pkgs $test_pkgs"
 

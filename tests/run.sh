@@ -6,6 +6,9 @@
 #                                       then integration tests on build/asan/tcpipd
 #   tests/run.sh --unit-only DIR        unit tests of one build
 #   tests/run.sh --integration-only DIR integration tests with DIR/tcpipd
+#   tests/run.sh --fuzz-only DIR        short libFuzzer runs of DIR/fuzz_* on
+#                                       their seeds (all mode: build/fuzz, after
+#                                       the unit tests); FUZZ_RUNS, default 20000
 #   tests/run.sh ... -k PATTERN         only tests whose file name matches
 #
 # Unit tests are cmocka binaries; their "[  PASSED  ]"/"[  FAILED  ]" lines
@@ -21,6 +24,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --unit-only) mode=unit; builds+=("$2"); shift 2 ;;
     --integration-only) mode=integration; builds+=("$2"); shift 2 ;;
+    --fuzz-only) mode=fuzz; builds+=("$2"); shift 2 ;;
     -k) pattern=$2; shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -77,14 +81,50 @@ run_integration() { # build_dir
     done
 }
 
+# Each libFuzzer target counts as one test: FUZZ_RUNS inputs (bounded by
+# -max_total_time too) starting from tests/fuzz/corpus/<target>/. New inputs
+# go to a scratch dir listed first, so the seed dir is never written.
+run_fuzz() { # dir with the fuzz binaries
+    local d=$1 runs=${FUZZ_RUNS:-20000} t name out rc scratch len
+    for name in fuzz_stack_input fuzz_wire fuzz_config; do
+        t=$d/$name
+        [ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
+        if [ ! -x "$t" ]; then
+            echo "skip - fuzz: $name not built (make fuzz-build; needs clang)"
+            skipped=$((skipped + 1))
+            continue
+        fi
+        out="$log_dir/$name.log"
+        scratch="$log_dir/corpus-$name"
+        mkdir -p "$scratch"
+        echo "== fuzz: $t"
+        case $name in fuzz_config) len=8192 ;; *) len=2048 ;; esac
+        timeout 300 "$t" -runs="$runs" -max_total_time=120 -max_len="$len" \
+            -artifact_prefix="$log_dir/crash-$name-" \
+            "$scratch" "tests/fuzz/corpus/$name" >"$out" 2>&1
+        rc=$?
+        if [ "$rc" -eq 0 ] && grep -q '^Done [0-9]* runs' "$out"; then
+            passed=$((passed + 1))
+            echo "ok - fuzz: $name $runs runs clean"
+        else
+            failed=$((failed + 1))
+            failures+=("$t")
+            tail -n 60 "$out"
+            echo "not ok - fuzz: $name (exit $rc; crash input in $log_dir)"
+        fi
+    done
+}
+
 case $mode in
 all)
     run_unit build
     run_unit build/asan
+    run_fuzz build/fuzz
     run_integration build/asan
     ;;
 unit) run_unit "${builds[0]}" ;;
 integration) run_integration "${builds[0]}" ;;
+fuzz) run_fuzz "${builds[0]}" ;;
 esac
 
 if [ ${#failures[@]} -gt 0 ]; then
