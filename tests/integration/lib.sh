@@ -139,6 +139,28 @@ bg_start() {
     printf -v "$var" '%s' "$pid"
 }
 
+# write_config FILE [SERVICES_JSON]: the usual test config: TAP tcpip0 with
+# the stack at 10.77.0.2/24 (MAC 02:77:00:00:00:02) and the kernel side at
+# 10.77.0.1/24; SERVICES_JSON is the "services" object (default: none).
+write_config() {
+    local file=$1 services=${2:-"{}"}
+    cat >"$file" <<JSON
+{
+  "log_level": "info",
+  "interfaces": [
+    {
+      "name": "tcpip0",
+      "mac": "02:77:00:00:00:02",
+      "mtu": 1500,
+      "ipv4": { "address": "10.77.0.2/24" },
+      "host": { "configure": true, "ipv4": "10.77.0.1/24" }
+    }
+  ],
+  "services": $services
+}
+JSON
+}
+
 # tcpipd_start LOG CONF [ARG...]: tcpipd inside $NS, stdout+stderr to LOG;
 # sets TCPIPD_PID (ip netns exec execs, so it is tcpipd's own pid).
 tcpipd_start() {

@@ -48,24 +48,10 @@ itest_init foundation ping socat tcpdump cmp awk
 ns_create || itest_unavailable "cannot create a namespace"
 start_s=$SECONDS
 
-cat >"$TMP/a.json" <<'JSON'
-{
-  "log_level": "info",
-  "interfaces": [
-    {
-      "name": "tcpip0",
-      "mac": "02:77:00:00:00:02",
-      "mtu": 1500,
-      "ipv4": { "address": "10.77.0.2/24" },
-      "host": { "configure": true, "ipv4": "10.77.0.1/24" }
-    }
-  ],
-  "services": {
+write_config "$TMP/a.json" '{
     "udp_echo": { "enabled": true, "port": 7 },
     "udp_discard": { "enabled": true, "port": 9 }
-  }
-}
-JSON
+  }'
 cp "$TMP/a.json" "$TMP/live.json" # the running daemon's file, rewritten for SIGHUP
 logs=()
 

@@ -23,20 +23,7 @@ ITEST_CHECKS=(
 itest_init tcp_closed tcpdump bash
 ns_create || itest_unavailable "cannot create a namespace"
 
-cat >"$TMP/a.json" <<'JSON'
-{
-  "log_level": "info",
-  "interfaces": [
-    {
-      "name": "tcpip0",
-      "mac": "02:77:00:00:00:02",
-      "mtu": 1500,
-      "ipv4": { "address": "10.77.0.2/24" },
-      "host": { "configure": true, "ipv4": "10.77.0.1/24" }
-    }
-  ]
-}
-JSON
+write_config "$TMP/a.json"
 
 tcpipd_start "$TMP/a.log" "$TMP/a.json"
 A_PID=$TCPIPD_PID
