@@ -49,6 +49,38 @@ struct stack_config {
     uint32_t icmp_burst;         /* default 50 */
     /* UDP */
     uint32_t udp_rcvbuf;         /* bytes queued per socket; default 212992 */
+    /* TCP (RFC 9293 and friends); the defaults follow Linux where it has one */
+    struct stack_tcp_config {
+        uint32_t sndbuf;         /* send buffer bytes per connection; default 262144 */
+        uint32_t rcvbuf;         /* receive buffer bytes (window ceiling); default 262144 */
+        uint32_t max_conns;      /* connections of all states; default 16384 */
+        uint32_t syn_backlog;    /* SYN_RECEIVED per listener before cookies; default 256 */
+        uint32_t max_backlog;    /* ceiling of listen(backlog); default 4096 (somaxconn) */
+        uint32_t ooo_max_ranges; /* out-of-order ranges kept per connection; default 32 */
+        uint64_t rto_initial_ns; /* RFC 6298 2.1: 1 s */
+        uint64_t rto_min_ns;     /* Linux TCP_RTO_MIN: 200 ms */
+        uint64_t rto_max_ns;     /* Linux TCP_RTO_MAX: 120 s */
+        uint32_t syn_retries;    /* SYN retransmissions before ETIMEDOUT; 6 */
+        uint32_t synack_retries; /* 5 */
+        uint32_t retries2;       /* data retransmissions before ETIMEDOUT; 15 */
+        uint64_t delack_ns;      /* delayed-ACK timeout, <= 500 ms (RFC 1122); 40 ms */
+        uint32_t delack_segs;    /* ACK at least every this many full segments; 2 */
+        uint64_t time_wait_ns;   /* 2*MSL; 60 s as Linux */
+        uint64_t fin_wait2_ns;   /* orphaned FIN_WAIT_2 timeout; 60 s */
+        uint64_t keepalive_idle_ns;  /* 7200 s */
+        uint64_t keepalive_intvl_ns; /* 75 s */
+        uint32_t keepalive_cnt;      /* 9 */
+        uint8_t cc;              /* enum tcp_cc_algo; default CUBIC */
+        bool sack;               /* offer/accept SACK; default true */
+        bool timestamps;         /* RFC 7323 timestamps; default true */
+        bool window_scaling;     /* default true */
+        uint8_t syncookies;      /* 0 never, 1 when the SYN queue is full (default), 2 always */
+    } tcp;
+};
+
+enum tcp_cc_algo {
+    TCP_CC_NEWRENO = 0,          /* RFC 5681 + RFC 6582 */
+    TCP_CC_CUBIC = 1,            /* RFC 9438 */
 };
 
 /* Fill every field with its default (key zeroed, log NULL). */
@@ -161,5 +193,116 @@ int udp_sock_peek_size(const struct udp_sock *us);
 /* Return and clear the pending error (0 if none), like SO_ERROR. */
 int udp_sock_error(struct udp_sock *us);
 int udp_sock_getsockname(const struct udp_sock *us, struct ip_endpoint *out);
+
+/* ---- TCP sockets (RFC 9293) ----
+ *
+ * Linux semantics: errors are -errno as Linux's socket calls would set
+ * errno. A socket handed to tcp_sock_close() belongs to the stack from then
+ * on (it finishes sending, FIN, TIME_WAIT...) and its callback is never
+ * called again. Events are edge-style hints; the caller re-checks with the
+ * calls below. Callbacks run from inside stack_input/stack_poll or an API
+ * call; they may call any tcp_sock_* function except close/abort of the
+ * socket they are called for (defer that, as libev users do anyway). */
+
+struct tcp_sock;
+
+enum tcp_event {
+    TCP_EV_READABLE = 1,         /* data, EOF, or an error to read */
+    TCP_EV_WRITABLE = 2,         /* send buffer space, or connected */
+    TCP_EV_ACCEPT = 4,           /* listener: a connection waits in accept */
+    TCP_EV_CONNECTED = 8,        /* active open completed */
+    TCP_EV_ERROR = 16,           /* pending error set (tcp_sock_error) */
+    TCP_EV_CLOSED = 32,          /* reached CLOSED or TIME_WAIT (after EOF
+                                    both ways, RST or timeout) */
+};
+typedef void (*tcp_event_fn)(void *user, struct tcp_sock *ts, int events);
+
+enum tcp_state {
+    TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECEIVED, TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_LAST_ACK,
+    TCP_TIME_WAIT,
+    TCP_STATE_COUNT
+};
+/* "ESTABLISHED", "SYN-SENT", ... as RFC 9293 spells them. */
+const char *tcp_state_name(enum tcp_state st);
+
+enum tcp_sockopt {
+    TCP_OPT_NODELAY,             /* bool: disable Nagle */
+    TCP_OPT_KEEPALIVE,           /* bool: SO_KEEPALIVE */
+    TCP_OPT_KEEPIDLE,            /* seconds, 1..32767 */
+    TCP_OPT_KEEPINTVL,           /* seconds, 1..32767 */
+    TCP_OPT_KEEPCNT,             /* 1..127 */
+    TCP_OPT_SNDBUF,              /* bytes; set before connect/listen */
+    TCP_OPT_RCVBUF,              /* bytes; set before connect/listen (wscale) */
+    TCP_OPT_REUSEADDR,           /* bool: bind over TIME_WAIT connections */
+    TCP_OPT_LINGER_ZERO,         /* bool: close() sends RST, as SO_LINGER {1, 0} */
+    TCP_OPT_MAXSEG,              /* read only: the MSS in use */
+};
+
+/* NULL on allocation failure. */
+struct tcp_sock *tcp_sock_open(struct stack *s, tcp_event_fn cb, void *user);
+/* 0, -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL (already bound), -EAFNOSUPPORT. */
+int tcp_sock_bind(struct tcp_sock *ts, const struct ip_endpoint *local);
+/* Passive open; binds an ephemeral port if unbound. backlog is clamped to
+ * [1, max_backlog]. 0, -EINVAL (connected), -EADDRINUSE. */
+int tcp_sock_listen(struct tcp_sock *ts, int backlog);
+/* Take one established connection off the listener's accept queue; it gets
+ * cb/user. NULL with *err = -EAGAIN when empty (-EINVAL: not listening). */
+struct tcp_sock *tcp_sock_accept(struct tcp_sock *ts, tcp_event_fn cb, void *user, int *err);
+/* Active open: sends a SYN and returns -EINPROGRESS (TCP_EV_CONNECTED or
+ * TCP_EV_ERROR follow), or at once -ENETUNREACH, -EADDRNOTAVAIL, -EISCONN,
+ * -EALREADY, -EADDRNOTAVAIL (no free 4-tuple), -EAFNOSUPPORT. */
+int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint64_t now);
+/* Queue up to len bytes; returns the bytes taken (> 0), -EAGAIN (buffer
+ * full, or still connecting), -EPIPE (shut down for writing, or closed),
+ * -ENOTCONN, or a pending error (-ECONNRESET...). */
+long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t now);
+/* Copy out up to len bytes: > 0 bytes, 0 at EOF (the peer's FIN), -EAGAIN,
+ * -ENOTCONN, or a pending error. Reading opens the window. */
+long tcp_sock_recv(struct tcp_sock *ts, void *buf, size_t len, uint64_t now);
+/* how: 0 = SHUT_RD, 1 = SHUT_WR, 2 = SHUT_RDWR. SHUT_WR sends a FIN after
+ * the queued data. 0 or -ENOTCONN. */
+int tcp_sock_shutdown(struct tcp_sock *ts, int how, uint64_t now);
+/* Give the socket to the stack: queued data is sent, then a FIN; a RST at
+ * once instead if unread data is left (RFC 2525 2.17, as Linux) or with
+ * LINGER_ZERO. A listener resets its unaccepted connections. */
+void tcp_sock_close(struct tcp_sock *ts, uint64_t now);
+/* Send a RST (if synchronized) and free at once. */
+void tcp_sock_abort(struct tcp_sock *ts, uint64_t now);
+/* Return and clear the pending error (0 if none), like SO_ERROR. */
+int tcp_sock_error(struct tcp_sock *ts);
+/* 0, -EINVAL (bad value), -ENOPROTOOPT. */
+int tcp_sock_setopt(struct tcp_sock *ts, enum tcp_sockopt opt, int value);
+int tcp_sock_getopt(const struct tcp_sock *ts, enum tcp_sockopt opt, int *value);
+int tcp_sock_getsockname(const struct tcp_sock *ts, struct ip_endpoint *out);
+/* -ENOTCONN unless a peer is known. */
+int tcp_sock_getpeername(const struct tcp_sock *ts, struct ip_endpoint *out);
+enum tcp_state tcp_sock_state(const struct tcp_sock *ts);
+/* Bytes readable now; bytes of free send buffer now. */
+size_t tcp_sock_readable(const struct tcp_sock *ts);
+size_t tcp_sock_writable(const struct tcp_sock *ts);
+
+/* The per-connection view, for `tcpipctl sockets` (like ss -tni). */
+struct tcp_conn_info {
+    enum tcp_state state;
+    struct ip_endpoint local, remote;
+    uint32_t snd_wnd, rcv_wnd;   /* bytes, scaled */
+    uint8_t snd_wscale, rcv_wscale;
+    uint16_t mss;                /* send MSS */
+    bool sack, timestamps;
+    uint32_t cwnd, ssthresh;     /* bytes */
+    uint64_t srtt_us, rttvar_us, rto_us;
+    uint32_t send_queue, recv_queue; /* bytes buffered */
+    uint64_t retransmits;        /* segments retransmitted, total */
+    uint32_t backoff;            /* consecutive RTOs now */
+    uint32_t accept_queue, backlog; /* listeners */
+    const char *cc;              /* "cubic" or "newreno" */
+    bool orphan;                 /* closed by its user, finishing in the stack */
+    void *user;
+};
+void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *out);
+/* Copy up to max views (listeners, connections, TIME_WAIT); returns how
+ * many exist (may exceed max). */
+size_t stack_tcp_list(const struct stack *s, struct tcp_conn_info *out, size_t max);
 
 #endif
