@@ -87,6 +87,45 @@ enum stack_counter {
     CTR_TCP_RX_DROP_BAD_CSUM,
     CTR_TCP_RX_DROP_BAD_ADDR,     /* broadcast/multicast, port 0, src == dst */
     CTR_TCP_RX_NO_SOCKET,         /* no connection: answered with a RST unless RST */
+    CTR_TCP_ACTIVE_OPENS,         /* connect() sent a SYN */
+    CTR_TCP_PASSIVE_OPENS,        /* a listener answered a SYN */
+    CTR_TCP_ATTEMPT_FAILS,        /* SYN_SENT/SYN_RECEIVED ended by RST or timeout */
+    CTR_TCP_ESTAB_RESETS,         /* ESTABLISHED/CLOSE_WAIT ended by RST */
+    CTR_TCP_CONN_ESTABLISHED,     /* connections that reached ESTABLISHED */
+    CTR_TCP_RX_DATA_SEGS,         /* segments carrying payload */
+    CTR_TCP_RX_DATA_BYTES,        /* in-order payload bytes accepted */
+    CTR_TCP_TX_DATA_BYTES,        /* payload bytes sent, retransmissions included */
+    CTR_TCP_RETRANS_SEGS,         /* segments retransmitted */
+    CTR_TCP_FAST_RETRANS,         /* fast retransmits (recovery entered) */
+    CTR_TCP_TIMEOUTS,             /* retransmission timer expiries */
+    CTR_TCP_CONN_TIMEOUTS,        /* connections given up with ETIMEDOUT */
+    CTR_TCP_RX_OUT_OF_ORDER,      /* segments queued out of order */
+    CTR_TCP_RX_DROP_OOO_FULL,     /* out-of-order segment dropped: range limit */
+    CTR_TCP_RX_DUP_DATA,          /* segments whose payload was all old */
+    CTR_TCP_RX_DROP_OUT_OF_WINDOW, /* unacceptable segment (RFC 9293 3.10.7.4), ACKed */
+    CTR_TCP_RX_DROP_PAWS,         /* PAWS: timestamp older than TS.Recent (RFC 7323 5) */
+    CTR_TCP_RX_DROP_BAD_FLAGS,    /* SYN+FIN, or no ACK in a synchronized state */
+    CTR_TCP_RX_DROP_ACK_UNSENT,   /* ACK of data never sent: ACKed and dropped */
+    CTR_TCP_RX_DROP_OLD_ACK,      /* ACK below SND.UNA - MAX.SND.WND (RFC 5961 5.2) */
+    CTR_TCP_RX_DROP_LISTEN,       /* segment to a listener that is not a SYN */
+    CTR_TCP_RX_RSTS,              /* RSTs that reset a connection */
+    CTR_TCP_RX_RST_IGNORED,       /* RST outside the window: dropped */
+    CTR_TCP_TX_CHALLENGE_ACKS,    /* RFC 5961 challenge ACKs sent */
+    CTR_TCP_CHALLENGE_ACK_LIMITED, /* challenge ACKs not sent: rate limit */
+    CTR_TCP_RX_SACK_BAD_BLOCKS,   /* SACK blocks outside SND.UNA..SND.NXT, ignored */
+    CTR_TCP_RX_URGENT,            /* segments with URG: the data is handled inline */
+    CTR_TCP_SYNCOOKIES_SENT,      /* SYN-ACKs carrying a cookie */
+    CTR_TCP_SYNCOOKIES_RECV,      /* cookies validated: connection made */
+    CTR_TCP_SYNCOOKIES_FAILED,    /* ACKs to a listener with a bad cookie */
+    CTR_TCP_LISTEN_OVERFLOWS,     /* handshake done but the accept queue was full */
+    CTR_TCP_LISTEN_DROPS,         /* SYNs dropped: queue full and no cookies */
+    CTR_TCP_DELAYED_ACKS,         /* ACKs sent by the delayed-ACK timer */
+    CTR_TCP_PERSIST_PROBES,       /* zero-window probes sent */
+    CTR_TCP_KEEPALIVE_PROBES,     /* keepalive probes sent */
+    CTR_TCP_TIMEWAIT_REUSED,      /* TIME_WAIT ended early by a new SYN (RFC 6191) */
+    CTR_TCP_RX_DROP_NO_MEMORY,    /* SYN dropped: connection limit or allocation */
+    CTR_TCP_SACK_RECOVERIES,      /* recoveries driven by SACK (RFC 6675) */
+    CTR_TCP_RENO_RECOVERIES,      /* recoveries by dupacks alone (RFC 6582) */
     CTR_MAX
 };
 

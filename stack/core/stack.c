@@ -49,6 +49,12 @@ struct stack *stack_new(const struct stack_config *cfg)
         return NULL;
     }
     udp_table_init(s);
+    if (tcp_table_init(s) != 0) {
+        arp_free(s);
+        free(s);
+        errno = ENOMEM;
+        return NULL;
+    }
     token_bucket_init(&s->icmp_bucket, cfg->icmp_rate_per_sec, cfg->icmp_burst);
     /* Start the IP id somewhere the key decides rather than at 0. */
     s->ip_id = (uint16_t)(cfg->key[0] << 8 | cfg->key[1]);
@@ -59,6 +65,7 @@ void stack_free(struct stack *s)
 {
     if (s == NULL)
         return;
+    tcp_table_free(s);
     udp_table_free(s);
     arp_free(s);
     free(s);
@@ -75,12 +82,14 @@ void stack_input(struct stack *s, int ifindex, const uint8_t *frame, size_t len,
 void stack_poll(struct stack *s, uint64_t now)
 {
     arp_poll(s, now);
+    tcp_poll(s, now);
 }
 
 uint64_t stack_next_deadline(const struct stack *s)
 {
     /* The ICMP token bucket refills from `now` when used: no timer. */
-    return arp_next_deadline(s);
+    uint64_t a = arp_next_deadline(s), t = tcp_next_deadline(s);
+    return a < t ? a : t;
 }
 
 const uint64_t *stack_counters(const struct stack *s)

@@ -9,8 +9,7 @@
  *   core/ipv4.c     IPv4 in/out, routing, transport error dispatch
  *   core/icmp4.c    ICMPv4 echo, errors in and out, rate limit
  *   sock/udp.c      UDP sockets, demux, ephemeral ports
- *   sock/tcp_in.c   TCP input: validation, (for now) RSTs for CLOSED
- *   sock/tcp_out.c  TCP output: one segment through ipv4_output
+ *   sock/tcp*.c     TCP: see sock/tcp_impl.h for its files
  */
 #ifndef TCPIP_CORE_STACK_IMPL_H
 #define TCPIP_CORE_STACK_IMPL_H
@@ -90,6 +89,7 @@ struct stack {
     int n_netifs;
     struct arp_cache arp;
     struct udp_table udp;
+    struct tcp_table *tcp;       /* sock/tcp_impl.h */
     struct token_bucket icmp_bucket;
     uint16_t ip_id;              /* IPv4 identification, per stack */
     uint64_t ctr[CTR_MAX];
@@ -199,13 +199,18 @@ void udp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr 
 /* ---- sock/tcp_in.c, sock/tcp_out.c ---- */
 
 struct tcp_emit_args;
+struct tcp_options;
 
 /* A TCP segment for us (ip->payload). to_broadcast as for udp_input. */
 void tcp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
                bool to_broadcast, uint64_t now);
-/* Build a segment without options or payload (src -> dst, host order)
- * and send it. 0 or -errno from routing/output (counted there). */
+/* Build a segment without payload, with options o (NULL: none), src ->
+ * dst (host order), and send it. 0 or -errno from routing/output. */
 int tcp_output_bare(struct stack *s, uint32_t src, uint32_t dst,
-                    const struct tcp_emit_args *a, uint64_t now);
+                    const struct tcp_emit_args *a, const struct tcp_options *o, uint64_t now);
+void tcp_poll(struct stack *s, uint64_t now);
+uint64_t tcp_next_deadline(const struct stack *s);
+int tcp_table_init(struct stack *s);
+void tcp_table_free(struct stack *s);
 
 #endif

@@ -41,9 +41,10 @@ uint32_t sb_high_sacked(const struct tcp_scoreboard *sb, uint32_t una);
  * or more than (DupThresh - 1) * mss bytes SACKed above it. */
 bool sb_is_lost(const struct tcp_scoreboard *sb, uint32_t seq, uint32_t mss);
 /* RFC 6675 4 SetPipe, in bytes, over [una, snd_nxt) with HighRxt
- * high_rxt (una when nothing was retransmitted in this recovery):
- * each unSACKed byte counts once if not lost, plus once if at or below
- * high_rxt (retransmitted). Computed per range, not per byte. */
+ * high_rxt, one past the highest retransmitted byte (una when nothing was
+ * retransmitted in this recovery): each unSACKed byte counts once if not
+ * lost, plus once if below high_rxt (retransmitted). Computed per range,
+ * not per byte. */
 uint32_t sb_pipe(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
                  uint32_t high_rxt, uint32_t mss);
 /* RFC 6675 4 NextSeg rule 1: the first sequence number s >= high_rxt (and

@@ -42,6 +42,7 @@ void fake_netif_clear(struct fake_netif *f)
     f->n = 0;
     f->overflow = 0;
     f->total = 0;
+    f->taken = 0;
 }
 
 const struct fake_frame *fake_netif_frame(const struct fake_netif *f, size_t i)

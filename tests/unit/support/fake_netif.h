@@ -24,6 +24,7 @@ struct fake_netif {
     size_t overflow;         /* frames sent while full (not recorded) */
     size_t total;            /* every send call that succeeded */
     int fail_with;           /* if non-zero, send returns -fail_with */
+    size_t taken;            /* frames consumed by tcp_peer's tp_take */
 };
 
 extern const struct netif_ops fake_netif_ops;

@@ -1,0 +1,933 @@
+/* tcp.c - TCP sockets: the API of stack/stack.h, the connection table
+ * and its demux, ports, events and freeing.
+ *
+ * A socket is bound (in lhash by local port) or has a connection (in hash
+ * by 4-tuple). Listeners stay in lhash; their children are hashed by
+ * 4-tuple from the SYN on. A socket is never freed in the middle of the
+ * stack's own processing: tcp_free_later() unhashes it and the reap at the
+ * end of the outermost call frees it, so loops over the lists stay safe
+ * whatever the callbacks do. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/sock/tcp_impl.h"
+#include "stack/util/siphash.h"
+
+/* RFC 6056 2.1 / Linux ip_local_port_range. */
+#define EPHEMERAL_MIN 32768u
+#define EPHEMERAL_MAX 60999u
+
+static const char *const state_names[TCP_STATE_COUNT] = {
+    "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+    "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+};
+
+const char *tcp_state_name(enum tcp_state st)
+{
+    return (unsigned)st < TCP_STATE_COUNT ? state_names[st] : "?";
+}
+
+/* ---- table ---- */
+
+int tcp_table_init(struct stack *s)
+{
+    s->tcp = calloc(1, sizeof *s->tcp);
+    if (s->tcp == NULL)
+        return -ENOMEM;
+    s->tcp->hash = calloc(TCP_HASH_SIZE, sizeof *s->tcp->hash);
+    if (s->tcp->hash == NULL) {
+        free(s->tcp);
+        s->tcp = NULL;
+        return -ENOMEM;
+    }
+    /* RFC 5961 10 asks for a limit on challenge ACKs; Linux allows 1000/s. */
+    token_bucket_init(&s->tcp->challenge_bucket, 1000, 100);
+    s->tcp->min_deadline = STACK_NO_DEADLINE;
+    return 0;
+}
+
+static void sock_release(struct tcp_sock *ts)
+{
+    ring_free(&ts->sndbuf);
+    ring_free(&ts->rcvbuf);
+    asm_free(&ts->ooo);
+}
+
+void tcp_table_free(struct stack *s)
+{
+    if (s->tcp == NULL)
+        return;
+    struct tcp_sock *ts = s->tcp->all;
+    while (ts != NULL) {
+        struct tcp_sock *next = ts->all_next;
+        sock_release(ts);
+        free(ts);
+        ts = next;
+    }
+    free(s->tcp->hash);
+    free(s->tcp);
+    s->tcp = NULL;
+}
+
+static void addr_bytes(uint8_t out[17], const struct ip_addr *a)
+{
+    memset(out, 0, 17);
+    out[0] = a->family;
+    if (a->family == IP_FAMILY_V4)
+        wr32(out + 1, a->u.v4);
+    else if (a->family == IP_FAMILY_V6)
+        memcpy(out + 1, a->u.v6, 16);
+}
+
+static uint32_t tuple_hash(const struct stack *s, const struct tcp_tuple *t)
+{
+    uint8_t msg[17 + 17 + 4];
+    addr_bytes(msg, &t->laddr);
+    addr_bytes(msg + 17, &t->raddr);
+    wr16(msg + 34, t->lport);
+    wr16(msg + 36, t->rport);
+    /* Keyed, so a peer cannot aim many connections at one bucket. */
+    return (uint32_t)siphash24(s->cfg.key, msg, sizeof msg) % TCP_HASH_SIZE;
+}
+
+static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
+{
+    return a->lport == b->lport && a->rport == b->rport && ip_addr_eq(&a->laddr, &b->laddr) &&
+           ip_addr_eq(&a->raddr, &b->raddr);
+}
+
+static void unhash(struct tcp_sock *ts)
+{
+    if (ts->in_hash || ts->in_lhash) {
+        *ts->hash_pprev = ts->hash_next;
+        if (ts->hash_next != NULL)
+            ts->hash_next->hash_pprev = ts->hash_pprev;
+        ts->in_hash = ts->in_lhash = false;
+        ts->hash_next = NULL;
+    }
+}
+
+static void push_chain(struct tcp_sock **head, struct tcp_sock *ts)
+{
+    ts->hash_next = *head;
+    if (*head != NULL)
+        (*head)->hash_pprev = &ts->hash_next;
+    ts->hash_pprev = head;
+    *head = ts;
+}
+
+void tcp_hash_connection(struct tcp_sock *ts)
+{
+    unhash(ts);
+    push_chain(&ts->s->tcp->hash[tuple_hash(ts->s, &ts->t)], ts);
+    ts->in_hash = true;
+}
+
+static void hash_bound(struct tcp_sock *ts)
+{
+    unhash(ts);
+    push_chain(&ts->s->tcp->lhash[ts->t.lport % TCP_LHASH_SIZE], ts);
+    ts->in_lhash = true;
+}
+
+struct tcp_sock *tcp_lookup(struct stack *s, const struct tcp_tuple *t)
+{
+    for (struct tcp_sock *ts = s->tcp->hash[tuple_hash(s, t)]; ts != NULL; ts = ts->hash_next)
+        if (tuple_eq(&ts->t, t))
+            return ts;
+    /* No connection: a listener on the port, the exact address first. */
+    struct tcp_sock *wild = NULL;
+    for (struct tcp_sock *ts = s->tcp->lhash[t->lport % TCP_LHASH_SIZE]; ts != NULL;
+         ts = ts->hash_next) {
+        if (ts->state != TCP_LISTEN || ts->t.lport != t->lport)
+            continue;
+        if (ip_addr_eq(&ts->t.laddr, &t->laddr))
+            return ts;
+        if (ip_addr_is_any(&ts->t.laddr))
+            wild = ts;
+    }
+    return wild;
+}
+
+/* Is lport on laddr taken for a new bind? Listeners always conflict;
+ * others unless both sides asked for SO_REUSEADDR or the other one is in
+ * TIME-WAIT and we asked (Linux's rules, simplified). */
+static bool port_taken(struct stack *s, const struct tcp_sock *me, const struct ip_addr *laddr,
+                       uint16_t lport)
+{
+    for (struct tcp_sock *o = s->tcp->all; o != NULL; o = o->all_next) {
+        if (o == me || o->zombie || !o->bound || o->t.lport != lport)
+            continue;
+        if (!(ip_addr_is_any(laddr) || ip_addr_is_any(&o->t.laddr) ||
+              ip_addr_eq(laddr, &o->t.laddr)))
+            continue;
+        if (o->state == TCP_LISTEN)
+            return true;
+        bool reuse = me != NULL && me->reuseaddr;
+        if (reuse && (o->reuseaddr || o->state == TCP_TIME_WAIT || o->state == TCP_CLOSED))
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* RFC 6056 3.3.3 (algorithm 3), as for UDP. For a connect the 4-tuple must
+ * be free; for a bind (remote any) the port. */
+static uint16_t ephemeral_port(struct stack *s, const struct tcp_sock *me,
+                               const struct ip_addr *local, const struct ip_addr *remote,
+                               uint16_t rport)
+{
+    uint8_t msg[17 + 17 + 2];
+    addr_bytes(msg, local);
+    addr_bytes(msg + 17, remote);
+    wr16(msg + 34, rport);
+    uint32_t offset = (uint32_t)siphash24(s->cfg.key, msg, sizeof msg);
+    uint32_t n = EPHEMERAL_MAX - EPHEMERAL_MIN + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint16_t port = (uint16_t)(EPHEMERAL_MIN + (offset + s->tcp->next_ephemeral) % n);
+        s->tcp->next_ephemeral++;
+        if (!port_taken(s, me, local, port))
+            return port;
+    }
+    return 0;
+}
+
+/* ---- sockets ---- */
+
+static struct tcp_sock *sock_alloc(struct stack *s, tcp_event_fn cb, void *user)
+{
+    struct tcp_sock *ts = calloc(1, sizeof *ts);
+    if (ts == NULL)
+        return NULL;
+    ts->s = s;
+    ts->cb = cb;
+    ts->user = user;
+    ts->state = TCP_CLOSED;
+    const struct stack_tcp_config *c = &s->cfg.tcp;
+    ts->sndbuf_size = c->sndbuf;
+    ts->rcvbuf_size = c->rcvbuf;
+    ts->keep_idle_s = (uint32_t)(c->keepalive_idle_ns / NS_PER_SEC);
+    ts->keep_intvl_s = (uint32_t)(c->keepalive_intvl_ns / NS_PER_SEC);
+    ts->keep_cnt = c->keepalive_cnt;
+    ts->t.laddr = ip_addr_v4(0);
+    ts->t.raddr = ip_addr_v4(0);
+    tcp_rtt_init(&ts->rtt, c->rto_initial_ns, c->rto_min_ns, c->rto_max_ns);
+    struct tcp_table *tb = s->tcp;
+    ts->all_next = tb->all;
+    if (tb->all != NULL)
+        tb->all->all_pprev = &ts->all_next;
+    ts->all_pprev = &tb->all;
+    tb->all = ts;
+    return ts;
+}
+
+struct tcp_sock *tcp_sock_open(struct stack *s, tcp_event_fn cb, void *user)
+{
+    if (s == NULL || s->tcp == NULL)
+        return NULL;
+    return sock_alloc(s, cb, user);
+}
+
+int tcp_alloc_buffers(struct tcp_sock *ts)
+{
+    if (ts->sndbuf.buf == NULL && ring_init(&ts->sndbuf, ts->sndbuf_size) != 0)
+        return -ENOMEM;
+    if (ts->rcvbuf.buf == NULL && ring_init(&ts->rcvbuf, ts->rcvbuf_size) != 0)
+        return -ENOMEM;
+    if (ts->ooo.r == NULL && asm_init(&ts->ooo, ts->s->cfg.tcp.ooo_max_ranges) != 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* Our receive window shift (RFC 7323 2.2): the smallest that lets the
+ * 16-bit field cover the whole receive buffer. */
+static uint8_t pick_rcv_wscale(uint32_t rcvbuf)
+{
+    uint8_t shift = 0;
+    while (shift < TCP_MAX_WSCALE && (rcvbuf >> shift) > TCP_MAX_WINDOW)
+        shift++;
+    return shift;
+}
+
+/* State every new connection starts from (active or passive). */
+static void conn_init(struct tcp_sock *ts, uint64_t now)
+{
+    const struct stack_tcp_config *c = &ts->s->cfg.tcp;
+    ts->iss = tcp_isn(ts->s->cfg.key, &ts->t, now);
+    ts->snd_una = ts->snd_nxt = ts->snd_max = ts->iss;
+    ts->buf_seq = ts->iss + 1;
+    ts->ts_offset = tcp_ts_offset(ts->s->cfg.key, &ts->t);
+    ts->rcv_wscale = c->window_scaling ? pick_rcv_wscale(ts->rcvbuf_size) : 0;
+    ts->rmss = (uint16_t)(ts->rt.nif->mtu - 40);
+    ts->peer_mss = TCP_DEFAULT_MSS;
+    tcp_update_mss(ts);
+    tcp_cc_init(&ts->cc, (enum tcp_cc_algo)c->cc, ts->smss, now);
+    ts->last_recv = now;
+    ts->had_conn = true;
+    ts->recover = ts->iss;
+    ts->s->tcp->n_conns++;
+}
+
+struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct tcp_tuple *t, uint64_t now)
+{
+    struct stack *s = l->s;
+    if (s->tcp->n_conns >= s->cfg.tcp.max_conns) {
+        ctr_inc(s, CTR_TCP_RX_DROP_NO_MEMORY);
+        return NULL;
+    }
+    struct tcp_sock *ts = sock_alloc(s, NULL, NULL);
+    if (ts == NULL) {
+        ctr_inc(s, CTR_TCP_RX_DROP_NO_MEMORY);
+        return NULL;
+    }
+    ts->t = *t;
+    ts->bound = true;
+    ts->parent = l;
+    ts->nodelay = l->nodelay;
+    ts->keepalive = l->keepalive;
+    ts->keep_idle_s = l->keep_idle_s;
+    ts->keep_intvl_s = l->keep_intvl_s;
+    ts->keep_cnt = l->keep_cnt;
+    ts->sndbuf_size = l->sndbuf_size;
+    ts->rcvbuf_size = l->rcvbuf_size;
+    ts->linger0 = l->linger0;
+    if (ipv4_route(s, t->raddr.u.v4, t->laddr.u.v4, &ts->rt) != 0 || ts->rt.broadcast ||
+        tcp_alloc_buffers(ts) != 0) {
+        ctr_inc(s, CTR_TCP_RX_DROP_NO_MEMORY);
+        tcp_free_later(ts);
+        return NULL;
+    }
+    conn_init(ts, now);
+    ts->state = TCP_SYN_RECEIVED;
+    tcp_hash_connection(ts);
+    l->n_synq++;
+    return ts;
+}
+
+/* ---- events and the end of connections ---- */
+
+void tcp_notify(struct tcp_sock *ts, int events)
+{
+    ts->ev_pending |= events;
+}
+
+void tcp_flush_events(struct tcp_sock *ts)
+{
+    int ev = ts->ev_pending;
+    ts->ev_pending = 0;
+    if (ev == 0 || ts->orphan || ts->zombie || ts->cb == NULL)
+        return;
+    ts->cb(ts->user, ts, ev);
+}
+
+static void acceptq_remove(struct tcp_sock *l, struct tcp_sock *ts)
+{
+    struct tcp_sock **pp = &l->acc_head, *prev = NULL;
+    while (*pp != NULL && *pp != ts) {
+        prev = *pp;
+        pp = &(*pp)->acc_next;
+    }
+    if (*pp == NULL)
+        return;
+    *pp = ts->acc_next;
+    if (l->acc_tail == ts)
+        l->acc_tail = prev;
+    ts->acc_next = NULL;
+    ts->in_acceptq = false;
+    l->n_acceptq--;
+}
+
+/* Cut a child from its listener (it died, or was accepted). */
+static void detach_child(struct tcp_sock *ts)
+{
+    struct tcp_sock *l = ts->parent;
+    if (l == NULL)
+        return;
+    if (ts->in_acceptq)
+        acceptq_remove(l, ts);
+    else if (l->n_synq > 0)
+        l->n_synq--;
+    ts->parent = NULL;
+}
+
+void tcp_child_established(struct tcp_sock *ts)
+{
+    struct tcp_sock *l = ts->parent;
+    if (l == NULL || ts->in_acceptq)
+        return;
+    if (l->n_synq > 0)
+        l->n_synq--;
+    ts->acc_next = NULL;
+    if (l->acc_tail != NULL)
+        l->acc_tail->acc_next = ts;
+    else
+        l->acc_head = ts;
+    l->acc_tail = ts;
+    ts->in_acceptq = true;
+    l->n_acceptq++;
+    tcp_notify(l, TCP_EV_ACCEPT | TCP_EV_READABLE);
+}
+
+void tcp_free_later(struct tcp_sock *ts)
+{
+    if (ts->zombie)
+        return;
+    struct tcp_table *tb = ts->s->tcp;
+    detach_child(ts);
+    unhash(ts);
+    ts->zombie = true;
+    ts->reap_next = tb->reap;
+    tb->reap = ts;
+    if (tb->depth == 0)
+        tcp_reap(ts->s);
+}
+
+void tcp_reap(struct stack *s)
+{
+    struct tcp_table *tb = s->tcp;
+    while (tb->reap != NULL) {
+        struct tcp_sock *ts = tb->reap;
+        tb->reap = ts->reap_next;
+        *ts->all_pprev = ts->all_next;
+        if (ts->all_next != NULL)
+            ts->all_next->all_pprev = ts->all_pprev;
+        sock_release(ts);
+        free(ts);
+    }
+}
+
+static bool is_conn_state(enum tcp_state st)
+{
+    return st != TCP_CLOSED && st != TCP_LISTEN;
+}
+
+void tcp_set_state(struct tcp_sock *ts, enum tcp_state st, uint64_t now)
+{
+    enum tcp_state old = ts->state;
+    if (old == st)
+        return;
+    ts->state = st;
+    if (st == TCP_ESTABLISHED)
+        ctr_inc(ts->s, CTR_TCP_CONN_ESTABLISHED);
+    if (st == TCP_TIME_WAIT) {
+        /* Only the numbers are needed now: give the buffers back. */
+        for (int i = 0; i < TCP_T_COUNT; i++)
+            ts->timer[i] = 0;
+        ring_free(&ts->sndbuf);
+        asm_free(&ts->ooo);
+        if (ts->orphan || ring_len(&ts->rcvbuf) == 0)
+            ring_free(&ts->rcvbuf);
+        tcp_timer_set(ts, TCP_T_LINGER, now + ts->s->cfg.tcp.time_wait_ns);
+        tcp_notify(ts, TCP_EV_CLOSED | TCP_EV_READABLE);
+    }
+    if (st == TCP_CLOSED) {
+        for (int i = 0; i < TCP_T_COUNT; i++)
+            ts->timer[i] = 0;
+        if (is_conn_state(old) && ts->s->tcp->n_conns > 0)
+            ts->s->tcp->n_conns--;
+        if (ts->orphan || ts->parent != NULL) {
+            tcp_free_later(ts);
+            return;
+        }
+        /* The user still holds it: keep what it may read, unhash (the
+         * 4-tuple is free again), keep the bound port reserved. */
+        ring_free(&ts->sndbuf);
+        asm_free(&ts->ooo);
+        unhash(ts);
+        ts->bound = false;
+        tcp_notify(ts, TCP_EV_CLOSED | TCP_EV_READABLE | TCP_EV_WRITABLE);
+    }
+}
+
+void tcp_done(struct tcp_sock *ts, int err, uint64_t now)
+{
+    if (err != 0 && !ts->orphan) {
+        ts->error = err;
+        tcp_notify(ts, TCP_EV_ERROR | TCP_EV_READABLE | TCP_EV_WRITABLE);
+    }
+    tcp_set_state(ts, TCP_CLOSED, now);
+}
+
+/* ---- the API ---- */
+
+static int family_check(const struct ip_addr *a)
+{
+    if (a->family == IP_FAMILY_V6)
+        return -EAFNOSUPPORT;
+    if (a->family != IP_FAMILY_V4)
+        return -EINVAL;
+    return 0;
+}
+
+int tcp_sock_bind(struct tcp_sock *ts, const struct ip_endpoint *local)
+{
+    if (ts == NULL || local == NULL)
+        return -EINVAL;
+    int err = family_check(&local->addr);
+    if (err != 0)
+        return err;
+    if (ts->bound || ts->state != TCP_CLOSED)
+        return -EINVAL;
+    if (!ip_addr_is_any(&local->addr) && netif_by_ip4(ts->s, local->addr.u.v4) == NULL)
+        return -EADDRNOTAVAIL;
+    uint16_t port = local->port;
+    if (port == 0) {
+        struct ip_addr none = ip_addr_v4(0);
+        port = ephemeral_port(ts->s, ts, &local->addr, &none, 0);
+        if (port == 0)
+            return -EADDRINUSE;
+    } else if (port_taken(ts->s, ts, &local->addr, port)) {
+        return -EADDRINUSE;
+    }
+    ts->t.laddr = local->addr;
+    ts->t.lport = port;
+    ts->bound = true;
+    hash_bound(ts);
+    return 0;
+}
+
+int tcp_sock_listen(struct tcp_sock *ts, int backlog)
+{
+    if (ts == NULL)
+        return -EINVAL;
+    if (ts->state == TCP_LISTEN) {
+        ts->backlog = backlog < 1 ? 1 : (uint32_t)backlog; /* Linux lets it change */
+        if (ts->backlog > ts->s->cfg.tcp.max_backlog)
+            ts->backlog = ts->s->cfg.tcp.max_backlog;
+        return 0;
+    }
+    if (ts->state != TCP_CLOSED || ts->rcvbuf.buf != NULL)
+        return -EINVAL;
+    if (!ts->bound) {
+        struct ip_endpoint any = {.addr = ip_addr_v4(0), .port = 0};
+        int err = tcp_sock_bind(ts, &any);
+        if (err != 0)
+            return err;
+    } else if (port_taken(ts->s, ts, &ts->t.laddr, ts->t.lport)) {
+        return -EADDRINUSE;
+    }
+    uint32_t b = backlog < 1 ? 1 : (uint32_t)backlog;
+    ts->backlog = b > ts->s->cfg.tcp.max_backlog ? ts->s->cfg.tcp.max_backlog : b;
+    ts->state = TCP_LISTEN;
+    return 0;
+}
+
+struct tcp_sock *tcp_sock_accept(struct tcp_sock *ts, tcp_event_fn cb, void *user, int *err)
+{
+    int dummy;
+    if (err == NULL)
+        err = &dummy;
+    if (ts == NULL || ts->state != TCP_LISTEN) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    struct tcp_sock *c = ts->acc_head;
+    if (c == NULL) {
+        *err = -EAGAIN;
+        return NULL;
+    }
+    acceptq_remove(ts, c);
+    c->parent = NULL;
+    c->cb = cb;
+    c->user = user;
+    *err = 0;
+    /* Whatever happened before accept is news to the new owner. */
+    int ev = TCP_EV_WRITABLE;
+    if (tcp_sock_readable(c) > 0 || c->fin_rcvd || c->error != 0)
+        ev |= TCP_EV_READABLE;
+    tcp_notify(c, ev);
+    return c;
+}
+
+int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint64_t now)
+{
+    if (ts == NULL || remote == NULL)
+        return -EINVAL;
+    int err = family_check(&remote->addr);
+    if (err != 0)
+        return err;
+    if (ts->state == TCP_SYN_SENT || ts->state == TCP_SYN_RECEIVED)
+        return -EALREADY;
+    if (ts->state == TCP_LISTEN)
+        return -EINVAL;
+    if (ts->state != TCP_CLOSED || ts->sndbuf.buf != NULL)
+        return -EISCONN;
+    uint32_t dst = remote->addr.u.v4;
+    if (dst == 0 || remote->port == 0)
+        return -EINVAL;
+    if ((dst >> 24) >= 224 || dst == 0xffffffffu)
+        return -ENETUNREACH; /* TCP is unicast only */
+    struct ipv4_route rt;
+    uint32_t src_hint = ts->bound ? ts->t.laddr.u.v4 : 0;
+    err = ipv4_route(ts->s, dst, src_hint, &rt);
+    if (err != 0)
+        return err;
+    if (rt.broadcast)
+        return -ENETUNREACH;
+    if (ts->s->tcp->n_conns >= ts->s->cfg.tcp.max_conns)
+        return -EAGAIN;
+    struct tcp_tuple t = {
+        .laddr = ip_addr_v4(rt.src), .raddr = remote->addr,
+        .lport = ts->t.lport, .rport = remote->port,
+    };
+    if (!ts->bound) {
+        struct ip_addr any = ip_addr_v4(0);
+        t.lport = ephemeral_port(ts->s, ts, &any, &remote->addr, remote->port);
+        if (t.lport == 0)
+            return -EADDRNOTAVAIL;
+    }
+    struct tcp_sock *o = tcp_lookup(ts->s, &t);
+    if (o != NULL && o->state != TCP_LISTEN) {
+        if (o->state != TCP_TIME_WAIT || !ts->reuseaddr)
+            return -EADDRNOTAVAIL;
+        tcp_set_state(o, TCP_CLOSED, now); /* reuse the TIME-WAIT tuple */
+    }
+    ts->rt = rt;
+    ts->t = t;
+    ts->bound = true;
+    if (tcp_alloc_buffers(ts) != 0)
+        return -ENOMEM;
+    conn_init(ts, now);
+    ts->state = TCP_SYN_SENT;
+    tcp_hash_connection(ts);
+    ctr_inc(ts->s, CTR_TCP_ACTIVE_OPENS);
+    tcp_send_syn(ts, now);
+    return -EINPROGRESS;
+}
+
+static bool can_send_state(enum tcp_state st)
+{
+    return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_SYN_SENT ||
+           st == TCP_SYN_RECEIVED;
+}
+
+long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t now)
+{
+    if (ts == NULL || (buf == NULL && len > 0))
+        return -EINVAL;
+    if (ts->error != 0) {
+        int e = ts->error;
+        ts->error = 0;
+        return -e;
+    }
+    if (ts->fin_queued)
+        return -EPIPE;
+    if (!can_send_state(ts->state)) {
+        if (ts->state == TCP_LISTEN || (ts->state == TCP_CLOSED && !ts->had_conn))
+            return -ENOTCONN;
+        return -EPIPE;
+    }
+    if (len == 0)
+        return 0;
+    size_t n = ring_write(&ts->sndbuf, buf, len);
+    if (n == 0)
+        return -EAGAIN;
+    if (ts->state == TCP_ESTABLISHED || ts->state == TCP_CLOSE_WAIT) {
+        ts->s->tcp->depth++;
+        tcp_output(ts, now);
+        ts->s->tcp->depth--;
+        tcp_reap(ts->s);
+    }
+    return (long)n;
+}
+
+long tcp_sock_recv(struct tcp_sock *ts, void *buf, size_t len, uint64_t now)
+{
+    if (ts == NULL || (buf == NULL && len > 0))
+        return -EINVAL;
+    size_t avail = ring_len(&ts->rcvbuf);
+    if (avail > 0 && len > 0) {
+        size_t n = ring_read(&ts->rcvbuf, buf, len);
+        if (ts->state != TCP_CLOSED && ts->state != TCP_TIME_WAIT) {
+            ts->s->tcp->depth++;
+            tcp_window_update(ts, now);
+            ts->s->tcp->depth--;
+            tcp_reap(ts->s);
+        }
+        return (long)n;
+    }
+    if (ts->error != 0) {
+        int e = ts->error;
+        ts->error = 0;
+        return -e;
+    }
+    if (ts->fin_rcvd || ts->rd_shut)
+        return 0;
+    if (ts->state == TCP_LISTEN || (ts->state == TCP_CLOSED && !ts->had_conn))
+        return -ENOTCONN;
+    if (ts->state == TCP_CLOSED)
+        return 0; /* after a reset (reported once) reads see EOF, as on Linux */
+    if (len == 0)
+        return 0;
+    return -EAGAIN;
+}
+
+int tcp_sock_shutdown(struct tcp_sock *ts, int how, uint64_t now)
+{
+    if (ts == NULL || how < 0 || how > 2)
+        return -EINVAL;
+    if (ts->state == TCP_CLOSED || ts->state == TCP_LISTEN || ts->state == TCP_SYN_SENT) {
+        if (ts->state == TCP_SYN_SENT && how != 0) {
+            /* Linux: shutdown during connect aborts it. */
+            tcp_done(ts, 0, now);
+            return 0;
+        }
+        return -ENOTCONN;
+    }
+    if (how == 0 || how == 2)
+        ts->rd_shut = true;
+    if ((how == 1 || how == 2) && !ts->fin_queued) {
+        ts->fin_queued = true;
+        ts->fin_seq = ts->buf_seq + (uint32_t)ring_len(&ts->sndbuf);
+        ts->s->tcp->depth++;
+        if (ts->state == TCP_ESTABLISHED || ts->state == TCP_CLOSE_WAIT)
+            tcp_output(ts, now);
+        ts->s->tcp->depth--;
+        tcp_reap(ts->s);
+    }
+    return 0;
+}
+
+void tcp_sock_abort(struct tcp_sock *ts, uint64_t now)
+{
+    if (ts == NULL || ts->zombie)
+        return;
+    if (ts->state == TCP_LISTEN) {
+        tcp_sock_close(ts, now);
+        return;
+    }
+    ts->orphan = true;
+    enum tcp_state st = ts->state;
+    if (st == TCP_SYN_RECEIVED || st == TCP_ESTABLISHED || st == TCP_FIN_WAIT_1 ||
+        st == TCP_FIN_WAIT_2 || st == TCP_CLOSE_WAIT)
+        tcp_send_rst(ts, now);
+    if (is_conn_state(st) && ts->s->tcp->n_conns > 0)
+        ts->s->tcp->n_conns--;
+    ts->state = TCP_CLOSED;
+    tcp_free_later(ts);
+}
+
+void tcp_sock_close(struct tcp_sock *ts, uint64_t now)
+{
+    if (ts == NULL || ts->zombie)
+        return;
+    struct stack *s = ts->s;
+    s->tcp->depth++;
+    ts->orphan = true;
+    ts->cb = NULL;
+    switch (ts->state) {
+    case TCP_LISTEN:
+        /* Unaccepted children are reset (Linux inet_csk_listen_stop). */
+        for (struct tcp_sock *c = s->tcp->all; c != NULL; c = c->all_next)
+            if (c->parent == ts && !c->zombie) {
+                c->orphan = true;
+                tcp_sock_abort(c, now);
+            }
+        ts->state = TCP_CLOSED;
+        tcp_free_later(ts);
+        break;
+    case TCP_CLOSED:
+    case TCP_SYN_SENT:
+        if (ts->state == TCP_SYN_SENT && s->tcp->n_conns > 0)
+            s->tcp->n_conns--;
+        ts->state = TCP_CLOSED;
+        tcp_free_later(ts);
+        break;
+    case TCP_TIME_WAIT:
+    case TCP_CLOSING:
+    case TCP_LAST_ACK:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+        if (ring_len(&ts->rcvbuf) > 0 || ts->linger0) {
+            tcp_sock_abort(ts, now);
+            break;
+        }
+        if (ts->state == TCP_FIN_WAIT_2)
+            tcp_timer_set(ts, TCP_T_LINGER, now + s->cfg.tcp.fin_wait2_ns);
+        break;
+    default: /* SYN-RECEIVED, ESTABLISHED, CLOSE-WAIT */
+        /* RFC 2525 2.17 / RFC 9293 3.10.4: unread data means the
+         * application lost it; say so with a RST, not a FIN. */
+        if (ring_len(&ts->rcvbuf) > 0 || ts->linger0) {
+            tcp_sock_abort(ts, now);
+            break;
+        }
+        tcp_sock_shutdown(ts, 1, now);
+        break;
+    }
+    s->tcp->depth--;
+    tcp_reap(s);
+}
+
+int tcp_sock_error(struct tcp_sock *ts)
+{
+    if (ts == NULL)
+        return 0;
+    int e = ts->error;
+    ts->error = 0;
+    return e;
+}
+
+int tcp_sock_setopt(struct tcp_sock *ts, enum tcp_sockopt opt, int value)
+{
+    if (ts == NULL)
+        return -EINVAL;
+    switch (opt) {
+    case TCP_OPT_NODELAY:
+        ts->nodelay = value != 0;
+        return 0;
+    case TCP_OPT_KEEPALIVE:
+        ts->keepalive = value != 0;
+        tcp_keepalive_reset(ts, ts->last_recv);
+        return 0;
+    case TCP_OPT_KEEPIDLE:
+    case TCP_OPT_KEEPINTVL:
+        if (value < 1 || value > 32767) /* Linux MAX_TCP_KEEPIDLE */
+            return -EINVAL;
+        if (opt == TCP_OPT_KEEPIDLE)
+            ts->keep_idle_s = (uint32_t)value;
+        else
+            ts->keep_intvl_s = (uint32_t)value;
+        tcp_keepalive_reset(ts, ts->last_recv);
+        return 0;
+    case TCP_OPT_KEEPCNT:
+        if (value < 1 || value > 127) /* Linux MAX_TCP_KEEPCNT */
+            return -EINVAL;
+        ts->keep_cnt = (uint32_t)value;
+        return 0;
+    case TCP_OPT_SNDBUF:
+    case TCP_OPT_RCVBUF: {
+        if (value <= 0)
+            return -EINVAL;
+        /* Linux doubles the value for bookkeeping; we take it as the
+         * payload buffer, clamped like Linux's SOCK_MIN_*BUF. */
+        uint32_t v = (uint32_t)value < 2048 ? 2048 : (uint32_t)value;
+        if (v > (64u << 20))
+            v = 64u << 20;
+        struct ring *r = opt == TCP_OPT_SNDBUF ? &ts->sndbuf : &ts->rcvbuf;
+        if (r->buf != NULL) {
+            if (v < ring_len(r) || ring_resize(r, v) != 0)
+                return -ENOBUFS;
+        }
+        if (opt == TCP_OPT_SNDBUF)
+            ts->sndbuf_size = v;
+        else
+            ts->rcvbuf_size = v;
+        return 0;
+    }
+    case TCP_OPT_REUSEADDR:
+        ts->reuseaddr = value != 0;
+        return 0;
+    case TCP_OPT_LINGER_ZERO:
+        ts->linger0 = value != 0;
+        return 0;
+    case TCP_OPT_MAXSEG:
+        return -EINVAL;
+    }
+    return -ENOPROTOOPT;
+}
+
+int tcp_sock_getopt(const struct tcp_sock *ts, enum tcp_sockopt opt, int *value)
+{
+    if (ts == NULL || value == NULL)
+        return -EINVAL;
+    switch (opt) {
+    case TCP_OPT_NODELAY: *value = ts->nodelay; return 0;
+    case TCP_OPT_KEEPALIVE: *value = ts->keepalive; return 0;
+    case TCP_OPT_KEEPIDLE: *value = (int)ts->keep_idle_s; return 0;
+    case TCP_OPT_KEEPINTVL: *value = (int)ts->keep_intvl_s; return 0;
+    case TCP_OPT_KEEPCNT: *value = (int)ts->keep_cnt; return 0;
+    case TCP_OPT_SNDBUF: *value = (int)ts->sndbuf_size; return 0;
+    case TCP_OPT_RCVBUF: *value = (int)ts->rcvbuf_size; return 0;
+    case TCP_OPT_REUSEADDR: *value = ts->reuseaddr; return 0;
+    case TCP_OPT_LINGER_ZERO: *value = ts->linger0; return 0;
+    case TCP_OPT_MAXSEG: *value = ts->smss != 0 ? ts->smss : TCP_DEFAULT_MSS; return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+int tcp_sock_getsockname(const struct tcp_sock *ts, struct ip_endpoint *out)
+{
+    if (ts == NULL || out == NULL)
+        return -EINVAL;
+    out->addr = ts->t.laddr;
+    out->port = ts->t.lport;
+    return 0;
+}
+
+int tcp_sock_getpeername(const struct tcp_sock *ts, struct ip_endpoint *out)
+{
+    if (ts == NULL || out == NULL)
+        return -EINVAL;
+    if (ts->state == TCP_CLOSED || ts->state == TCP_LISTEN || ts->state == TCP_SYN_SENT)
+        return -ENOTCONN;
+    out->addr = ts->t.raddr;
+    out->port = ts->t.rport;
+    return 0;
+}
+
+enum tcp_state tcp_sock_state(const struct tcp_sock *ts)
+{
+    return ts == NULL ? TCP_CLOSED : ts->state;
+}
+
+size_t tcp_sock_readable(const struct tcp_sock *ts)
+{
+    return ts == NULL ? 0 : ring_len(&ts->rcvbuf);
+}
+
+size_t tcp_sock_writable(const struct tcp_sock *ts)
+{
+    if (ts == NULL || ts->fin_queued || !can_send_state(ts->state))
+        return 0;
+    return ring_space(&ts->sndbuf);
+}
+
+void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *o)
+{
+    memset(o, 0, sizeof *o);
+    if (ts == NULL)
+        return;
+    o->state = ts->state;
+    o->local.addr = ts->t.laddr;
+    o->local.port = ts->t.lport;
+    o->remote.addr = ts->t.raddr;
+    o->remote.port = ts->t.rport;
+    o->snd_wnd = ts->snd_wnd;
+    o->rcv_wnd = ts->rcvbuf.buf != NULL ? tcp_rcv_window(ts) : 0;
+    o->snd_wscale = ts->snd_wscale;
+    o->rcv_wscale = ts->rcv_wscale;
+    o->mss = ts->smss;
+    o->sack = ts->sack_ok;
+    o->timestamps = ts->ts_ok;
+    o->cwnd = ts->cc.cwnd;
+    o->ssthresh = ts->cc.ssthresh;
+    o->srtt_us = ts->rtt.srtt / 1000;
+    o->rttvar_us = ts->rtt.rttvar / 1000;
+    o->rto_us = tcp_rtt_backoff(&ts->rtt, ts->backoff) / 1000;
+    o->send_queue = (uint32_t)ring_len(&ts->sndbuf);
+    o->recv_queue = (uint32_t)ring_len(&ts->rcvbuf);
+    o->retransmits = ts->retransmits;
+    o->backoff = ts->backoff;
+    o->accept_queue = ts->n_acceptq;
+    o->backlog = ts->backlog;
+    o->cc = ts->cc.ops != NULL ? ts->cc.ops->name : "";
+    o->orphan = ts->orphan;
+    o->user = ts->orphan ? NULL : ts->user;
+}
+
+size_t stack_tcp_list(const struct stack *s, struct tcp_conn_info *out, size_t max)
+{
+    size_t n = 0;
+    if (s == NULL || s->tcp == NULL)
+        return 0;
+    for (const struct tcp_sock *ts = s->tcp->all; ts != NULL; ts = ts->all_next) {
+        if (ts->zombie || (ts->state == TCP_CLOSED && !ts->bound))
+            continue;
+        if (n < max && out != NULL)
+            tcp_sock_info(ts, &out[n]);
+        n++;
+    }
+    return n;
+}

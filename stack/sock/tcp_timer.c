@@ -1,0 +1,194 @@
+/* tcp_timer.c - TCP timers: retransmission (RFC 6298), persist (RFC 9293
+ * 3.8.6.1), delayed ACK (RFC 1122 4.2.3.2), keepalive (RFC 1122
+ * 4.2.3.6), TIME-WAIT (2*MSL) and the orphaned FIN-WAIT-2 limit.
+ *
+ * Each connection keeps absolute deadlines (0 = off); the table keeps a
+ * lower bound of all of them so stack_next_deadline() is O(1), and
+ * tcp_poll() walks the connections when that bound is due, recomputing it. */
+#include <errno.h>
+
+#include "stack/sock/tcp_impl.h"
+
+void tcp_timer_set(struct tcp_sock *ts, enum tcp_timer t, uint64_t when)
+{
+    if (when == 0)
+        when = 1;
+    ts->timer[t] = when;
+    if (when < ts->s->tcp->min_deadline)
+        ts->s->tcp->min_deadline = when;
+}
+
+void tcp_timer_stop(struct tcp_sock *ts, enum tcp_timer t)
+{
+    ts->timer[t] = 0;
+}
+
+void tcp_timer_arm_rtx(struct tcp_sock *ts, uint64_t now)
+{
+    tcp_timer_set(ts, TCP_T_RTX, now + tcp_rtt_backoff(&ts->rtt, ts->backoff));
+}
+
+static bool synchronized(enum tcp_state st)
+{
+    return st == TCP_ESTABLISHED || st == TCP_FIN_WAIT_1 || st == TCP_FIN_WAIT_2 ||
+           st == TCP_CLOSE_WAIT;
+}
+
+void tcp_keepalive_reset(struct tcp_sock *ts, uint64_t now)
+{
+    if (!ts->keepalive || !synchronized(ts->state)) {
+        tcp_timer_stop(ts, TCP_T_KEEPALIVE);
+        return;
+    }
+    ts->probes = ts->timer[TCP_T_PERSIST] != 0 ? ts->probes : 0;
+    tcp_timer_set(ts, TCP_T_KEEPALIVE, now + (uint64_t)ts->keep_idle_s * NS_PER_SEC);
+}
+
+/* RFC 6298 5.4-5.7 and RFC 5681 3.1: back off, shrink the window, resend
+ * from the first unacknowledged byte; give up after the configured number
+ * of tries (RFC 1122 4.2.3.5 R2) with ETIMEDOUT. */
+static void on_rtx_timeout(struct tcp_sock *ts, uint64_t now)
+{
+    const struct stack_tcp_config *c = &ts->s->cfg.tcp;
+    ctr_inc(ts->s, CTR_TCP_TIMEOUTS);
+    uint32_t limit = c->retries2;
+    if (ts->state == TCP_SYN_SENT)
+        limit = c->syn_retries;
+    else if (ts->state == TCP_SYN_RECEIVED)
+        limit = c->synack_retries;
+    if (ts->retries >= limit) {
+        ctr_inc(ts->s, CTR_TCP_CONN_TIMEOUTS);
+        if (ts->state == TCP_SYN_SENT || ts->state == TCP_SYN_RECEIVED)
+            ctr_inc(ts->s, CTR_TCP_ATTEMPT_FAILS);
+        else
+            tcp_send_rst(ts, now);
+        tcp_done(ts, ETIMEDOUT, now);
+        return;
+    }
+    ts->retries++;
+    if (ts->backoff < 64)
+        ts->backoff++;
+    if (ts->state == TCP_SYN_SENT || ts->state == TCP_SYN_RECEIVED) {
+        tcp_send_syn(ts, now);
+        tcp_timer_arm_rtx(ts, now);
+        return;
+    }
+    /* Only the first expiry of a series takes the window down (RFC 5681
+     * 3.1: ssthresh from the flight at the first loss). */
+    if (ts->backoff == 1)
+        ts->cc.ops->on_rto(&ts->cc, tcp_flight(ts), now);
+    else
+        ts->cc.cwnd = ts->cc.mss;
+    ts->in_recovery = false;
+    ts->dupacks = 0;
+    ts->recover = ts->snd_max; /* RFC 6582 4: no fast retransmit for older data */
+    ts->high_rxt = ts->snd_una;
+    /* The receiver may have reneged on what it SACKed (RFC 2018 8):
+     * forget it rather than wait forever for data we would skip. */
+    sb_clear(&ts->sb);
+    ts->rtt_timing = false;
+    ts->snd_nxt = ts->snd_una;
+    tcp_timer_stop(ts, TCP_T_RTX);
+    tcp_output(ts, now);
+    tcp_timer_arm_rtx(ts, now);
+}
+
+static void on_persist(struct tcp_sock *ts, uint64_t now)
+{
+    if (ts->probes >= ts->s->cfg.tcp.retries2) {
+        /* Linux tcp_probe_timer: a peer that answers nothing is gone. */
+        ctr_inc(ts->s, CTR_TCP_CONN_TIMEOUTS);
+        tcp_send_rst(ts, now);
+        tcp_done(ts, ETIMEDOUT, now);
+        return;
+    }
+    ctr_inc(ts->s, CTR_TCP_PERSIST_PROBES);
+    ts->probes++;
+    tcp_send_probe(ts, now);
+    tcp_timer_set(ts, TCP_T_PERSIST, now + tcp_rtt_backoff(&ts->rtt, ts->probes));
+}
+
+static void on_keepalive(struct tcp_sock *ts, uint64_t now)
+{
+    if (!ts->keepalive || !synchronized(ts->state))
+        return;
+    if (ts->snd_max != ts->snd_una || ring_len(&ts->sndbuf) > 0) {
+        /* Data in flight has its own timer; check again later. */
+        tcp_timer_set(ts, TCP_T_KEEPALIVE, now + (uint64_t)ts->keep_intvl_s * NS_PER_SEC);
+        return;
+    }
+    if (ts->probes >= ts->keep_cnt) {
+        ctr_inc(ts->s, CTR_TCP_CONN_TIMEOUTS);
+        tcp_send_rst(ts, now);
+        tcp_done(ts, ETIMEDOUT, now);
+        return;
+    }
+    ctr_inc(ts->s, CTR_TCP_KEEPALIVE_PROBES);
+    ts->probes++;
+    tcp_send_probe(ts, now);
+    tcp_timer_set(ts, TCP_T_KEEPALIVE, now + (uint64_t)ts->keep_intvl_s * NS_PER_SEC);
+}
+
+static void run_timers(struct tcp_sock *ts, uint64_t now)
+{
+    for (int t = 0; t < TCP_T_COUNT; t++) {
+        if (ts->timer[t] == 0 || ts->timer[t] > now || ts->zombie)
+            continue;
+        ts->timer[t] = 0;
+        switch ((enum tcp_timer)t) {
+        case TCP_T_RTX:
+            on_rtx_timeout(ts, now);
+            break;
+        case TCP_T_PERSIST:
+            on_persist(ts, now);
+            break;
+        case TCP_T_DELACK:
+            if (ts->state != TCP_CLOSED && ts->state != TCP_LISTEN) {
+                ctr_inc(ts->s, CTR_TCP_DELAYED_ACKS);
+                tcp_send_ack(ts, now);
+            }
+            break;
+        case TCP_T_KEEPALIVE:
+            on_keepalive(ts, now);
+            break;
+        case TCP_T_LINGER:
+            /* 2*MSL over (RFC 9293 3.10.8), or an orphan gave up waiting
+             * for the peer's FIN (Linux tcp_fin_timeout). */
+            if (ts->state == TCP_FIN_WAIT_2)
+                tcp_send_rst(ts, now);
+            tcp_set_state(ts, TCP_CLOSED, now);
+            break;
+        default:
+            break;
+        }
+        if (ts->state == TCP_CLOSED)
+            break;
+    }
+}
+
+void tcp_poll(struct stack *s, uint64_t now)
+{
+    struct tcp_table *tb = s->tcp;
+    if (tb == NULL || tb->min_deadline > now)
+        return;
+    tb->depth++;
+    tb->min_deadline = STACK_NO_DEADLINE;
+    for (struct tcp_sock *ts = tb->all; ts != NULL; ts = ts->all_next) {
+        if (ts->zombie)
+            continue;
+        run_timers(ts, now);
+        tcp_flush_events(ts);
+        if (ts->zombie)
+            continue;
+        for (int t = 0; t < TCP_T_COUNT; t++)
+            if (ts->timer[t] != 0 && ts->timer[t] < tb->min_deadline)
+                tb->min_deadline = ts->timer[t];
+    }
+    tb->depth--;
+    tcp_reap(s);
+}
+
+uint64_t tcp_next_deadline(const struct stack *s)
+{
+    return s->tcp != NULL ? s->tcp->min_deadline : STACK_NO_DEADLINE;
+}
