@@ -529,14 +529,21 @@ static const char *const iface_keys[] = {"name", "mac", "mtu", "ipv4", "neighbor
 static const char *const ipv4_keys[] = {"address", "gateway"};
 static const char *const neigh_keys[] = {"ip", "mac"};
 static const char *const host_keys[] = {"configure", "ipv4"};
-static const char *const services_keys[] = {"udp_echo", "udp_discard"};
+static const char *const services_keys[] = {"udp_echo", "udp_discard", "tcp_echo", "tcp_discard",
+                                            "tcp_chargen"};
 static const char *const service_keys[] = {"enabled", "port"};
-static const char *const stack_keys[] = {"arp", "ip", "icmp", "udp"};
+static const char *const stack_keys[] = {"arp", "ip", "icmp", "udp", "tcp"};
 static const char *const arp_keys[] = {"cache_size", "reachable_ms", "retry_ms", "max_retries",
                                        "pending_max"};
 static const char *const ip_keys[] = {"default_ttl"};
 static const char *const icmp_keys[] = {"rate_limit_per_sec", "burst"};
 static const char *const udp_keys[] = {"rcvbuf_bytes"};
+static const char *const tcp_keys[] = {
+    "sndbuf", "rcvbuf", "max_conns", "syn_backlog", "max_backlog", "ooo_max_ranges",
+    "rto_initial_ms", "rto_min_ms", "rto_max_ms", "syn_retries", "synack_retries", "retries2",
+    "delack_ms", "delack_segs", "time_wait_ms", "fin_wait2_ms", "keepalive_idle_s",
+    "keepalive_intvl_s", "keepalive_cnt", "congestion_control", "sack", "timestamps",
+    "window_scaling", "syncookies"};
 
 #define N_KEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -829,26 +836,187 @@ static int parse_service(struct loader *L, const cJSON *obj, const char *path,
     return 0;
 }
 
+/* The services, in the order a port clash is reported: the later of two
+ * enabled services on one port of one protocol names the earlier. */
+struct service_slot {
+    const char *key;
+    bool tcp;
+    struct conf_service *svc;
+};
+
 static int parse_services(struct loader *L, const cJSON *obj, struct tcpipd_config *cfg)
 {
+    const struct service_slot slots[] = {
+        {"udp_echo", false, &cfg->services.udp_echo},
+        {"udp_discard", false, &cfg->services.udp_discard},
+        {"tcp_echo", true, &cfg->services.tcp_echo},
+        {"tcp_discard", true, &cfg->services.tcp_discard},
+        {"tcp_chargen", true, &cfg->services.tcp_chargen},
+    };
+    const size_t n = sizeof slots / sizeof slots[0];
     const cJSON *sect;
+    char sub[PATH_LEN];
 
     if (check_object(L, obj, "services", services_keys, N_KEYS(services_keys)) < 0)
         return -1;
-    if (opt_container(L, obj, "services", "udp_echo", cJSON_Object, &sect) < 0)
+    for (size_t i = 0; i < n; i++) {
+        key_path(sub, "services", slots[i].key);
+        if (opt_container(L, obj, "services", slots[i].key, cJSON_Object, &sect) < 0)
+            return -1;
+        if (sect != NULL && parse_service(L, sect, sub, slots[i].svc) < 0)
+            return -1;
+    }
+    /* A disabled service holds no port, and TCP and UDP ports are separate
+     * spaces (tcp_echo and udp_echo both on 7 is the classic setup), so
+     * only two enabled services of one protocol can clash. */
+    for (size_t i = 1; i < n; i++) {
+        const struct conf_service *a = slots[i].svc;
+        if (!a->enabled)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            const struct conf_service *b = slots[j].svc;
+            if (b->enabled && slots[j].tcp == slots[i].tcp && b->port == a->port) {
+                path_printf(sub, "services.%s.port", slots[i].key);
+                return fail(L, sub, "port %u is already used by services.%s", a->port,
+                            slots[j].key);
+            }
+        }
+    }
+    return 0;
+}
+
+/* A duration in ms (or s) into nanoseconds; the ranges keep it far from
+ * overflowing 64 bits. */
+static int opt_duration(struct loader *L, const cJSON *obj, const char *path, const char *key,
+                        long long lo, long long hi, uint64_t unit_ns, uint64_t *out)
+{
+    long long v;
+    int r = opt_int(L, obj, path, key, lo, hi, &v);
+
+    if (r > 0)
+        *out = (uint64_t)v * unit_ns;
+    return r;
+}
+
+static int opt_u32(struct loader *L, const cJSON *obj, const char *path, const char *key,
+                   long long lo, long long hi, uint32_t *out)
+{
+    long long v;
+    int r = opt_int(L, obj, path, key, lo, hi, &v);
+
+    if (r > 0)
+        *out = (uint32_t)v;
+    return r;
+}
+
+/* A string member that must be one of names[]; *out is its index. */
+static int opt_choice(struct loader *L, const cJSON *obj, const char *path, const char *key,
+                      const char *const *names, size_t n_names, const char *expected,
+                      uint8_t *out)
+{
+    char sub[PATH_LEN], q[QUOTE_LEN];
+    const char *s;
+    int r = opt_string(L, obj, path, key, &s);
+
+    if (r <= 0)
+        return r;
+    for (size_t i = 0; i < n_names; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (uint8_t)i;
+            return 1;
+        }
+    }
+    key_path(sub, path, key);
+    return fail(L, sub, "%s is not one of the choices (expected %s)", quote(q, s), expected);
+}
+
+/* TCP tunables (struct stack_tcp_config). Ranges are what makes sense for
+ * a host stack; the defaults follow Linux (stack/core/stack_config.c). */
+static int parse_tcp(struct loader *L, const cJSON *obj, struct stack_tcp_config *t)
+{
+    /* Index = value: enum tcp_cc_algo and the syncookies modes. */
+    static const char *const cc_names[] = {[TCP_CC_NEWRENO] = "newreno", [TCP_CC_CUBIC] = "cubic"};
+    static const char *const cookie_names[] = {"never", "auto", "always"};
+    const char *P = "stack.tcp";
+    /* 4 KiB (one page, a few segments) to 64 MiB (Linux's tcp_rmem max). */
+    const long long buf_lo = 4096, buf_hi = 64LL * 1024 * 1024;
+    uint8_t choice;
+    bool b;
+    int r;
+
+    if (check_keys(L, obj, P, tcp_keys, N_KEYS(tcp_keys)) < 0)
         return -1;
-    if (sect != NULL && parse_service(L, sect, "services.udp_echo", &cfg->services.udp_echo) < 0)
+    if (opt_u32(L, obj, P, "sndbuf", buf_lo, buf_hi, &t->sndbuf) < 0 ||
+        opt_u32(L, obj, P, "rcvbuf", buf_lo, buf_hi, &t->rcvbuf) < 0 ||
+        opt_u32(L, obj, P, "max_conns", 1, 1048576, &t->max_conns) < 0 ||
+        opt_u32(L, obj, P, "syn_backlog", 1, 65536, &t->syn_backlog) < 0 ||
+        opt_u32(L, obj, P, "max_backlog", 1, 65535, &t->max_backlog) < 0 ||
+        opt_u32(L, obj, P, "ooo_max_ranges", 1, 1024, &t->ooo_max_ranges) < 0)
         return -1;
-    if (opt_container(L, obj, "services", "udp_discard", cJSON_Object, &sect) < 0)
+    if (opt_duration(L, obj, P, "rto_initial_ms", 1, 600000, NS_PER_MS, &t->rto_initial_ns) < 0 ||
+        opt_duration(L, obj, P, "rto_min_ms", 1, 60000, NS_PER_MS, &t->rto_min_ns) < 0 ||
+        opt_duration(L, obj, P, "rto_max_ms", 1, 600000, NS_PER_MS, &t->rto_max_ns) < 0)
         return -1;
-    if (sect != NULL &&
-        parse_service(L, sect, "services.udp_discard", &cfg->services.udp_discard) < 0)
+    /* Linux's own limits: tcp_syn_retries 1..127, the others fit a u8. */
+    if (opt_u32(L, obj, P, "syn_retries", 1, 127, &t->syn_retries) < 0 ||
+        opt_u32(L, obj, P, "synack_retries", 1, 255, &t->synack_retries) < 0 ||
+        opt_u32(L, obj, P, "retries2", 1, 255, &t->retries2) < 0)
         return -1;
-    /* A disabled service holds no port, so only two enabled ones clash. */
-    if (cfg->services.udp_echo.enabled && cfg->services.udp_discard.enabled &&
-        cfg->services.udp_echo.port == cfg->services.udp_discard.port)
-        return fail(L, "services.udp_discard.port", "port %u is already used by services.udp_echo",
-                    cfg->services.udp_discard.port);
+    /* RFC 1122 4.2.3.2: the ACK delay MUST be less than 0.5 s (RFC 5681
+     * 4.2: within 500 ms). RFC 5681 4.2 also wants an ACK for at least
+     * every second full-sized segment; larger values are stretch ACKs,
+     * allowed for experiments only. */
+    if (opt_duration(L, obj, P, "delack_ms", 1, 500, NS_PER_MS, &t->delack_ns) < 0)
+        return -1;
+    if (opt_u32(L, obj, P, "delack_segs", 1, 16, &t->delack_segs) < 0)
+        return -1;
+    if (opt_duration(L, obj, P, "time_wait_ms", 1000, 600000, NS_PER_MS, &t->time_wait_ns) < 0 ||
+        opt_duration(L, obj, P, "fin_wait2_ms", 1000, 600000, NS_PER_MS, &t->fin_wait2_ns) < 0)
+        return -1;
+    /* Linux's TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT ranges. */
+    if (opt_duration(L, obj, P, "keepalive_idle_s", 1, 32767, NS_PER_SEC,
+                     &t->keepalive_idle_ns) < 0 ||
+        opt_duration(L, obj, P, "keepalive_intvl_s", 1, 32767, NS_PER_SEC,
+                     &t->keepalive_intvl_ns) < 0 ||
+        opt_u32(L, obj, P, "keepalive_cnt", 1, 127, &t->keepalive_cnt) < 0)
+        return -1;
+    if ((r = opt_choice(L, obj, P, "congestion_control", cc_names, N_KEYS(cc_names),
+                        "\"cubic\" or \"newreno\"", &choice)) < 0)
+        return -1;
+    if (r > 0)
+        t->cc = choice;
+    if ((r = opt_bool(L, obj, P, "sack", &b)) < 0)
+        return -1;
+    if (r > 0)
+        t->sack = b;
+    if ((r = opt_bool(L, obj, P, "timestamps", &b)) < 0)
+        return -1;
+    if (r > 0)
+        t->timestamps = b;
+    if ((r = opt_bool(L, obj, P, "window_scaling", &b)) < 0)
+        return -1;
+    if (r > 0)
+        t->window_scaling = b;
+    if ((r = opt_choice(L, obj, P, "syncookies", cookie_names, N_KEYS(cookie_names),
+                        "\"never\", \"auto\" or \"always\"", &choice)) < 0)
+        return -1;
+    if (r > 0)
+        t->syncookies = choice;
+
+    /* RFC 6298 2.4/2.5: the timer is clamped to [min, max]; a first RTO
+     * outside that would be clamped at once, which is surely a mistake. */
+    if (t->rto_min_ns > t->rto_max_ns)
+        return fail(L, "stack.tcp.rto_min_ms", "%llu is above stack.tcp.rto_max_ms (%llu)",
+                    (unsigned long long)(t->rto_min_ns / NS_PER_MS),
+                    (unsigned long long)(t->rto_max_ns / NS_PER_MS));
+    if (t->rto_initial_ns < t->rto_min_ns)
+        return fail(L, "stack.tcp.rto_initial_ms", "%llu is below stack.tcp.rto_min_ms (%llu)",
+                    (unsigned long long)(t->rto_initial_ns / NS_PER_MS),
+                    (unsigned long long)(t->rto_min_ns / NS_PER_MS));
+    if (t->rto_initial_ns > t->rto_max_ns)
+        return fail(L, "stack.tcp.rto_initial_ms", "%llu is above stack.tcp.rto_max_ms (%llu)",
+                    (unsigned long long)(t->rto_initial_ns / NS_PER_MS),
+                    (unsigned long long)(t->rto_max_ns / NS_PER_MS));
     return 0;
 }
 
@@ -925,6 +1093,11 @@ static int parse_stack(struct loader *L, const cJSON *obj, struct stack_config *
         if (r > 0)
             st->udp_rcvbuf = (uint32_t)v;
     }
+
+    if (opt_container(L, obj, "stack", "tcp", cJSON_Object, &sect) < 0)
+        return -1;
+    if (sect != NULL && parse_tcp(L, sect, &st->tcp) < 0)
+        return -1;
     return 0;
 }
 
@@ -1069,6 +1242,9 @@ void config_defaults(struct tcpipd_config *cfg)
     cfg->log_level = STACK_LOG_INFO;
     cfg->services.udp_echo.port = 7;     /* RFC 862 */
     cfg->services.udp_discard.port = 9;  /* RFC 863 */
+    cfg->services.tcp_echo.port = 7;     /* RFC 862 */
+    cfg->services.tcp_discard.port = 9;  /* RFC 863 */
+    cfg->services.tcp_chargen.port = 19; /* RFC 864 */
     stack_config_defaults(&cfg->stack);
 }
 

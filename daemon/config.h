@@ -48,6 +48,9 @@ struct tcpipd_config {
     struct {
         struct conf_service udp_echo;     /* RFC 862, default port 7 */
         struct conf_service udp_discard;  /* RFC 863, default port 9 */
+        struct conf_service tcp_echo;     /* RFC 862, default port 7 */
+        struct conf_service tcp_discard;  /* RFC 863, default port 9 */
+        struct conf_service tcp_chargen;  /* RFC 864, default port 19 */
     } services;
     struct stack_config stack;   /* tunables; key/log are set by the daemon */
 };

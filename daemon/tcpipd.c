@@ -137,6 +137,9 @@ static void before_sleep(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)revents;
     struct tcpipd *d = w->data;
+    /* Close the service connections that this iteration's stack_input and
+     * stack_poll calls finished (callbacks may not close their socket). */
+    services_flush(d->services, tcpipd_now_ns());
     uint64_t deadline = stack_next_deadline(d->stack);
     ev_timer_stop(loop, &d->timer);
     if (deadline == STACK_NO_DEADLINE)
@@ -159,6 +162,11 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
+static bool service_differs(const struct conf_service *a, const struct conf_service *b)
+{
+    return a->enabled != b->enabled || a->port != b->port;
+}
+
 /* Whether b differs from a in something a reload does not apply. */
 static bool needs_restart(const struct tcpipd_config *a, const struct tcpipd_config *b)
 {
@@ -178,7 +186,10 @@ static bool needs_restart(const struct tcpipd_config *a, const struct tcpipd_con
     return a->services.udp_echo.enabled != b->services.udp_echo.enabled ||
            a->services.udp_echo.port != b->services.udp_echo.port ||
            a->services.udp_discard.enabled != b->services.udp_discard.enabled ||
-           a->services.udp_discard.port != b->services.udp_discard.port;
+           a->services.udp_discard.port != b->services.udp_discard.port ||
+           service_differs(&a->services.tcp_echo, &b->services.tcp_echo) ||
+           service_differs(&a->services.tcp_discard, &b->services.tcp_discard) ||
+           service_differs(&a->services.tcp_chargen, &b->services.tcp_chargen);
 }
 
 /* SIGHUP: re-read the file; a bad file keeps the running configuration.

@@ -551,6 +551,10 @@ static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t 
         if (wnd > 0)
             tcp_timer_stop(ts, TCP_T_PERSIST);
     }
+    /* The peer answers: probes (persist or keepalive) are not going
+     * unanswered, whatever the window says (RFC 1122 4.2.2.17: keep
+     * probing a zero window as long as the receiver answers). */
+    ts->probes = 0;
     if (seq_gt(ack, ts->snd_una)) {
         new_ack(ts, ack, now);
         return true;

@@ -34,10 +34,10 @@ uint32_t tcp_ts_offset(const uint8_t key[16], const struct tcp_tuple *t);
  * SACK permitted are carried in the low bits of our TSval when the SYN
  * had timestamps (otherwise the connection has none, like Linux). */
 #define TCP_COOKIE_PERIOD_NS (64ull * 1000000000ull)
-#define TCP_COOKIE_MAX_AGE 2     /* counts: 64 to 128 s */
+#define TCP_COOKIE_MAX_AGE 2     /* counts older than now: valid 128 to 192 s */
 
 struct tcp_cookie_opts {
-    uint16_t mss;                /* the MSS the cookie settled on (<= asked) */
+    uint16_t mss;                /* the MSS the cookie settled on (<= asked, or 536) */
     bool has_ts;                 /* the SYN had timestamps */
     bool sack;                   /* the SYN offered SACK (needs has_ts) */
     uint8_t wscale;              /* the peer's shift; 0xf = no window scaling */

@@ -155,6 +155,12 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.services.udp_echo.port, 7);
     assert_false(cfg.services.udp_discard.enabled);
     assert_int_equal(cfg.services.udp_discard.port, 9);
+    assert_false(cfg.services.tcp_echo.enabled);
+    assert_int_equal(cfg.services.tcp_echo.port, 7);
+    assert_false(cfg.services.tcp_discard.enabled);
+    assert_int_equal(cfg.services.tcp_discard.port, 9);
+    assert_false(cfg.services.tcp_chargen.enabled);
+    assert_int_equal(cfg.services.tcp_chargen.port, 19);
     assert_memory_equal(&cfg.stack, &st, sizeof st);
 }
 
@@ -208,6 +214,12 @@ static void test_default_file(void **state)
     assert_int_equal(cfg.services.udp_echo.port, 7);
     assert_true(cfg.services.udp_discard.enabled);
     assert_int_equal(cfg.services.udp_discard.port, 9);
+    assert_true(cfg.services.tcp_echo.enabled);
+    assert_int_equal(cfg.services.tcp_echo.port, 7);
+    assert_true(cfg.services.tcp_discard.enabled);
+    assert_int_equal(cfg.services.tcp_discard.port, 9);
+    assert_true(cfg.services.tcp_chargen.enabled);
+    assert_int_equal(cfg.services.tcp_chargen.port, 19);
     assert_memory_equal(&cfg.stack, &st, sizeof st);
 }
 
@@ -287,11 +299,14 @@ static void test_minimal_gets_defaults(void **state)
 
     /* Empty sections are fine and change nothing; "auto" is the default. */
     load_ok(doc("'mac': 'auto', 'neighbors': [], 'host': {}",
-                "'services': {'udp_echo': {}, 'udp_discard': {}}, "
-                "'stack': {'arp': {}, 'ip': {}, 'icmp': {}, 'udp': {}}"),
+                "'services': {'udp_echo': {}, 'udp_discard': {}, 'tcp_echo': {},"
+                "             'tcp_discard': {}, 'tcp_chargen': {}}, "
+                "'stack': {'arp': {}, 'ip': {}, 'icmp': {}, 'udp': {}, 'tcp': {}}"),
             &cfg);
     assert_false(cfg.ifaces[0].has_mac);
     assert_false(cfg.services.udp_echo.enabled);
+    assert_false(cfg.services.tcp_echo.enabled);
+    assert_int_equal(cfg.services.tcp_chargen.port, 19);
     assert_memory_equal(&cfg.stack, &st, sizeof st);
 }
 
@@ -478,10 +493,20 @@ static void test_unknown_keys_every_level(void **state)
     EXPECT_ERROR(doc4("'neighbors': [{'ip': '10.77.0.9', 'mac': '02:00:00:77:00:09', 'dev': 'x'}]"),
                  "interfaces[0].neighbors[0].dev", "unknown key");
     EXPECT_ERROR(doc("'host': {'up': true}", ""), "interfaces[0].host.up", "unknown key");
-    EXPECT_ERROR(doc("", "'services': {'tcp_echo': {}}"), "services.tcp_echo", "unknown key");
+    EXPECT_ERROR(doc("", "'services': {'tcp_daytime': {}}"), "services.tcp_daytime",
+                 "unknown key (expected one of: udp_echo, udp_discard, tcp_echo, tcp_discard, "
+                 "tcp_chargen)");
+    EXPECT_ERROR(doc("", "'services': {'tcp_chargen': {'enable': true}}"),
+                 "services.tcp_chargen.enable", "unknown key (expected one of: enabled, port)");
     EXPECT_ERROR(doc("", "'services': {'udp_echo': {'enable': true}}"),
                  "services.udp_echo.enable", "unknown key (expected one of: enabled, port)");
-    EXPECT_ERROR(doc("", "'stack': {'tcp': {}}"), "stack.tcp", "unknown key");
+    EXPECT_ERROR(doc("", "'stack': {'sctp': {}}"), "stack.sctp",
+                 "unknown key (expected one of: arp, ip, icmp, udp, tcp)");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'nagle': true}}"), "stack.tcp.nagle",
+                 "unknown key (expected one of: sndbuf, rcvbuf, max_conns");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'rcvbuf_bytes': 4096}}"), "stack.tcp.rcvbuf_bytes",
+                 "unknown key");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'SACK': true}}"), "stack.tcp.SACK", "unknown key");
     EXPECT_ERROR(doc("", "'stack': {'arp': {'foo': 1}}"), "stack.arp.foo", "unknown key");
     EXPECT_ERROR(doc("", "'stack': {'ip': {'ttl': 64}}"), "stack.ip.ttl", "unknown key");
     EXPECT_ERROR(doc("", "'stack': {'icmp': {'rate': 1}}"), "stack.icmp.rate", "unknown key");
@@ -875,6 +900,207 @@ static void test_host_side(void **state)
     assert_int_equal(cfg.ifaces[0].host.ipv4_addr, 0x0a4d0001);
 }
 
+/* ---- TCP services and tunables ---- */
+
+static void test_tcp_services(void **state)
+{
+    struct tcpipd_config cfg;
+
+    (void)state;
+    load_ok(doc("", "'services': {'tcp_echo': {'enabled': true, 'port': 7007},"
+                    "             'tcp_discard': {'enabled': true},"
+                    "             'tcp_chargen': {'enabled': true, 'port': 1919}}"),
+            &cfg);
+    assert_true(cfg.services.tcp_echo.enabled);
+    assert_int_equal(cfg.services.tcp_echo.port, 7007);
+    assert_true(cfg.services.tcp_discard.enabled);
+    assert_int_equal(cfg.services.tcp_discard.port, 9);
+    assert_true(cfg.services.tcp_chargen.enabled);
+    assert_int_equal(cfg.services.tcp_chargen.port, 1919);
+    assert_false(cfg.services.udp_echo.enabled);
+
+    /* TCP and UDP ports are separate: echo on 7 over both is the norm. */
+    load_ok(doc("", "'services': {'udp_echo': {'enabled': true}, 'tcp_echo': {'enabled': true},"
+                    "             'udp_discard': {'enabled': true, 'port': 19},"
+                    "             'tcp_chargen': {'enabled': true}}"),
+            &cfg);
+    assert_int_equal(cfg.services.udp_echo.port, 7);
+    assert_int_equal(cfg.services.tcp_echo.port, 7);
+
+    /* Two enabled TCP services on one port clash; a disabled one does not. */
+    EXPECT_ERROR(doc("", "'services': {'tcp_echo': {'enabled': true},"
+                         "             'tcp_chargen': {'enabled': true, 'port': 7}}"),
+                 "services.tcp_chargen.port", "port 7 is already used by services.tcp_echo");
+    EXPECT_ERROR(doc("", "'services': {'tcp_discard': {'enabled': true, 'port': 5000},"
+                         "             'tcp_chargen': {'enabled': true, 'port': 5000}}"),
+                 "services.tcp_chargen.port", "port 5000 is already used by services.tcp_discard");
+    load_ok(doc("", "'services': {'tcp_echo': {'enabled': false},"
+                    "             'tcp_chargen': {'enabled': true, 'port': 7}}"),
+            &cfg);
+    assert_int_equal(cfg.services.tcp_chargen.port, 7);
+
+    EXPECT_ERROR(doc("", "'services': {'tcp_echo': {'enabled': 'yes'}}"),
+                 "services.tcp_echo.enabled", "expected a boolean (true or false), got a string");
+    EXPECT_ERROR(doc("", "'services': {'tcp_discard': {'port': 0}}"), "services.tcp_discard.port",
+                 "0 is out of range (expected 1..65535)");
+    EXPECT_ERROR(doc("", "'services': {'tcp_chargen': {'port': 65536}}"),
+                 "services.tcp_chargen.port", "65536 is out of range (expected 1..65535)");
+    EXPECT_ERROR(doc("", "'services': {'tcp_chargen': []}"), "services.tcp_chargen",
+                 "expected an object, got an array");
+    EXPECT_ERROR(doc("", "'services': {'tcp_echo': {}, 'tcp_echo': {}}"), "services.tcp_echo",
+                 "duplicate key");
+}
+
+/* Every stack.tcp key set away from its default. */
+static void test_tcp_tunables_values(void **state)
+{
+    struct tcpipd_config cfg;
+    const struct stack_tcp_config *t = &cfg.stack.tcp;
+
+    (void)state;
+    load_ok(doc("", "'stack': {'tcp': {'sndbuf': 4096, 'rcvbuf': 67108864, 'max_conns': 100,"
+                    " 'syn_backlog': 8, 'max_backlog': 65535, 'ooo_max_ranges': 4,"
+                    " 'rto_initial_ms': 3000, 'rto_min_ms': 50, 'rto_max_ms': 60000,"
+                    " 'syn_retries': 2, 'synack_retries': 3, 'retries2': 8,"
+                    " 'delack_ms': 500, 'delack_segs': 1, 'time_wait_ms': 1000,"
+                    " 'fin_wait2_ms': 30000, 'keepalive_idle_s': 600, 'keepalive_intvl_s': 10,"
+                    " 'keepalive_cnt': 3, 'congestion_control': 'newreno', 'sack': false,"
+                    " 'timestamps': false, 'window_scaling': false, 'syncookies': 'always'}}"),
+            &cfg);
+    assert_int_equal(t->sndbuf, 4096);
+    assert_int_equal(t->rcvbuf, 67108864);
+    assert_int_equal(t->max_conns, 100);
+    assert_int_equal(t->syn_backlog, 8);
+    assert_int_equal(t->max_backlog, 65535);
+    assert_int_equal(t->ooo_max_ranges, 4);
+    assert_int_equal(t->rto_initial_ns, 3000 * NS_PER_MS);
+    assert_int_equal(t->rto_min_ns, 50 * NS_PER_MS);
+    assert_int_equal(t->rto_max_ns, 60000 * NS_PER_MS);
+    assert_int_equal(t->syn_retries, 2);
+    assert_int_equal(t->synack_retries, 3);
+    assert_int_equal(t->retries2, 8);
+    assert_int_equal(t->delack_ns, 500 * NS_PER_MS);
+    assert_int_equal(t->delack_segs, 1);
+    assert_int_equal(t->time_wait_ns, 1000 * NS_PER_MS);
+    assert_int_equal(t->fin_wait2_ns, 30000 * NS_PER_MS);
+    assert_int_equal(t->keepalive_idle_ns, 600 * NS_PER_SEC);
+    assert_int_equal(t->keepalive_intvl_ns, 10 * NS_PER_SEC);
+    assert_int_equal(t->keepalive_cnt, 3);
+    assert_int_equal(t->cc, TCP_CC_NEWRENO);
+    assert_false(t->sack);
+    assert_false(t->timestamps);
+    assert_false(t->window_scaling);
+    assert_int_equal(t->syncookies, 2);
+
+    /* The other choices, and one key leaves the rest at their defaults. */
+    load_ok(doc("", "'stack': {'tcp': {'congestion_control': 'cubic', 'syncookies': 'never'}}"),
+            &cfg);
+    assert_int_equal(t->cc, TCP_CC_CUBIC);
+    assert_int_equal(t->syncookies, 0);
+    assert_int_equal(t->sndbuf, 262144);
+    assert_true(t->sack);
+    load_ok(doc("", "'stack': {'tcp': {'syncookies': 'auto', 'sack': true}}"), &cfg);
+    assert_int_equal(t->syncookies, 1);
+    /* RFC 6298 bounds may meet: min == initial == max. */
+    load_ok(doc("", "'stack': {'tcp': {'rto_min_ms': 1000, 'rto_initial_ms': 1000,"
+                    " 'rto_max_ms': 1000}}"),
+            &cfg);
+    assert_int_equal(t->rto_min_ns, t->rto_max_ns);
+}
+
+static void test_tcp_tunables_ranges(void **state)
+{
+    static const struct {
+        const char *key;
+        const char *lo, *hi;     /* just outside the range */
+        const char *range;
+    } keys[] = {
+        {"sndbuf", "4095", "67108865", "(expected 4096..67108864)"},
+        {"rcvbuf", "4095", "67108865", "(expected 4096..67108864)"},
+        {"max_conns", "0", "1048577", "(expected 1..1048576)"},
+        {"syn_backlog", "0", "65537", "(expected 1..65536)"},
+        {"max_backlog", "0", "65536", "(expected 1..65535)"},
+        {"ooo_max_ranges", "0", "1025", "(expected 1..1024)"},
+        {"rto_initial_ms", "0", "600001", "(expected 1..600000)"},
+        {"rto_min_ms", "0", "60001", "(expected 1..60000)"},
+        {"rto_max_ms", "0", "600001", "(expected 1..600000)"},
+        {"syn_retries", "0", "128", "(expected 1..127)"},
+        {"synack_retries", "0", "256", "(expected 1..255)"},
+        {"retries2", "0", "256", "(expected 1..255)"},
+        {"delack_ms", "0", "501", "(expected 1..500)"},
+        {"delack_segs", "0", "17", "(expected 1..16)"},
+        {"time_wait_ms", "999", "600001", "(expected 1000..600000)"},
+        {"fin_wait2_ms", "999", "600001", "(expected 1000..600000)"},
+        {"keepalive_idle_s", "0", "32768", "(expected 1..32767)"},
+        {"keepalive_intvl_s", "0", "32768", "(expected 1..32767)"},
+        {"keepalive_cnt", "0", "128", "(expected 1..127)"},
+    };
+    static const char *const bools[] = {"sack", "timestamps", "window_scaling"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char json[256], path[64], phrase[96];
+        snprintf(path, sizeof path, "stack.tcp.%s", keys[i].key);
+
+        snprintf(json, sizeof json, "'stack': {'tcp': {'%s': %s}}", keys[i].key, keys[i].lo);
+        snprintf(phrase, sizeof phrase, "%s is out of range %s", keys[i].lo, keys[i].range);
+        EXPECT_ERROR(doc("", json), path, phrase);
+
+        snprintf(json, sizeof json, "'stack': {'tcp': {'%s': %s}}", keys[i].key, keys[i].hi);
+        snprintf(phrase, sizeof phrase, "%s is out of range %s", keys[i].hi, keys[i].range);
+        EXPECT_ERROR(doc("", json), path, phrase);
+
+        snprintf(json, sizeof json, "'stack': {'tcp': {'%s': '100'}}", keys[i].key);
+        EXPECT_ERROR(doc("", json), path, "expected a number, got a string");
+        snprintf(json, sizeof json, "'stack': {'tcp': {'%s': true}}", keys[i].key);
+        EXPECT_ERROR(doc("", json), path, "expected a number, got a boolean");
+        snprintf(json, sizeof json, "'stack': {'tcp': {'%s': 10.5}}", keys[i].key);
+        EXPECT_ERROR(doc("", json), path, "10.5 is not an integer");
+    }
+    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
+        char json[128], path[64];
+        snprintf(path, sizeof path, "stack.tcp.%s", bools[i]);
+        snprintf(json, sizeof json, "'stack': {'tcp': {'%s': 1}}", bools[i]);
+        EXPECT_ERROR(doc("", json), path, "expected a boolean (true or false), got a number");
+        snprintf(json, sizeof json, "'stack': {'tcp': {'%s': 'true'}}", bools[i]);
+        EXPECT_ERROR(doc("", json), path, "expected a boolean (true or false), got a string");
+    }
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'congestion_control': 'reno'}}"),
+                 "stack.tcp.congestion_control",
+                 "\"reno\" is not one of the choices (expected \"cubic\" or \"newreno\")");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'congestion_control': 'CUBIC'}}"),
+                 "stack.tcp.congestion_control", "\"CUBIC\" is not one of the choices");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'congestion_control': 1}}"),
+                 "stack.tcp.congestion_control", "expected a string, got a number");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'syncookies': true}}"), "stack.tcp.syncookies",
+                 "expected a string, got a boolean");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'syncookies': 'sometimes'}}"),
+                 "stack.tcp.syncookies",
+                 "\"sometimes\" is not one of the choices (expected \"never\", \"auto\" or \"always\")");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': []}"), "stack.tcp", "expected an object, got an array");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'sndbuf': 8192, 'sndbuf': 8192}}"), "stack.tcp.sndbuf",
+                 "duplicate key");
+}
+
+/* RFC 6298 2.4/2.5: the RTO lives in [rto_min, rto_max], the first one too. */
+static void test_tcp_rto_cross_checks(void **state)
+{
+    (void)state;
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'rto_min_ms': 5000, 'rto_max_ms': 4000,"
+                         " 'rto_initial_ms': 4500}}"),
+                 "stack.tcp.rto_min_ms", "5000 is above stack.tcp.rto_max_ms (4000)");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'rto_initial_ms': 100}}"), "stack.tcp.rto_initial_ms",
+                 "100 is below stack.tcp.rto_min_ms (200)");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'rto_min_ms': 2000}}"), "stack.tcp.rto_initial_ms",
+                 "1000 is below stack.tcp.rto_min_ms (2000)");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'rto_max_ms': 500}}"), "stack.tcp.rto_initial_ms",
+                 "1000 is above stack.tcp.rto_max_ms (500)");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'rto_initial_ms': 200000}}"),
+                 "stack.tcp.rto_initial_ms", "200000 is above stack.tcp.rto_max_ms (120000)");
+    EXPECT_ERROR(doc("", "'stack': {'tcp': {'rto_max_ms': 100}}"), "stack.tcp.rto_min_ms",
+                 "200 is above stack.tcp.rto_max_ms (100)");
+}
+
 /* ---- services, log level ---- */
 
 static void test_duplicate_service_ports(void **state)
@@ -1076,6 +1302,10 @@ int main(void)
         cmocka_unit_test(test_static_neighbours_fit_cache),
         cmocka_unit_test(test_host_side),
         cmocka_unit_test(test_duplicate_service_ports),
+        cmocka_unit_test(test_tcp_services),
+        cmocka_unit_test(test_tcp_tunables_values),
+        cmocka_unit_test(test_tcp_tunables_ranges),
+        cmocka_unit_test(test_tcp_rto_cross_checks),
         cmocka_unit_test(test_bad_log_level),
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_oversized_file),
