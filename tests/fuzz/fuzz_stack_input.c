@@ -4,7 +4,10 @@
  *   byte 0  flags: bit 0 bind a UDP echo socket on port 7 (RFC 862),
  *                  bit 1 split the rest into several frames,
  *                  bit 2 add a static neighbour, bit 3 set a gateway,
- *                  bit 4 small ARP cache and pending limits
+ *                  bit 4 small ARP cache and pending limits,
+ *                  bit 5 a TCP echo listener on port 7 that accepts and
+ *                  echoes, bit 6 an active TCP open to 10.77.0.2:80,
+ *                  bit 7 tiny TCP buffers, queues and SYN cookies always
  *   rest    one frame; or, with bit 1, records of
  *           [len_hi len_lo dt] then len bytes (len masked to 2047),
  *           dt = time advance in units of 100 ms before the frame.
@@ -12,6 +15,7 @@
  * any read past its end. Time advances, stack_poll runs after each frame
  * and once more far in the future so every timer path fires. The stack is
  * created and freed on every run; LeakSanitizer catches what it leaks. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FLAG_NEIGH 0x04
 #define FLAG_GATEWAY 0x08
 #define FLAG_SMALL 0x10
+#define FLAG_TCP_LISTEN 0x20
+#define FLAG_TCP_CONNECT 0x40
+#define FLAG_TCP_TINY 0x80
 #define MAX_FRAMES 64
 
 struct fuzz_link {
@@ -71,6 +78,35 @@ static void echo_event(void *user, struct udp_sock *us, int events)
     }
 }
 
+/* TCP echo: accept everything, read and send back what fits. Sockets are
+ * never closed from a callback (the API forbids it); stack_free frees
+ * them. */
+static void tcp_echo_event(void *user, struct tcp_sock *ts, int events)
+{
+    struct fuzz_echo *echo = user;
+    uint8_t buf[2048];
+
+    if (events & TCP_EV_ACCEPT) {
+        int err;
+        for (int i = 0; i < 8; i++)
+            if (tcp_sock_accept(ts, tcp_echo_event, echo, &err) == NULL)
+                break;
+    }
+    if (events & TCP_EV_ERROR)
+        (void)tcp_sock_error(ts);
+    for (int i = 0; i < 8; i++) {
+        size_t room = tcp_sock_writable(ts);
+        if (room == 0)
+            break;
+        long n = tcp_sock_recv(ts, buf, room < sizeof buf ? room : sizeof buf, echo->now);
+        if (n == 0)
+            (void)tcp_sock_shutdown(ts, 1, echo->now);
+        if (n <= 0)
+            break;
+        (void)tcp_sock_send(ts, buf, (size_t)n, echo->now);
+    }
+}
+
 static void feed(struct stack *s, int ifindex, const uint8_t *p, size_t len, uint64_t now)
 {
     uint8_t *frame = malloc(len ? len : 1);
@@ -112,6 +148,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sc.arp_pending_max = 2;
         sc.udp_rcvbuf = 256;
     }
+    if (flags & FLAG_TCP_TINY) {
+        sc.tcp.sndbuf = 2048;
+        sc.tcp.rcvbuf = 2048;
+        sc.tcp.ooo_max_ranges = 2;
+        sc.tcp.syn_backlog = 1;
+        sc.tcp.max_conns = 4;
+        sc.tcp.syncookies = 2;
+    }
     s = stack_new(&sc);
     if (s == NULL)
         return 0;
@@ -138,6 +182,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         us = udp_sock_open(s, echo_event, &echo);
         if (us != NULL && udp_sock_bind(us, &local) != 0)
             abort();
+    }
+
+    if (flags & FLAG_TCP_LISTEN) {
+        struct ip_endpoint local = { .addr = { .family = IP_FAMILY_V4 }, .port = 7 };
+        struct tcp_sock *l = tcp_sock_open(s, tcp_echo_event, &echo);
+        if (l == NULL || tcp_sock_bind(l, &local) != 0 || tcp_sock_listen(l, 4) != 0)
+            abort();
+    }
+    if (flags & FLAG_TCP_CONNECT) {
+        struct ip_endpoint peer = { .addr = { .family = IP_FAMILY_V4, .u.v4 = 0x0a4d0002 },
+                                    .port = 80 };
+        struct tcp_sock *c = tcp_sock_open(s, tcp_echo_event, &echo);
+        if (c == NULL || tcp_sock_connect(c, &peer, now) != -EINPROGRESS)
+            abort();
+        (void)tcp_sock_send(c, "GET / HTTP/1.0\r\n\r\n", 18, now);
     }
 
     if (!(flags & FLAG_MULTI)) {
