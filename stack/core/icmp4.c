@@ -112,7 +112,8 @@ static void error_input(struct stack *s, const struct icmp4_view *ic)
     }
     int err = icmp4_errno(ic->type, ic->code);
     if (err != 0)
-        ipv4_transport_error(s, q.proto, q.src, q.dst, q.sport, q.dport, err);
+        ipv4_transport_error(s, q.proto, q.src, q.dst, q.sport, q.dport, err, q.l4, q.l4_len,
+                             false);
 }
 
 void icmp4_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,

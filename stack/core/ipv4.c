@@ -200,15 +200,19 @@ int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
 }
 
 void ipv4_transport_error(struct stack *s, uint8_t proto, uint32_t src, uint32_t dst,
-                          uint16_t sport, uint16_t dport, int err)
+                          uint16_t sport, uint16_t dport, int err, const uint8_t *l4,
+                          size_t l4_len, bool local)
 {
     struct ip_addr src_a = ip_addr_v4(src), dst_a = ip_addr_v4(dst);
     switch (proto) {
     case IPPROTO_UDP_:
         udp_error(s, &src_a, &dst_a, sport, dport, err);
         break;
+    case IPPROTO_TCP_:
+        tcp_error(s, &src_a, &dst_a, sport, dport, err, l4, l4_len, local);
+        break;
     default:
-        break; /* TCP will hook in here */
+        break;
     }
 }
 
@@ -221,5 +225,5 @@ void ipv4_packet_error(struct stack *s, const uint8_t *pkt, size_t len, int err)
     if (ihl < IPV4_HLEN || len < ihl + 4)
         return;
     ipv4_transport_error(s, pkt[9], rd32(pkt + 12), rd32(pkt + 16), rd16(pkt + ihl),
-                         rd16(pkt + ihl + 2), err);
+                         rd16(pkt + ihl + 2), err, pkt + ihl, len - ihl, true);
 }

@@ -166,9 +166,12 @@ int ipv4_route(struct stack *s, uint32_t dst, uint32_t src_hint, struct ipv4_rou
 int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
                 uint32_t dst, uint8_t proto, uint64_t now);
 /* Hand a transport an error about a datagram we sent (src:sport ->
- * dst:dport): from an ICMP error, or from a failed ARP resolution. */
+ * dst:dport): from an ICMP error (local false), or from a failed ARP
+ * resolution (local true). l4 is the quoted transport header (l4_len
+ * bytes, at least the 8 with the ports; TCP checks the sequence number). */
 void ipv4_transport_error(struct stack *s, uint8_t proto, uint32_t src, uint32_t dst,
-                          uint16_t sport, uint16_t dport, int err);
+                          uint16_t sport, uint16_t dport, int err, const uint8_t *l4,
+                          size_t l4_len, bool local);
 /* The same for a whole IP packet we generated (ARP failure). */
 void ipv4_packet_error(struct stack *s, const uint8_t *pkt, size_t len, int err);
 
@@ -210,6 +213,10 @@ int tcp_output_bare(struct stack *s, uint32_t src, uint32_t dst,
                     const struct tcp_emit_args *a, const struct tcp_options *o, uint64_t now);
 void tcp_poll(struct stack *s, uint64_t now);
 uint64_t tcp_next_deadline(const struct stack *s);
+/* An error about a segment we sent (see ipv4_transport_error). */
+void tcp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+               uint16_t sport, uint16_t dport, int err, const uint8_t *l4, size_t l4_len,
+               bool local);
 int tcp_table_init(struct stack *s);
 void tcp_table_free(struct stack *s);
 

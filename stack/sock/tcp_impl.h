@@ -54,6 +54,7 @@ struct tcp_sock {
     void *user;
     enum tcp_state state;
     int error;                   /* pending, like SO_ERROR */
+    int soft_error;              /* last ICMP error: reported instead of ETIMEDOUT */
     int ev_pending;              /* TCP_EV_* to deliver at the next flush */
 
     /* Lists: every socket, a hash chain (4-tuple for connections, local

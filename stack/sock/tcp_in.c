@@ -864,3 +864,36 @@ void tcp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
     s->tcp->depth--;
     tcp_reap(s);
 }
+
+/* An ICMP error (or our own ARP failure) about a segment we sent, as
+ * Linux's tcp_v4_err: the quoted sequence number must lie in SND.UNA ..
+ * SND.NXT (RFC 5927 4.1, against blind attacks); a connection attempt
+ * fails at once with the error (RFC 1122 4.2.3.9 allows aborting on
+ * "hard" errors; Linux does it in SYN-SENT), later the error is only
+ * remembered and reported if the connection times out. */
+void tcp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+               uint16_t sport, uint16_t dport, int err, const uint8_t *l4, size_t l4_len,
+               bool local)
+{
+    if (s->tcp == NULL || l4 == NULL || l4_len < 8)
+        return;
+    struct tcp_tuple tu = {.laddr = *src, .raddr = *dst, .lport = sport, .rport = dport};
+    struct tcp_sock *ts = tcp_lookup(s, &tu);
+    if (ts == NULL || ts->state == TCP_LISTEN || ts->state == TCP_TIME_WAIT)
+        return;
+    uint32_t seq = rd32(l4 + 4);
+    if (!local && !seq_between(seq, ts->snd_una, ts->snd_max + 1))
+        return;
+    if (err == EMSGSIZE)
+        return; /* we never exceed the interface MTU; no PMTU discovery yet */
+    s->tcp->depth++;
+    if (ts->state == TCP_SYN_SENT) {
+        ctr_inc(s, CTR_TCP_ATTEMPT_FAILS);
+        tcp_done(ts, err, 0);
+    } else {
+        ts->soft_error = err;
+    }
+    tcp_flush_events(ts);
+    s->tcp->depth--;
+    tcp_reap(s);
+}

@@ -62,7 +62,8 @@ static void on_rtx_timeout(struct tcp_sock *ts, uint64_t now)
             ctr_inc(ts->s, CTR_TCP_ATTEMPT_FAILS);
         else
             tcp_send_rst(ts, now);
-        tcp_done(ts, ETIMEDOUT, now);
+        /* Linux tcp_write_err: the last ICMP error, if any, says more. */
+        tcp_done(ts, ts->soft_error != 0 ? ts->soft_error : ETIMEDOUT, now);
         return;
     }
     ts->retries++;

@@ -79,12 +79,71 @@ static void test_active_open_and_close(void **state)
     env_free(e);
 }
 
+/* The SYN we sent, quoted in an ICMP port unreachable from the peer. */
+static void icmp_about_syn(struct stack_env *e, const struct tp_out *syn, uint32_t seq_delta)
+{
+    uint8_t quote[20 + 8];
+    struct ipv4_emit_args ip = {.frag = IPV4_FLAG_DF, .ttl = 64, .proto = IPPROTO_TCP_,
+                                .src = ENV_IP_US, .dst = ENV_IP_PEER, .payload_len = 20};
+    ipv4_emit(quote, &ip);
+    memcpy(quote + 20, syn->data, 8);
+    uint32_t seq = syn->t.seq + seq_delta;
+    quote[24] = (uint8_t)(seq >> 24);
+    quote[25] = (uint8_t)(seq >> 16);
+    quote[26] = (uint8_t)(seq >> 8);
+    quote[27] = (uint8_t)seq;
+    uint8_t f[FRAME_MAX];
+    size_t n = frame_icmp4(f, sizeof f, &env_mac_us, &env_mac_peer, ENV_IP_PEER, ENV_IP_US,
+                           3, 3, 0, quote, sizeof quote);
+    env_input(e, f, n);
+}
+
+/* Linux tcp_v4_err: a connection attempt fails at once on port
+ * unreachable; a quote with a sequence number we never sent is ignored
+ * (RFC 5927 4.1). */
+static void test_icmp_unreachable_fails_connect(void **state)
+{
+    (void)state;
+    struct stack_env *e = tp_env(NULL);
+    struct tcp_sock *c = tcp_sock_open(e->s, NULL, NULL);
+    struct ip_endpoint to = env_ep(ENV_IP_PEER, TP_PEER_PORT);
+    assert_int_equal(tcp_sock_connect(c, &to, e->now), -EINPROGRESS);
+    struct tp_out syn;
+    tp_take(e, &syn);
+    icmp_about_syn(e, &syn, 100000);
+    assert_int_equal(tcp_sock_state(c), TCP_SYN_SENT);
+    icmp_about_syn(e, &syn, 0);
+    assert_int_equal(tcp_sock_state(c), TCP_CLOSED);
+    assert_int_equal(tcp_sock_error(c), ECONNREFUSED);
+    tcp_sock_close(c, e->now);
+    env_free(e);
+}
+
+/* ARP never answers: the attempt fails with EHOSTUNREACH, as Linux's
+ * connect() does on a LAN, not after the whole SYN retry series. */
+static void test_arp_failure_fails_connect(void **state)
+{
+    (void)state;
+    struct stack_env *e = env_new(NULL, false);
+    struct tcp_sock *c = tcp_sock_open(e->s, NULL, NULL);
+    struct ip_endpoint to = env_ep(ENV_IP_PEER, TP_PEER_PORT);
+    assert_int_equal(tcp_sock_connect(c, &to, e->now), -EINPROGRESS);
+    for (int i = 0; i < 10 && tcp_sock_state(c) == TCP_SYN_SENT; i++)
+        env_advance(e, NS_PER_SEC);
+    assert_int_equal(tcp_sock_state(c), TCP_CLOSED);
+    assert_int_equal(tcp_sock_error(c), EHOSTUNREACH);
+    tcp_sock_close(c, e->now);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passive_open_and_data),
         cmocka_unit_test(test_active_open_refused),
         cmocka_unit_test(test_active_open_and_close),
+        cmocka_unit_test(test_icmp_unreachable_fails_connect),
+        cmocka_unit_test(test_arp_failure_fails_connect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
