@@ -5,6 +5,7 @@
 #                     run unit tests on both builds and the netns integration tests
 #   make run          build and start tcpipd on conf/default.json (root: TAP)
 #   make install      PREFIX=/usr/local DESTDIR=
+#   make bench        tcpipd vs the kernel's TCP and the TAP ceiling (root; bench/README.md)
 #   make fuzz         build the libFuzzer targets (clang) into build/fuzz/ and run
 #                     each for FUZZ_SECONDS (default 60); make fuzz-smoke: short run
 
@@ -37,6 +38,10 @@ STACK_OBJ := $(STACK_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+SIM_SRC := $(sort $(wildcard tests/sim/test_sim_*.c))
+SIM_SUPPORT_SRC := $(sort $(filter-out tests/sim/test_sim_%.c,$(wildcard tests/sim/*.c)))
+SIM_SUPPORT_OBJ := $(SIM_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+SIM_BIN := $(SIM_SRC:%.c=$(BUILD)/%)
 
 DAEMON_LIBS := -lev -lcjson
 TEST_LIBS := -lcmocka
@@ -44,7 +49,7 @@ TEST_LIBS := -lcmocka
 .PHONY: all test test-unit test-integration run install uninstall clean deps deps-build
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-all: $(BUILD)/tcpipd $(UNIT_BIN)
+all: $(BUILD)/tcpipd $(UNIT_BIN) $(SIM_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,6 +68,11 @@ $(BUILD)/tcpipd: $(BUILD)/daemon/main.o $(BUILD)/libtcpipd.a $(BUILD)/libstack.a
 
 $(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_SUPPORT_OBJ) $(BUILD)/libtcpipd.a $(BUILD)/libstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(DAEMON_LIBS)
+
+# Simulated-link tests: two stacks joined in memory (tests/sim/simlink.c
+# and the other non-test_sim_* files there are linked into each).
+$(BUILD)/tests/sim/test_sim_%: $(BUILD)/tests/sim/test_sim_%.o $(SIM_SUPPORT_OBJ) $(BUILD)/libstack.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 deps-build:
 	@scripts/deps.sh build
@@ -122,9 +132,11 @@ build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_STACK_DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC)
 
-build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/config.h $(FUZZ_STACK_DEPS)
+FUZZ_CONFIG_SRC := $(sort $(wildcard daemon/config*.c))
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(wildcard daemon/config*.h) \
+		$(FUZZ_STACK_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< daemon/config.c $(STACK_SRC) -lcjson
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CONFIG_SRC) $(STACK_SRC) -lcjson
 
 fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -140,7 +152,34 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh --fuzz-only build/fuzz
 
+# ---- benchmarks: make bench (see bench/README.md) ----
+# tcpipd's built-in TCP services against the kernel's TCP over a veth pair
+# and the raw TAP ceiling, in namespaces bench/run.sh makes; root only.
+# Always the plain -O2 build, whatever SANITIZE says. BENCH_RUNS (default 3)
+# and BENCH_SECS (per measurement, default 2) pass through the environment.
+BENCH_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g
+BENCH_BIN := build/bench/tcpbench build/bench/tap_ceiling build/bench/stackpeer
+
+.PHONY: bench bench-build
+bench-build: $(BENCH_BIN)
+
+build/bench/tcpbench: bench/tcpbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BENCH_CFLAGS) -o $@ $<
+
+build/bench/tap_ceiling: bench/tap_ceiling.c build/libtcpipd.a build/libstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BENCH_CFLAGS) -o $@ $^
+
+build/bench/stackpeer: bench/stackpeer.c build/libtcpipd.a build/libstack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BENCH_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+
+bench: deps-build
+	$(MAKE) SANITIZE= build/tcpipd bench-build
+	@bench/run.sh build
+
 clean:
 	rm -rf build
 
--include $(STACK_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(BUILD)/daemon/main.d
+-include $(STACK_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(SIM_SUPPORT_OBJ:.o=.d) $(SIM_SRC:%.c=$(BUILD)/%.d) $(BUILD)/daemon/main.d

@@ -36,7 +36,8 @@ log_dir=$(mktemp -d /tmp/tcpip-tests.XXXXXX)
 
 run_unit() { # build_dir
     local b=$1 t out rc p f
-    for t in "$b"/tests/unit/test_*; do
+    # tests/sim: the simulated-link tests are cmocka programs too.
+    for t in "$b"/tests/unit/test_* "$b"/tests/sim/test_sim_*; do
         [ -x "$t" ] || continue
         case "$t" in *.o|*.d) continue ;; esac
         [ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue

@@ -1,0 +1,211 @@
+#!/bin/bash
+# run.sh - `make bench`: tcpipd's TCP beside the kernel's TCP and the raw TAP
+# ceiling, all measured in the same run, reported as medians of BENCH_RUNS
+# runs with ratios (see bench/README.md for the method).
+#
+#   bench/run.sh [BUILD_DIR]     default build/ (tcpipd) and build/bench/ (tools)
+#
+# Environment: BENCH_RUNS (3), BENCH_SECS (2, per measurement).
+# Needs root, /dev/net/tun, `ip netns`, taskset. Everything runs in network
+# namespaces made here (10.77.x addresses, no routes to the outside), every
+# process is tracked and killed by pid, the EXIT trap removes it all.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+BUILD=${1:-build}
+TOOLS=build/bench
+RUNS=${BENCH_RUNS:-3}
+SECS=${BENCH_SECS:-2}
+TCPIPD=$PWD/$BUILD/tcpipd
+HZ=$(getconf CLK_TCK)
+
+die() { echo "bench: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces and a TAP device)"
+[ -c /dev/net/tun ] || die "no /dev/net/tun"
+for t in ip taskset timeout; do command -v $t >/dev/null || die "no '$t'"; done
+for b in "$TCPIPD" "$TOOLS/tcpbench" "$TOOLS/tap_ceiling"; do
+    [ -x "$b" ] || die "$b is missing (make bench builds it)"
+done
+NCPU=$(nproc)
+# The server (kernel's or tcpipd) lives on CPU 0; "other core" is CPU 1.
+OTHER_CPU=$((NCPU > 1 ? 1 : 0))
+
+PIDS=()
+NSS=()
+TMP=$(mktemp -d /tmp/tcpip-bench.XXXXXX) || die "mktemp failed"
+cleanup() {
+    local p n
+    for p in "${PIDS[@]}"; do
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    for n in "${NSS[@]}"; do ip netns del "$n" 2>/dev/null; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ns_new() { # NAME: a namespace with lo up and sysctls for connection churn
+    ip netns add "$1" || die "ip netns add $1 failed"
+    NSS+=("$1")
+    ip -n "$1" link set lo up
+    # The kernel client does the active close. Tens of thousands of
+    # TIME_WAIT sockets from the connections-per-second runs would make its
+    # ephemeral port search the bottleneck (and the next run's baseline
+    # depend on the previous one): keep few of them (per-namespace knobs).
+    ip netns exec "$1" sysctl -q -w net.ipv4.tcp_max_tw_buckets=256 \
+        net.ipv4.ip_local_port_range="1024 65535" >/dev/null
+}
+
+wait_listen() { # NS IP PORT: until a connect from NS succeeds (at most 5 s)
+    local i
+    for ((i = 0; i < 100; i++)); do
+        ip netns exec "$1" timeout 1 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
+# record KEY VALUE: one sample of a figure.
+record() { echo "$2" >>"$TMP/v.$1"; }
+
+# measure SIDE NS CPU_PID CMD...: run a tcpbench client in NS, record each
+# "RESULT key value" as SIDE.key; with CPU_PID, also the server's CPU share.
+measure() {
+    local side=$1 ns=$2 pid=$3 out t0 t1 c0 c1 k v first=""
+    shift 3
+    [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
+    t0=$(date +%s%N)
+    out=$(ip netns exec "$ns" timeout $((SECS + 20)) "$@" 2>"$TMP/err")
+    t1=$(date +%s%N)
+    [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
+    [ -s "$TMP/err" ] && sed 's/^/  # /' "$TMP/err" >&2
+    while read -r tag k v; do
+        [ "$tag" = "#" ] && echo "  # $k $v"
+        [ "$tag" = RESULT ] || continue
+        record "$side.$k" "$v"
+        [ -z "$first" ] && first=$k
+    done <<<"$out"
+    if [ -n "$pid" ] && [ -n "$first" ]; then
+        # percent of one CPU over the client's wall time
+        record "$side.cpu.$first" "$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v ns=$((t1 - t0)) \
+            'BEGIN { printf "%.0f", 100 * c / hz / (ns / 1e9) }')"
+    fi
+    [ -n "$first" ] || echo "  # $side: $* gave no result" >&2
+}
+
+# suite SIDE NS HOST PID: the client measurements against one server.
+suite() {
+    local side=$1 ns=$2 host=$3 pid=$4 tb=$PWD/$TOOLS/tcpbench
+    measure "$side" "$ns" "$pid" "$tb" send "$host" 9 "$SECS"
+    measure "$side" "$ns" "$pid" "$tb" recv "$host" 19 "$SECS"
+    measure "$side.other" "$ns" "$pid" "$tb" rr "$host" 7 "$SECS" "$OTHER_CPU"
+    measure "$side.same" "$ns" "$pid" "$tb" rr "$host" 7 "$SECS" 0
+    measure "$side.c1" "$ns" "$pid" "$tb" cps "$host" 7 "$SECS" 1
+    measure "$side.c8" "$ns" "$pid" "$tb" cps "$host" 7 "$SECS" 8
+}
+
+# ---- setup: three namespaces ----
+
+NK1=tcpip-bk1-$$ NK2=tcpip-bk2-$$ NT=tcpip-bt-$$ NC=tcpip-bc-$$
+ns_new "$NK1"
+ns_new "$NK2"
+ns_new "$NT"
+ns_new "$NC"
+
+# (a) the kernel's TCP over a veth pair: client in NK1, server in NK2.
+ip link add bench0 netns "$NK1" type veth peer name bench1 netns "$NK2" || die "veth failed"
+ip -n "$NK1" addr add 10.77.3.1/24 dev bench0
+ip -n "$NK2" addr add 10.77.3.2/24 dev bench1
+ip -n "$NK1" link set bench0 up
+ip -n "$NK2" link set bench1 up
+ip netns exec "$NK2" sysctl -q -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
+ip netns exec "$NK2" "$PWD/$TOOLS/tcpbench" server 10.77.3.2 7 9 19 0 >"$TMP/kserver.log" 2>&1 &
+KPID=$!
+PIDS+=("$KPID")
+wait_listen "$NK1" 10.77.3.2 7 || die "kernel server did not start: $(cat "$TMP/kserver.log")"
+
+# (b) tcpipd on its TAP, pinned to CPU 0 like the kernel server.
+cat >"$TMP/tcpipd.json" <<'JSON'
+{
+  "log_level": "warning",
+  "interfaces": [
+    {
+      "name": "tcpip0",
+      "mac": "02:77:00:00:00:02",
+      "mtu": 1500,
+      "ipv4": { "address": "10.77.0.2/24" },
+      "host": { "configure": true, "ipv4": "10.77.0.1/24" }
+    }
+  ],
+  "services": {
+    "tcp_echo": { "enabled": true, "port": 7 },
+    "tcp_discard": { "enabled": true, "port": 9 },
+    "tcp_chargen": { "enabled": true, "port": 19 }
+  }
+}
+JSON
+ip netns exec "$NT" taskset -c 0 "$TCPIPD" -c "$TMP/tcpipd.json" >"$TMP/tcpipd.log" 2>&1 &
+TPID=$!
+PIDS+=("$TPID")
+wait_listen "$NT" 10.77.0.2 7 || die "tcpipd did not start: $(cat "$TMP/tcpipd.log")"
+
+echo "bench: $RUNS run(s), $SECS s per measurement, $NCPU CPU(s); servers on CPU 0"
+start=$SECONDS
+for ((run = 1; run <= RUNS; run++)); do
+    echo "bench: run $run/$RUNS ..."
+    suite kernel "$NK1" 10.77.3.2 ""
+    suite tcpipd "$NT" 10.77.0.2 "$TPID"
+    # (c) the TAP ceiling, in its own namespace.
+    measure tap "$NC" "" "$PWD/$TOOLS/tap_ceiling" write tcpipb0 "$SECS"
+    measure tap "$NC" "" "$PWD/$TOOLS/tap_ceiling" read tcpipb0 "$SECS"
+    kill -0 "$TPID" 2>/dev/null || die "tcpipd died: $(tail -n 5 "$TMP/tcpipd.log")"
+done
+
+# ---- report ----
+
+median() { # KEY
+    [ -s "$TMP/v.$1" ] || { echo "-"; return; }
+    sort -g "$TMP/v.$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+ratio() { # A B: A/B or -
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'
+}
+# TCP payload per full frame with timestamps: 1514 - 14 - 20 - 20 - 12.
+PAYLOAD=1448
+ceil_mbps() { # fps key
+    local f
+    f=$(median "tap.$1")
+    [ "$f" = - ] && { echo -; return; }
+    awk -v f="$f" -v p=$PAYLOAD 'BEGIN { printf "%.1f", f * p / 1e6 }'
+}
+CEIL_RECV=$(ceil_mbps tap_read_fps)  # tcpipd reads what the kernel sends
+CEIL_WRITE=$(ceil_mbps tap_write_fps) # tcpipd writes what the kernel receives
+
+row() { # LABEL KERNEL_KEY TCPIPD_KEY CEILING CPU_KEY
+    local k t c cpu
+    k=$(median "$2")
+    t=$(median "$3")
+    c=$4
+    cpu=$(median "$5")
+    printf "%-36s %10s %10s %8s %10s %8s %7s\n" "$1" "$k" "$t" "$(ratio "$t" "$k")" "$c" \
+        "$(ratio "$t" "$c")" "${cpu}%"
+}
+echo
+echo "medians of $RUNS run(s); tcpipd/kernel and tcpipd/ceiling are ratios of the medians"
+printf "%-36s %10s %10s %8s %10s %8s %7s\n" figure kernel tcpipd t/kernel ceiling t/ceil "tcpipd CPU"
+row "bulk send to discard (MB/s)" kernel.send_MBps tcpipd.send_MBps "$CEIL_RECV" tcpipd.cpu.send_MBps
+row "bulk recv from chargen (MB/s)" kernel.recv_MBps tcpipd.recv_MBps "$CEIL_WRITE" tcpipd.cpu.recv_MBps
+row "1-byte rr p50, other core (us)" kernel.other.rr_p50_us tcpipd.other.rr_p50_us - tcpipd.other.cpu.rr_p50_us
+row "1-byte rr p99, other core (us)" kernel.other.rr_p99_us tcpipd.other.rr_p99_us - tcpipd.other.cpu.rr_p50_us
+row "1-byte rr p50, same core (us)" kernel.same.rr_p50_us tcpipd.same.rr_p50_us - tcpipd.same.cpu.rr_p50_us
+row "1-byte rr p99, same core (us)" kernel.same.rr_p99_us tcpipd.same.rr_p99_us - tcpipd.same.cpu.rr_p50_us
+row "connect+close/s, 1 at a time" kernel.c1.cps tcpipd.c1.cps - tcpipd.c1.cpu.cps
+row "connect+close/s, 8 in parallel" kernel.c8.cps tcpipd.c8.cps - tcpipd.c8.cpu.cps
+echo
+printf "TAP ceiling, one thread: write %s frames/s (%s MB/s of TCP payload), read %s frames/s (%s MB/s)\n" \
+    "$(median tap.tap_write_fps)" "$CEIL_WRITE" "$(median tap.tap_read_fps)" "$CEIL_RECV"
+echo "latency rows: lower is better, so a t/kernel above 1 means slower; tcpipd CPU is % of one core"
+echo "bench: done in $((SECONDS - start)) s"

@@ -1,0 +1,415 @@
+/* tcpbench.c - TCP measurements with kernel sockets, for `make bench`.
+ *
+ *   tcpbench send HOST PORT SECS        bulk send to a discard server
+ *   tcpbench recv HOST PORT SECS        bulk receive from a chargen server
+ *   tcpbench rr HOST PORT SECS CPU      1-byte request/response to echo,
+ *                                       pinned to CPU (-1: not pinned)
+ *   tcpbench cps HOST PORT SECS PAR     connect+close, PAR processes
+ *   tcpbench server ADDR ECHO DISCARD CHARGEN [CPU]
+ *                                       the same three services on kernel
+ *                                       sockets, one thread, epoll (the
+ *                                       baseline's peer); runs until killed
+ *
+ * Each client prints one machine-readable line, "RESULT key value [unit]",
+ * and diagnostics on stderr. Every measurement is bounded by SECS (plus a
+ * few seconds of grace for connecting and draining). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK 65536
+#define RR_MAX 1000000
+#define GRACE_S 5
+/* Deep accept queue: on a small machine 8 connect+close clients can starve
+ * the one server thread, and a full queue drops SYNs, which stalls a client
+ * for a whole 1 s retransmission: the figure would measure that, not TCP.
+ * (run.sh raises net.core.somaxconn in the server's namespace to match.) */
+#define SERVER_BACKLOG 65535
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_addr(const char *host, const char *port, struct sockaddr_in *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)atoi(port));
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+        fprintf(stderr, "tcpbench: bad address %s\n", host);
+        return -1;
+    }
+    return 0;
+}
+
+/* A blocking socket connected to sa, with send/receive timeouts so that no
+ * call blocks past the measurement's bound. */
+static int connect_to(const struct sockaddr_in *sa, int timeout_s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {.tv_sec = timeout_s};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void pin_cpu(int cpu)
+{
+    if (cpu < 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+        perror("tcpbench: sched_setaffinity");
+}
+
+/* ---- clients ---- */
+
+static int cmd_send(const struct sockaddr_in *sa, int secs)
+{
+    static uint8_t buf[CHUNK];
+    memset(buf, 'x', sizeof buf);
+    int fd = connect_to(sa, secs + GRACE_S);
+    if (fd < 0) {
+        perror("tcpbench: send: connect");
+        return 1;
+    }
+    uint64_t t0 = now_ns(), end = t0 + (uint64_t)secs * 1000000000ull, bytes = 0;
+    while (now_ns() < end) {
+        ssize_t n = write(fd, buf, sizeof buf);
+        if (n <= 0) {
+            perror("tcpbench: send: write");
+            close(fd);
+            return 1;
+        }
+        bytes += (uint64_t)n;
+    }
+    /* Count the time until the discard server has read it all: it closes
+     * on our FIN, after the last byte. */
+    shutdown(fd, SHUT_WR);
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    uint64_t t1 = now_ns();
+    close(fd);
+    printf("RESULT send_MBps %.1f\n", (double)bytes * 1e3 / (double)(t1 - t0));
+    return 0;
+}
+
+static int cmd_recv(const struct sockaddr_in *sa, int secs)
+{
+    static uint8_t buf[CHUNK];
+    int fd = connect_to(sa, secs + GRACE_S);
+    if (fd < 0) {
+        perror("tcpbench: recv: connect");
+        return 1;
+    }
+    uint64_t t0 = now_ns(), end = t0 + (uint64_t)secs * 1000000000ull, bytes = 0, t1;
+    while ((t1 = now_ns()) < end) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            fprintf(stderr, "tcpbench: recv: %s\n", n == 0 ? "EOF" : strerror(errno));
+            close(fd);
+            return 1;
+        }
+        bytes += (uint64_t)n;
+    }
+    close(fd);
+    printf("RESULT recv_MBps %.1f\n", (double)bytes * 1e3 / (double)(t1 - t0));
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmd_rr(const struct sockaddr_in *sa, int secs, int cpu)
+{
+    pin_cpu(cpu);
+    uint64_t *lat = malloc(RR_MAX * sizeof *lat);
+    int fd = connect_to(sa, 2);
+    if (fd < 0 || lat == NULL) {
+        perror("tcpbench: rr: connect");
+        free(lat);
+        return 1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    uint64_t end = now_ns() + (uint64_t)secs * 1000000000ull;
+    size_t n = 0;
+    char c = 'r';
+    while (n < RR_MAX && now_ns() < end) {
+        uint64_t t0 = now_ns();
+        if (write(fd, &c, 1) != 1 || read(fd, &c, 1) != 1) {
+            perror("tcpbench: rr");
+            close(fd);
+            free(lat);
+            return 1;
+        }
+        lat[n++] = now_ns() - t0;
+    }
+    close(fd);
+    if (n == 0) {
+        free(lat);
+        return 1;
+    }
+    qsort(lat, n, sizeof *lat, cmp_u64);
+    printf("RESULT rr_p50_us %.1f\n", (double)lat[n / 2] / 1e3);
+    printf("RESULT rr_p99_us %.1f\n", (double)lat[n * 99 / 100] / 1e3);
+    printf("RESULT rr_count %zu\n", n);
+    free(lat);
+    return 0;
+}
+
+/* connect + close for secs in one process; the count on stdout of the child. */
+static uint64_t cps_worker(const struct sockaddr_in *sa, int secs, uint64_t *failures)
+{
+    uint64_t end = now_ns() + (uint64_t)secs * 1000000000ull, count = 0;
+    while (now_ns() < end) {
+        int fd = connect_to(sa, 2);
+        if (fd < 0) {
+            (*failures)++;
+            if (*failures > 1000)
+                break;
+            continue;
+        }
+        close(fd);
+        count++;
+    }
+    return count;
+}
+
+static int cmd_cps(const struct sockaddr_in *sa, int secs, int par)
+{
+    int pfd[2];
+    if (par < 1 || par > 64 || pipe(pfd) != 0)
+        return 2;
+    pid_t pids[64];
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < par; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            uint64_t fails = 0, r[2];
+            r[0] = cps_worker(sa, secs, &fails);
+            r[1] = fails;
+            if (write(pfd[1], r, sizeof r) != (ssize_t)sizeof r)
+                _exit(1);
+            _exit(0);
+        }
+    }
+    close(pfd[1]);
+    uint64_t total = 0, fails = 0, r[2];
+    while (read(pfd[0], r, sizeof r) == (ssize_t)sizeof r) {
+        total += r[0];
+        fails += r[1];
+    }
+    for (int i = 0; i < par; i++)
+        if (pids[i] > 0)
+            waitpid(pids[i], NULL, 0);
+    double s = (double)(now_ns() - t0) / 1e9;
+    if (fails)
+        fprintf(stderr, "tcpbench: cps: %llu failed connects\n", (unsigned long long)fails);
+    printf("RESULT cps %.0f\n", (double)total / s);
+    return total > 0 ? 0 : 1;
+}
+
+/* ---- server: echo, discard, chargen on kernel sockets ---- */
+
+enum svc { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN };
+
+struct conn {
+    int fd;
+    enum svc svc;
+    size_t pend_off, pend_len;   /* echo: bytes read, not yet written back */
+    size_t chargen_pos;
+    uint8_t *buf;
+};
+
+/* RFC 864: 72 characters from a ring of the 95 printable ones, then CR LF;
+ * each line starts one further along. The pattern repeats every 95 lines;
+ * the buffer holds it plus one chunk, so any offset has CHUNK contiguous
+ * bytes after it. */
+#define CG_PERIOD (95 * 74)
+static uint8_t chargen_buf[CG_PERIOD + CHUNK];
+
+static void chargen_init(void)
+{
+    for (size_t i = 0; i < sizeof chargen_buf; i++) {
+        size_t line = (i / 74) % 95, col = i % 74;
+        chargen_buf[i] = col < 72 ? (uint8_t)(0x20 + (line + col) % 95) : col == 72 ? '\r' : '\n';
+    }
+}
+
+static int listen_on(const char *addr, const char *port)
+{
+    struct sockaddr_in sa;
+    if (parse_addr(addr, port, &sa) != 0)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, SERVER_BACKLOG) != 0) {
+        perror("tcpbench: server: bind/listen");
+        return -1;
+    }
+    return fd;
+}
+
+static void conn_close(int ep, struct conn *c)
+{
+    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    free(c->buf);
+    free(c);
+}
+
+/* Returns false when the connection is finished. */
+static bool conn_io(int ep, struct conn *c, uint32_t events)
+{
+    if (events & EPOLLERR)
+        return false;
+    if (c->svc == SVC_CHARGEN) {
+        if (events & (EPOLLIN | EPOLLHUP)) {
+            uint8_t tmp[4096];
+            ssize_t n = read(c->fd, tmp, sizeof tmp);
+            if (n == 0 || (n < 0 && errno != EAGAIN))
+                return false;
+        }
+        for (int i = 0; i < 16; i++) {
+            ssize_t n = write(c->fd, chargen_buf + c->chargen_pos, CHUNK);
+            if (n < 0)
+                return errno == EAGAIN;
+            c->chargen_pos = (c->chargen_pos + (size_t)n) % CG_PERIOD;
+        }
+        return true;
+    }
+    for (int i = 0; i < 16; i++) {
+        if (c->pend_len > 0) {
+            ssize_t w = write(c->fd, c->buf + c->pend_off, c->pend_len);
+            if (w < 0) {
+                if (errno != EAGAIN)
+                    return false;
+                /* Flow control: stop reading until the peer takes more. */
+                struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+                return true;
+            }
+            c->pend_off += (size_t)w;
+            c->pend_len -= (size_t)w;
+            continue;
+        }
+        ssize_t n = read(c->fd, c->buf, CHUNK);
+        if (n == 0)
+            return false;
+        if (n < 0) {
+            if (errno != EAGAIN)
+                return false;
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+            epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+            return true;
+        }
+        if (c->svc == SVC_ECHO) {
+            c->pend_off = 0;
+            c->pend_len = (size_t)n;
+        }
+    }
+    return true;
+}
+
+static int cmd_server(const char *addr, const char *ports[3], int cpu)
+{
+    pin_cpu(cpu);
+    signal(SIGPIPE, SIG_IGN);
+    chargen_init();
+    int ep = epoll_create1(EPOLL_CLOEXEC), lfd[3];
+    for (int i = 0; i < 3; i++) {
+        lfd[i] = listen_on(addr, ports[i]);
+        if (lfd[i] < 0)
+            return 2;
+        /* Listeners are tagged by a small integer, connections by pointer. */
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, lfd[i], &ev);
+    }
+    printf("server: listening on %s ports %s %s %s\n", addr, ports[0], ports[1], ports[2]);
+    fflush(stdout);
+    struct epoll_event evs[64];
+    for (;;) {
+        int n = epoll_wait(ep, evs, 64, -1);
+        for (int j = 0; j < n; j++) {
+            if (evs[j].data.u64 < 3) {
+                int i = (int)evs[j].data.u64;
+                for (int k = 0; k < 64; k++) {
+                    int fd = accept4(lfd[i], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    if (fd < 0)
+                        break;
+                    struct conn *c = calloc(1, sizeof *c);
+                    c->fd = fd;
+                    c->svc = (enum svc)i;
+                    c->buf = malloc(CHUNK);
+                    int one = 1;
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    struct epoll_event ev = {.events = i == SVC_CHARGEN ? EPOLLIN | EPOLLOUT : EPOLLIN,
+                                             .data.ptr = c};
+                    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+                }
+                continue;
+            }
+            struct conn *c = evs[j].data.ptr;
+            if (!conn_io(ep, c, evs[j].events))
+                conn_close(ep, c);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    struct sockaddr_in sa;
+    if (argc >= 6 && strcmp(argv[1], "server") == 0) {
+        const char *ports[3] = {argv[3], argv[4], argv[5]};
+        return cmd_server(argv[2], ports, argc >= 7 ? atoi(argv[6]) : -1);
+    }
+    if (argc < 5 || parse_addr(argv[2], argv[3], &sa) != 0) {
+        fprintf(stderr, "usage: see the comment at the top of tcpbench.c\n");
+        return 2;
+    }
+    int secs = atoi(argv[4]);
+    if (secs < 1)
+        secs = 1;
+    if (strcmp(argv[1], "send") == 0)
+        return cmd_send(&sa, secs);
+    if (strcmp(argv[1], "recv") == 0)
+        return cmd_recv(&sa, secs);
+    if (strcmp(argv[1], "rr") == 0 && argc == 6)
+        return cmd_rr(&sa, secs, atoi(argv[5]));
+    if (strcmp(argv[1], "cps") == 0 && argc == 6)
+        return cmd_cps(&sa, secs, atoi(argv[5]));
+    fprintf(stderr, "usage: see the comment at the top of tcpbench.c\n");
+    return 2;
+}
