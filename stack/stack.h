@@ -254,8 +254,9 @@ struct tcp_sock *tcp_sock_accept(struct tcp_sock *ts, tcp_event_fn cb, void *use
  * -EALREADY, -EADDRNOTAVAIL (no free 4-tuple), -EAFNOSUPPORT. */
 int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint64_t now);
 /* Queue up to len bytes; returns the bytes taken (> 0), -EAGAIN (buffer
- * full, or still connecting), -EPIPE (shut down for writing, or closed),
- * -ENOTCONN, or a pending error (-ECONNRESET...). */
+ * full), -EPIPE (shut down for writing, or closed), -ENOTCONN, or a
+ * pending error (-ECONNRESET...). During SYN-SENT the data is queued and
+ * goes out once the connection is established. */
 long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t now);
 /* Copy out up to len bytes: > 0 bytes, 0 at EOF (the peer's FIN), -EAGAIN,
  * -ENOTCONN, or a pending error. Reading opens the window. */

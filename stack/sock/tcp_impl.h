@@ -144,6 +144,9 @@ struct tcp_sock {
     uint64_t timer[TCP_T_COUNT];
     uint64_t last_recv;          /* any segment from the peer (keepalive idle) */
     uint32_t probes;             /* unanswered persist or keepalive probes */
+    uint32_t persist_backoff;    /* persist interval exponent: kept across
+                                    answered probes (RFC 1122 4.2.2.17), reset
+                                    when the window opens */
 
     uint64_t retransmits;        /* for the connection view */
 };

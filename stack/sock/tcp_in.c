@@ -284,6 +284,16 @@ static struct tcp_sock *listen_input(struct tcp_sock *l, struct netif *nif,
     return NULL;
 }
 
+/* RFC 6298 5.7: if the SYN (or SYN-ACK) timed out and no RTT sample
+ * came of the handshake, data starts with an RTO of 3 s, not 1 s. */
+static void syn_timeout_rto(struct tcp_sock *ts)
+{
+    const uint64_t three_s = 3 * NS_PER_SEC;
+    if (ts->retries == 0 || ts->rtt.valid || ts->rtt.rto >= three_s)
+        return;
+    ts->rtt.rto = three_s < ts->rtt.max_rto ? three_s : ts->rtt.max_rto;
+}
+
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
 
 static void syn_sent_input(struct tcp_sock *ts, const struct ipv4_view *ip,
@@ -329,6 +339,7 @@ static void syn_sent_input(struct tcp_sock *ts, const struct ipv4_view *ip,
         if (ts->rtt_timing && seq_geq(t->ack, ts->rtt_seq))
             tcp_rtt_sample(&ts->rtt, now - ts->rtt_start);
         ts->rtt_timing = false;
+        syn_timeout_rto(ts);
         ts->backoff = ts->retries = 0;
         tcp_timer_stop(ts, TCP_T_RTX);
         tcp_set_state(ts, TCP_ESTABLISHED, now);
@@ -360,8 +371,12 @@ static bool acceptable(const struct tcp_sock *ts, uint32_t seq, uint32_t len)
             return seq == ts->rcv_nxt;
         return seq_between(seq, ts->rcv_nxt, ts->rcv_nxt + wnd);
     }
-    if (wnd == 0)
-        return false;
+    if (wnd == 0) {
+        /* "special allowance should be made to accept valid ACKs, URGs,
+         * and RSTs": take the segment at RCV.NXT for its control part;
+         * process_data finds no room for its text and drops it. */
+        return seq == ts->rcv_nxt;
+    }
     return seq_between(seq, ts->rcv_nxt, ts->rcv_nxt + wnd) ||
            seq_between(seq + len - 1, ts->rcv_nxt, ts->rcv_nxt + wnd);
 }
@@ -511,6 +526,7 @@ static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t 
         ts->snd_wl2 = ack;
         tcp_set_state(ts, TCP_ESTABLISHED, now);
         tcp_keepalive_reset(ts, now);
+        syn_timeout_rto(ts);
         new_ack(ts, ack, now);
         if (l != NULL)
             tcp_child_established(ts);
@@ -548,8 +564,10 @@ static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t 
         ts->snd_wl2 = ack;
         if (wnd > ts->max_snd_wnd)
             ts->max_snd_wnd = wnd;
-        if (wnd > 0)
+        if (wnd > 0) {
             tcp_timer_stop(ts, TCP_T_PERSIST);
+            ts->persist_backoff = 0;
+        }
     }
     /* The peer answers: probes (persist or keepalive) are not going
      * unanswered, whatever the window says (RFC 1122 4.2.2.17: keep
@@ -704,6 +722,20 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
             return;
         }
         ts->ts_recent = t->opt.ts_val;
+    }
+
+    /* Simultaneous open (RFC 9293 3.5 figure 8, line 6 on the other
+     * side): in SYN-RECEIVED without a listener, the peer's SYN-ACK for
+     * our SYN completes the handshake. Its SYN is old news (RCV.NXT is
+     * past it), so it skips the checks below, as in Linux's
+     * tcp_validate_incoming. */
+    if (ts->state == TCP_SYN_RECEIVED && ts->parent == NULL &&
+        (t->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == (TCP_FLAG_SYN | TCP_FLAG_ACK) &&
+        seq == ts->irs && t->ack == ts->snd_max && len == 0) {
+        ts->last_recv = now;
+        if (process_ack(ts, t, now))
+            tcp_output(ts, now);
+        return;
     }
 
     /* First check: sequence number. */

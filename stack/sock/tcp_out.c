@@ -142,6 +142,12 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
         if (flags & TCP_FLAG_ACK)
             sack_options(ts, &o);
     }
+    /* RFC 6691: the MSS counts data only; options must fit beside it in
+     * the path MTU. Data segments carry as many SACK blocks as fit (often
+     * none next to a full segment with timestamps); pure ACKs all four. */
+    uint32_t room = (uint32_t)ts->smss + (ts->ts_ok ? TCP_TS_OPTLEN : 0);
+    while (o.n_sack > 0 && len + tcp_options_len(&o) > room)
+        o.n_sack--;
     uint8_t optbuf[TCP_MAX_OPTLEN];
     size_t optlen = tcp_options_emit(optbuf, sizeof optbuf, &o);
     uint8_t *hdr = pbuf_prepend(&p, TCP_HLEN + optlen);
@@ -176,9 +182,19 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
     return 0;
 }
 
+/* The sequence number of a segment without data (Linux
+ * tcp_acceptable_seq): the highest we sent, so a receiver that already
+ * has what we are resending after a timeout still finds it acceptable,
+ * but never past the right edge of its window. */
+static uint32_t acceptable_seq(const struct tcp_sock *ts)
+{
+    uint32_t wnd_end = ts->snd_una + ts->snd_wnd;
+    return seq_leq(ts->snd_max, wnd_end) ? ts->snd_max : wnd_end;
+}
+
 void tcp_send_ack(struct tcp_sock *ts, uint64_t now)
 {
-    send_segment(ts, ts->snd_nxt, TCP_FLAG_ACK, 0, now);
+    send_segment(ts, acceptable_seq(ts), TCP_FLAG_ACK, 0, now);
 }
 
 /* RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17 (zero-window probe) and 4.2.3.6
@@ -192,7 +208,7 @@ void tcp_send_probe(struct tcp_sock *ts, uint64_t now)
 
 void tcp_send_rst(struct tcp_sock *ts, uint64_t now)
 {
-    if (send_segment(ts, ts->snd_nxt, TCP_FLAG_RST | TCP_FLAG_ACK, 0, now) == 0)
+    if (send_segment(ts, acceptable_seq(ts), TCP_FLAG_RST | TCP_FLAG_ACK, 0, now) == 0)
         ctr_inc(ts->s, CTR_TCP_TX_RSTS);
 }
 
@@ -421,7 +437,7 @@ void tcp_output(struct tcp_sock *ts, uint64_t now)
      * is in flight to bring an ACK: probe it. */
     if (ts->snd_max == ts->snd_una && data_after(ts, ts->snd_nxt) > 0 &&
         ts->timer[TCP_T_RTX] == 0 && ts->timer[TCP_T_PERSIST] == 0) {
-        uint64_t rto = tcp_rtt_backoff(&ts->rtt, ts->probes);
+        uint64_t rto = tcp_rtt_backoff(&ts->rtt, ts->persist_backoff);
         tcp_timer_set(ts, TCP_T_PERSIST, now + rto);
     }
 }

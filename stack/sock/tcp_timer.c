@@ -105,8 +105,10 @@ static void on_persist(struct tcp_sock *ts, uint64_t now)
     }
     ctr_inc(ts->s, CTR_TCP_PERSIST_PROBES);
     ts->probes++;
+    if (ts->persist_backoff < 64)
+        ts->persist_backoff++;
     tcp_send_probe(ts, now);
-    tcp_timer_set(ts, TCP_T_PERSIST, now + tcp_rtt_backoff(&ts->rtt, ts->probes));
+    tcp_timer_set(ts, TCP_T_PERSIST, now + tcp_rtt_backoff(&ts->rtt, ts->persist_backoff));
 }
 
 static void on_keepalive(struct tcp_sock *ts, uint64_t now)

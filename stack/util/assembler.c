@@ -87,22 +87,26 @@ uint32_t asm_advance(struct assembler *a, uint32_t n)
 {
     if (n == 0)
         return 0;
+    /* The range that reaches the new in-order point (at most one: ranges
+     * are disjoint and never touch) leaves, and the point moves past it
+     * too: the others shift by n plus its bytes. */
     uint32_t in_order = 0;
+    for (uint32_t i = 0; i < a->n; i++) {
+        const struct asm_range *g = &a->r[i];
+        if (g->start <= n && g->end > n) {
+            in_order = g->end - n;
+            break;
+        }
+    }
+    uint32_t shift = n + in_order;
     uint32_t keep = 0;
     for (uint32_t i = 0; i < a->n; i++) {
         struct asm_range *g = &a->r[i];
-        if (g->end <= n)
-            continue; /* wholly below the new in-order point: forgotten */
-        if (g->start <= n) {
-            /* Reaches the in-order point: its bytes past 0 are in order
-             * now and leave the assembler. Only one range can, since they
-             * are disjoint. */
-            in_order = g->end - n;
-            continue;
-        }
+        if (g->end <= shift)
+            continue; /* at or below the new in-order point: delivered or forgotten */
         a->r[keep] = *g;
-        a->r[keep].start -= n;
-        a->r[keep].end -= n;
+        a->r[keep].start -= shift;
+        a->r[keep].end -= shift;
         keep++;
     }
     a->n = keep;
