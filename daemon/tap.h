@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "stack/stack.h"
 
 #define TAP_DEV_PATH "/dev/net/tun"
 
@@ -21,10 +24,26 @@ struct tap {
     int fd;                      /* -1 when closed; O_NONBLOCK, O_CLOEXEC */
     char name[16];               /* IFNAMSIZ, as the kernel named it */
     bool persistent;             /* existed before us and outlives us */
+    bool vnet;                   /* frames carry a virtio_net_hdr (offloads) */
 };
 
 /* Open (or attach to) the TAP device called name. */
 int tap_open(struct tap *t, const char *name, char *err, size_t errlen);
+/* The same with IFF_VNET_HDR and checksum + TCPv4 segmentation offload
+ * (TUN_F_CSUM | TUN_F_TSO4): the kernel and we exchange TCP packets of
+ * up to 64 KiB and leave checksums to "the hardware" -- each other.
+ * Use tap_read_frame/tap_write_frame on it. */
+int tap_open_offload(struct tap *t, const char *name, char *err, size_t errlen);
+/* Read one frame into buf: returns its length (or -1/errno, 0) and points
+ * *frame at it; *csum_ok says the kernel vouches for its TCP/UDP checksum. */
+ssize_t tap_read_frame(struct tap *t, uint8_t *buf, size_t cap, const uint8_t **frame,
+                       bool *csum_ok);
+/* Write one frame with the offload work o asks for (NULL: none). Returns
+ * the frame bytes written or -1/errno. */
+ssize_t tap_write_frame(struct tap *t, const uint8_t *frame, size_t len,
+                        const struct netif_tx_offload *o);
+/* Bytes a read needs room for beyond the frame (the virtio header). */
+#define TAP_VNET_HDR_LEN 10
 /* Close the fd: a device we created disappears, a persistent one stays. */
 void tap_close(struct tap *t);
 

@@ -86,12 +86,39 @@ enum tcp_cc_algo {
 /* Fill every field with its default (key zeroed, log NULL). */
 void stack_config_defaults(struct stack_config *cfg);
 
+/* Offloads (netif_config.offloads), as a virtio-net device or a TAP with
+ * IFF_VNET_HDR offers them: the device finishes TCP/UDP checksums, and cuts
+ * TCP segments of up to 64 KiB into MTU-sized ones (TSO/GSO). */
+#define NETIF_OFFLOAD_TX_CSUM 0x1u
+#define NETIF_OFFLOAD_TSO4 0x2u      /* needs NETIF_OFFLOAD_TX_CSUM */
+
+enum netif_gso_type { NETIF_GSO_NONE = 0, NETIF_GSO_TCPV4 = 1 };
+
+/* What a frame handed to send_offload still needs from the device. */
+struct netif_tx_offload {
+    bool csum_partial;           /* finish the checksum: sum from csum_start to
+                                    the end, stored at csum_start + csum_offset
+                                    (the field holds the pseudo-header sum) */
+    uint16_t csum_start;         /* bytes from the frame start to the L4 header */
+    uint16_t csum_offset;        /* 16 for TCP, 6 for UDP */
+    uint16_t hdr_len;            /* Ethernet + IP + TCP header bytes */
+    uint16_t gso_size;           /* payload bytes per segment to cut; 0 = none */
+    uint8_t gso_type;            /* enum netif_gso_type */
+};
+
 /* A network interface as the stack sees it: a way to send a frame. */
 struct netif_ops {
     /* Send one Ethernet frame of len bytes. Return 0, or -errno: the frame is
      * then dropped and counted (CTR_ETH_TX_DROP_ERROR). */
     int (*send)(void *ctx, const uint8_t *frame, size_t len);
+    /* Optional: send a frame with the offload work o describes (only used
+     * when netif_config.offloads asks for it). Same return as send. */
+    int (*send_offload)(void *ctx, const uint8_t *frame, size_t len,
+                        const struct netif_tx_offload *o);
 };
+
+/* The largest IPv4 packet a TSO segment makes (RFC 791 total length). */
+#define STACK_TSO_MAX_IP 65535u
 
 struct netif_static_neigh {
     uint32_t ip;                 /* host order */
@@ -105,6 +132,7 @@ struct netif_config {
     uint32_t ipv4_addr;          /* host order; 0 = no IPv4 address */
     uint8_t ipv4_prefix_len;     /* 0..32 */
     uint32_t ipv4_gateway;       /* host order; 0 = no default route */
+    uint32_t offloads;           /* NETIF_OFFLOAD_*; needs ops->send_offload */
     const struct netif_static_neigh *neigh;
     size_t n_neigh;
 };
@@ -124,6 +152,15 @@ int stack_netif_add(struct stack *s, const struct netif_config *cfg,
 /* One received Ethernet frame. Never trusts a length; bad input is dropped
  * and counted. The frame is not kept after the call returns. */
 void stack_input(struct stack *s, int ifindex, const uint8_t *frame, size_t len, uint64_t now);
+
+/* Flags of stack_input_offload. */
+#define STACK_RX_CSUM_OK 0x1u    /* the device vouches for the TCP/UDP checksum
+                                    (virtio NEEDS_CSUM or DATA_VALID): it is not
+                                    checked again; the frame may exceed the MTU
+                                    (a GSO packet of up to 64 KiB) */
+/* stack_input for a frame with what the device says about it. */
+void stack_input_offload(struct stack *s, int ifindex, const uint8_t *frame, size_t len,
+                         unsigned rx_flags, uint64_t now);
 
 /* Run every timer due at or before now (ARP retries and expiry, ...). */
 void stack_poll(struct stack *s, uint64_t now);

@@ -194,11 +194,25 @@ static void pending_flush(struct stack *s, struct netif *nif, struct arp_entry *
     e->pend_head = e->pend_tail = NULL;
     while (p != NULL) {
         struct arp_pending *next = p->next;
-        uint8_t buf[PBUF_FRAME_SIZE];
-        struct pbuf pb;
-        pbuf_init(&pb, buf, sizeof buf, PBUF_HEADROOM);
-        if (pbuf_append_copy(&pb, p->pkt, p->len) == 0)
-            (void)eth_output(s, nif, &pb, &e->mac, ETHERTYPE_IPV4);
+        /* Sized for this packet: a TSO segment is bigger than any frame. */
+        size_t cap = PBUF_HEADROOM + p->len + 64;
+        uint8_t *buf = malloc(cap);
+        if (buf != NULL) {
+            struct pbuf pb;
+            pbuf_init(&pb, buf, cap, PBUF_HEADROOM);
+            if (pbuf_append_copy(&pb, p->pkt, p->len) == 0) {
+                pb.csum_partial = p->csum_partial;
+                pb.l4_abs = pb.off + p->l4_rel;
+                pb.csum_offset = p->csum_offset;
+                pb.l4_hlen = p->l4_hlen;
+                pb.gso_size = p->gso_size;
+                pb.gso_type = p->gso_type;
+                (void)eth_output(s, nif, &pb, &e->mac, ETHERTYPE_IPV4);
+            }
+            free(buf);
+        } else {
+            ctr_inc(s, CTR_ARP_PENDING_DROPPED);
+        }
         s->arp.n_pending--;
         free(p);
         p = next;
@@ -343,6 +357,12 @@ int arp_output(struct stack *s, struct netif *nif, uint32_t next_hop, struct pbu
     }
     q->next = NULL;
     q->len = p->len;
+    q->csum_partial = p->csum_partial;
+    q->l4_rel = (uint16_t)(p->csum_partial || p->gso_size > 0 ? p->l4_abs - p->off : 0);
+    q->csum_offset = p->csum_offset;
+    q->l4_hlen = p->l4_hlen;
+    q->gso_size = p->gso_size;
+    q->gso_type = p->gso_type;
     memcpy(q->pkt, pbuf_data(p), p->len);
     if (e->pend_tail != NULL)
         e->pend_tail->next = q;

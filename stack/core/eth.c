@@ -63,7 +63,20 @@ int eth_output(struct stack *s, struct netif *nif, struct pbuf *p,
         }
         memset(tail, 0, pad);
     }
-    int err = nif->ops.send(nif->ctx, pbuf_data(p), p->len);
+    int err;
+    if ((p->csum_partial || p->gso_size > 0) && nif->ops.send_offload != NULL) {
+        struct netif_tx_offload o = {
+            .csum_partial = p->csum_partial,
+            .csum_start = (uint16_t)(p->l4_abs - p->off),
+            .csum_offset = p->csum_offset,
+            .hdr_len = (uint16_t)(p->l4_abs - p->off + p->l4_hlen),
+            .gso_size = p->gso_size,
+            .gso_type = p->gso_type,
+        };
+        err = nif->ops.send_offload(nif->ctx, pbuf_data(p), p->len, &o);
+    } else {
+        err = nif->ops.send(nif->ctx, pbuf_data(p), p->len);
+    }
     if (err != 0) {
         ctr_inc(s, CTR_ETH_TX_DROP_ERROR);
         return err < 0 ? err : -EIO;

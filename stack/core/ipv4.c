@@ -175,7 +175,9 @@ int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
         return -EADDRNOTAVAIL;
     }
     /* We set DF and do not fragment (RFC 1191 path MTU discovery). */
-    if (p->len > (size_t)nif->mtu - IPV4_HLEN) {
+    /* A TSO segment is cut to the MTU by the device. */
+    size_t max = p->gso_size > 0 ? STACK_TSO_MAX_IP - IPV4_HLEN : (size_t)nif->mtu - IPV4_HLEN;
+    if (p->len > max) {
         ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
         return -EMSGSIZE;
     }

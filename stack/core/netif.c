@@ -120,6 +120,9 @@ int stack_netif_add(struct stack *s, const struct netif_config *cfg,
     nif->gateway = cfg->ipv4_gateway;
     nif->ops = *ops;
     nif->ctx = ctx;
+    /* Offloads need the op that carries them; TSO needs checksum offload. */
+    if (ops->send_offload != NULL && (cfg->offloads & NETIF_OFFLOAD_TX_CSUM) != 0)
+        nif->offloads = cfg->offloads & (NETIF_OFFLOAD_TX_CSUM | NETIF_OFFLOAD_TSO4);
     nif->up = true;
     s->n_netifs++;
 

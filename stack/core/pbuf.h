@@ -10,6 +10,7 @@
 #ifndef TCPIP_CORE_PBUF_H
 #define TCPIP_CORE_PBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,6 +29,15 @@ struct pbuf {
     size_t cap;
     size_t off;              /* first byte of data */
     size_t len;              /* bytes of data */
+    /* Offload work for the device (NETIF_OFFLOAD_*), set by the transport:
+     * l4_abs is the L4 header's index in buf, so it survives the headers
+     * prepended in front of it. */
+    bool csum_partial;
+    size_t l4_abs;
+    uint16_t csum_offset;
+    uint16_t l4_hlen;
+    uint16_t gso_size;
+    uint8_t gso_type;
 };
 
 static inline void pbuf_init(struct pbuf *p, uint8_t *buf, size_t cap, size_t headroom)
@@ -36,6 +46,12 @@ static inline void pbuf_init(struct pbuf *p, uint8_t *buf, size_t cap, size_t he
     p->cap = cap;
     p->off = headroom <= cap ? headroom : cap;
     p->len = 0;
+    p->csum_partial = false;
+    p->l4_abs = 0;
+    p->csum_offset = 0;
+    p->l4_hlen = 0;
+    p->gso_size = 0;
+    p->gso_type = 0;
 }
 
 static inline uint8_t *pbuf_data(const struct pbuf *p)

@@ -79,6 +79,17 @@ void stack_input(struct stack *s, int ifindex, const uint8_t *frame, size_t len,
     eth_input(s, nif, frame, len, now);
 }
 
+void stack_input_offload(struct stack *s, int ifindex, const uint8_t *frame, size_t len,
+                         unsigned rx_flags, uint64_t now)
+{
+    struct netif *nif = netif_get(s, ifindex);
+    if (nif == NULL || frame == NULL)
+        return;
+    s->rx_flags = rx_flags;
+    eth_input(s, nif, frame, len, now);
+    s->rx_flags = 0;
+}
+
 void stack_poll(struct stack *s, uint64_t now)
 {
     arp_poll(s, now);

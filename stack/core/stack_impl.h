@@ -28,6 +28,7 @@
 
 struct netif {
     bool up;
+    uint32_t offloads;           /* NETIF_OFFLOAD_*, only with ops.send_offload */
     int index;
     char name[STACK_IFNAMSIZ];
     struct eth_addr mac;
@@ -48,6 +49,10 @@ struct netif {
 struct arp_pending {
     struct arp_pending *next;
     size_t len;
+    /* The pbuf's offload work, with l4 relative to pkt. */
+    bool csum_partial;
+    uint16_t l4_rel, csum_offset, l4_hlen, gso_size;
+    uint8_t gso_type;
     uint8_t pkt[];
 };
 
@@ -93,6 +98,7 @@ struct stack {
     struct token_bucket icmp_bucket;
     uint16_t ip_id;              /* IPv4 identification, per stack */
     uint64_t ctr[CTR_MAX];
+    unsigned rx_flags;           /* STACK_RX_* of the frame being processed */
 };
 
 static inline void ctr_inc(struct stack *s, enum stack_counter c)

@@ -44,6 +44,14 @@ int tcp_table_init(struct stack *s)
     /* RFC 5961 10 asks for a limit on challenge ACKs; Linux allows 1000/s. */
     token_bucket_init(&s->tcp->challenge_bucket, 1000, 100);
     s->tcp->min_deadline = STACK_NO_DEADLINE;
+    s->tcp->txbuf_cap = PBUF_HEADROOM + STACK_TSO_MAX_IP + 64;
+    s->tcp->txbuf = malloc(s->tcp->txbuf_cap);
+    if (s->tcp->txbuf == NULL) {
+        free(s->tcp->hash);
+        free(s->tcp);
+        s->tcp = NULL;
+        return -ENOMEM;
+    }
     return 0;
 }
 
@@ -65,6 +73,7 @@ void tcp_table_free(struct stack *s)
         free(ts);
         ts = next;
     }
+    free(s->tcp->txbuf);
     free(s->tcp->hash);
     free(s->tcp);
     s->tcp = NULL;

@@ -161,7 +161,12 @@ struct tcp_table {
     uint32_t depth;              /* > 0 inside tcp_input/tcp_poll: frees wait */
     struct token_bucket challenge_bucket; /* RFC 5961 10: rate limit */
     uint64_t min_deadline;       /* a lower bound of every socket's timers */
+    uint8_t *txbuf;              /* one segment being built (TSO-sized) */
+    size_t txbuf_cap;
 };
+
+/* A TSO segment: IP total length at most 65535 with the largest headers. */
+#define TCP_TSO_MAX_PAYLOAD (STACK_TSO_MAX_IP - 20 - TCP_MAX_HLEN)
 
 /* ---- sock/tcp.c ---- */
 int tcp_table_init(struct stack *s);

@@ -677,7 +677,7 @@ static void process_data(struct tcp_sock *ts, uint32_t seq, const uint8_t *data,
         if (len > ts->rcv_mss_est)
             ts->rcv_mss_est = len < ts->rmss ? len : ts->rmss;
         if (len >= ts->rcv_mss_est)
-            ts->segs_unacked++;
+            ts->segs_unacked += len / ts->rcv_mss_est; /* a GSO packet is many */
         if (ts->segs_unacked >= c->delack_segs || !asm_empty(&ts->ooo))
             ts->ack_now = true;
         else if (ts->timer[TCP_T_DELACK] == 0)
@@ -850,7 +850,9 @@ void tcp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
     struct ip_addr src = ip_addr_v4(ip->src), dst = ip_addr_v4(ip->dst);
 
     ctr_inc(s, CTR_TCP_RX_SEGS);
-    int err = tcp_parse(ip->payload, ip->payload_len, &src, &dst, &t);
+    int err = (s->rx_flags & STACK_RX_CSUM_OK)
+                  ? tcp_parse_nocsum(ip->payload, ip->payload_len, &t)
+                  : tcp_parse(ip->payload, ip->payload_len, &src, &dst, &t);
     if (err != WIRE_OK) {
         count_parse_error(s, err);
         return;

@@ -116,9 +116,10 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
                         uint64_t now)
 {
     struct stack *s = ts->s;
-    uint8_t buf[PBUF_FRAME_SIZE];
     struct pbuf p;
-    pbuf_init(&p, buf, sizeof buf, PBUF_HEADROOM);
+    /* One buffer per stack, big enough for a TSO segment: a segment is
+     * built and sent before the next one starts. */
+    pbuf_init(&p, s->tcp->txbuf, s->tcp->txbuf_cap, PBUF_HEADROOM);
 
     if (len > 0) {
         uint8_t *dst = pbuf_append(&p, len);
@@ -164,7 +165,21 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
         .flags = flags,
         .window = (flags & TCP_FLAG_RST) ? 0 : window_field(ts, syn),
     };
-    tcp_emit(hdr, &a, optlen, len, &ts->t.laddr, &ts->t.raddr);
+    uint32_t offloads = ts->rt.nif != NULL ? ts->rt.nif->offloads : 0;
+    if (offloads & NETIF_OFFLOAD_TX_CSUM) {
+        /* The device sums the segment (and cuts it, if it is a TSO one). */
+        tcp_emit_partial(hdr, &a, optlen, len, &ts->t.laddr, &ts->t.raddr);
+        p.csum_partial = true;
+        p.l4_abs = p.off;
+        p.csum_offset = 16;
+        p.l4_hlen = (uint16_t)(TCP_HLEN + optlen);
+        if (len > ts->smss) {
+            p.gso_size = ts->smss;
+            p.gso_type = NETIF_GSO_TCPV4;
+        }
+    } else {
+        tcp_emit(hdr, &a, optlen, len, &ts->t.laddr, &ts->t.raddr);
+    }
 
     int err = ipv4_output(s, &ts->rt, &p, ts->t.raddr.u.v4, IPPROTO_TCP_, now);
     if (err == -EMSGSIZE || err == -EADDRNOTAVAIL || err == -ENOBUFS)
@@ -348,6 +363,16 @@ static void skip_sacked(struct tcp_sock *ts)
     }
 }
 
+/* The most payload one segment may carry: one MSS, or with TSO as many
+ * whole MSS as an IP packet holds (the device cuts them). */
+static uint32_t tso_max(const struct tcp_sock *ts)
+{
+    if (ts->rt.nif == NULL || !(ts->rt.nif->offloads & NETIF_OFFLOAD_TSO4))
+        return ts->smss;
+    uint32_t segs = TCP_TSO_MAX_PAYLOAD / ts->smss;
+    return segs * ts->smss;
+}
+
 /* The next segment from snd_nxt, if the policy allows one now. */
 static bool send_next(struct tcp_sock *ts, uint64_t now)
 {
@@ -363,10 +388,16 @@ static bool send_next(struct tcp_sock *ts, uint64_t now)
             lim = cwnd_end;
     }
     uint32_t can = seq_gt(lim, seq) ? lim - seq : 0;
-    uint32_t len = avail < ts->smss ? avail : ts->smss;
+    uint32_t max_seg = tso_max(ts);
+    uint32_t len = avail < max_seg ? avail : max_seg;
     bool window_limited = len > can;
-    if (window_limited)
+    if (window_limited) {
         len = can;
+        /* A TSO segment cut by the window ends on a segment boundary, so
+         * the device does not emit a runt (sender SWS avoidance). */
+        if (len > ts->smss)
+            len -= len % ts->smss;
+    }
     bool fin_here = ts->fin_queued && seq + len == ts->fin_seq && !window_limited;
     bool fin = fin_here && (!ts->fin_sent || seq_lt(seq + len, ts->snd_max));
     if (len == 0 && !fin)

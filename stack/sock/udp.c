@@ -458,7 +458,9 @@ void udp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
     struct ip_addr src = ip_addr_v4(ip->src), dst = ip_addr_v4(ip->dst);
 
     ctr_inc(s, CTR_UDP_RX);
-    int err = udp_parse(ip->payload, ip->payload_len, &src, &dst, &u);
+    int err = (s->rx_flags & STACK_RX_CSUM_OK)
+                  ? udp_parse_nocsum(ip->payload, ip->payload_len, &u)
+                  : udp_parse(ip->payload, ip->payload_len, &src, &dst, &u);
     switch (err) {
     case WIRE_OK:
         break;

@@ -94,8 +94,22 @@ malformed:
     return WIRE_EBADHDR;
 }
 
+static int parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
+                 const struct ip_addr *dst, bool verify_csum, struct tcp_view *out);
+
 int tcp_parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
               const struct ip_addr *dst, struct tcp_view *out)
+{
+    return parse(buf, len, src, dst, true, out);
+}
+
+int tcp_parse_nocsum(const uint8_t *buf, size_t len, struct tcp_view *out)
+{
+    return parse(buf, len, NULL, NULL, false, out);
+}
+
+static int parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
+                 const struct ip_addr *dst, bool verify_csum, struct tcp_view *out)
 {
     if (len < TCP_HLEN)
         return WIRE_ETRUNC;
@@ -108,10 +122,12 @@ int tcp_parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
     /* RFC 9293 3.1: the checksum covers the pseudo-header, the header, the
      * options and the data. Summing a correct segment including its
      * checksum field gives all ones, so the folded complement is 0. */
-    uint32_t sum = inet_pseudo_sum(src, dst, IPPROTO_TCP_, (uint32_t)len);
-    sum = inet_csum_add(sum, buf, len);
-    if (inet_csum_fold(sum) != 0)
-        return WIRE_ECSUM;
+    if (verify_csum) {
+        uint32_t sum = inet_pseudo_sum(src, dst, IPPROTO_TCP_, (uint32_t)len);
+        sum = inet_csum_add(sum, buf, len);
+        if (inet_csum_fold(sum) != 0)
+            return WIRE_ECSUM;
+    }
 
     memset(out, 0, sizeof *out);
     out->sport = rd16(buf);
@@ -211,15 +227,8 @@ size_t tcp_options_emit(uint8_t *buf, size_t cap, const struct tcp_options *o)
     return need;
 }
 
-void tcp_emit(uint8_t *buf, const struct tcp_emit_args *a, size_t options_len,
-              size_t payload_len, const struct ip_addr *src,
-              const struct ip_addr *dst)
+static void emit_header(uint8_t *buf, const struct tcp_emit_args *a, size_t hlen)
 {
-    /* The data offset counts 32-bit words, so options come padded. */
-    assert(options_len % 4 == 0 && options_len <= TCP_MAX_OPTLEN);
-    size_t hlen = TCP_HLEN + options_len;
-    size_t total = hlen + payload_len;
-
     wr16(buf, a->sport);
     wr16(buf + 2, a->dport);
     wr32(buf + 4, a->seq);
@@ -229,6 +238,29 @@ void tcp_emit(uint8_t *buf, const struct tcp_emit_args *a, size_t options_len,
     wr16(buf + 14, a->window);
     wr16(buf + 16, 0);
     wr16(buf + 18, a->urg_ptr);
+}
+
+void tcp_emit_partial(uint8_t *buf, const struct tcp_emit_args *a, size_t options_len,
+                      size_t payload_len, const struct ip_addr *src, const struct ip_addr *dst)
+{
+    assert(options_len % 4 == 0 && options_len <= TCP_MAX_OPTLEN);
+    size_t hlen = TCP_HLEN + options_len;
+    emit_header(buf, a, hlen);
+    /* The device sums the segment from here on and stores the complement:
+     * leave the pseudo-header sum, uncomplemented (Linux tcp_v4_send_check). */
+    uint32_t sum = inet_pseudo_sum(src, dst, IPPROTO_TCP_, (uint32_t)(hlen + payload_len));
+    wr16(buf + 16, (uint16_t)~inet_csum_fold(sum));
+}
+
+void tcp_emit(uint8_t *buf, const struct tcp_emit_args *a, size_t options_len,
+              size_t payload_len, const struct ip_addr *src,
+              const struct ip_addr *dst)
+{
+    /* The data offset counts 32-bit words, so options come padded. */
+    assert(options_len % 4 == 0 && options_len <= TCP_MAX_OPTLEN);
+    size_t hlen = TCP_HLEN + options_len;
+    size_t total = hlen + payload_len;
+    emit_header(buf, a, hlen);
 
     uint32_t sum = inet_pseudo_sum(src, dst, IPPROTO_TCP_, (uint32_t)total);
     sum = inet_csum_add(sum, buf, total);

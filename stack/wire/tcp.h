@@ -99,6 +99,10 @@ struct tcp_view {
 int tcp_parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
               const struct ip_addr *dst, struct tcp_view *out);
 
+/* tcp_parse without the checksum check, for a segment whose device
+ * already vouched for it (virtio NEEDS_CSUM/DATA_VALID, STACK_RX_CSUM_OK). */
+int tcp_parse_nocsum(const uint8_t *buf, size_t len, struct tcp_view *out);
+
 /* Decode len bytes of option area into *out (zeroed first).
  *
  * RFC 9293 3.1: EOL ends the list, NOP is one byte, every other kind has a
@@ -151,6 +155,12 @@ struct tcp_emit_args {
 void tcp_emit(uint8_t *buf, const struct tcp_emit_args *a, size_t options_len,
               size_t payload_len, const struct ip_addr *src,
               const struct ip_addr *dst);
+
+/* Write the 20-byte header like tcp_emit, but leave in the checksum field
+ * only the folded pseudo-header sum, for a device to finish (checksum
+ * offload, NETIF_OFFLOAD_TX_CSUM: "CHECKSUM_PARTIAL"). */
+void tcp_emit_partial(uint8_t *buf, const struct tcp_emit_args *a, size_t options_len,
+                      size_t payload_len, const struct ip_addr *src, const struct ip_addr *dst);
 
 /* SEG.LEN (RFC 9293 3.3.1): the payload plus one for SYN and one for FIN,
  * the sequence space the segment occupies. */

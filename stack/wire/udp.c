@@ -4,8 +4,8 @@
 #include "stack/wire/checksum.h"
 #include "stack/wire/ipv4.h"
 
-int udp_parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
-              const struct ip_addr *dst, struct udp_view *out)
+static int parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
+                 const struct ip_addr *dst, bool verify_csum, struct udp_view *out)
 {
     if (len < UDP_HLEN)
         return WIRE_ETRUNC;
@@ -14,7 +14,9 @@ int udp_parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
     if (ulen < UDP_HLEN || ulen > len)
         return WIRE_EBADLEN;
     uint16_t csum = rd16(buf + 6);
-    if (csum == 0) {
+    if (!verify_csum) {
+        /* The device vouched for it (checksum offload). */
+    } else if (csum == 0) {
         /* RFC 768: zero means "not computed"; RFC 8200 8.1: not allowed
          * over IPv6. */
         if (src->family != IP_FAMILY_V4)
@@ -31,6 +33,17 @@ int udp_parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
     out->payload = buf + UDP_HLEN;
     out->payload_len = ulen - UDP_HLEN;
     return WIRE_OK;
+}
+
+int udp_parse(const uint8_t *buf, size_t len, const struct ip_addr *src,
+              const struct ip_addr *dst, struct udp_view *out)
+{
+    return parse(buf, len, src, dst, true, out);
+}
+
+int udp_parse_nocsum(const uint8_t *buf, size_t len, struct udp_view *out)
+{
+    return parse(buf, len, NULL, NULL, false, out);
 }
 
 /* The caller keeps payload_len <= 65527 so the length fits 16 bits. */

@@ -4,9 +4,9 @@
 
 #include "tests/unit/support/fake_netif.h"
 
-static int fake_send(void *ctx, const uint8_t *frame, size_t len)
+static int record(struct fake_netif *f, const uint8_t *frame, size_t len,
+                  const struct netif_tx_offload *o)
 {
-    struct fake_netif *f = ctx;
     if (f->fail_with != 0)
         return -f->fail_with;
     f->total++;
@@ -22,12 +22,29 @@ static int fake_send(void *ctx, const uint8_t *frame, size_t len)
     memcpy(copy, frame, len);
     f->frames[f->n].data = copy;
     f->frames[f->n].len = len;
+    f->frames[f->n].offloaded = o != NULL;
+    if (o != NULL)
+        f->frames[f->n].off = *o;
+    else
+        memset(&f->frames[f->n].off, 0, sizeof f->frames[f->n].off);
     f->n++;
     return 0;
 }
 
+static int fake_send(void *ctx, const uint8_t *frame, size_t len)
+{
+    return record(ctx, frame, len, NULL);
+}
+
+static int fake_send_offload(void *ctx, const uint8_t *frame, size_t len,
+                             const struct netif_tx_offload *o)
+{
+    return record(ctx, frame, len, o);
+}
+
 const struct netif_ops fake_netif_ops = {
     .send = fake_send,
+    .send_offload = fake_send_offload,
 };
 
 void fake_netif_init(struct fake_netif *f)

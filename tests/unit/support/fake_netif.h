@@ -1,4 +1,6 @@
 /* fake_netif.h - a netif for unit tests that records every frame sent.
+ * It has send_offload too; the stack uses it only for an interface whose
+ * netif_config.offloads asks for offloads.
  *
  * Use fake_netif_ops with a struct fake_netif as ctx in stack_netif_add.
  * Frames are copied (the stack's buffer is gone after send returns) and
@@ -6,6 +8,7 @@
 #ifndef TESTS_FAKE_NETIF_H
 #define TESTS_FAKE_NETIF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +19,8 @@
 struct fake_frame {
     uint8_t *data;
     size_t len;
+    bool offloaded;              /* came through send_offload */
+    struct netif_tx_offload off; /* what it asked of the device */
 };
 
 struct fake_netif {
