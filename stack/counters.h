@@ -126,6 +126,7 @@ enum stack_counter {
     CTR_TCP_RX_DROP_NO_MEMORY,    /* SYN dropped: connection limit or allocation */
     CTR_TCP_SACK_RECOVERIES,      /* recoveries driven by SACK (RFC 6675) */
     CTR_TCP_RENO_RECOVERIES,      /* recoveries by dupacks alone (RFC 6582) */
+    CTR_TCP_OOW_ACK_LIMITED,      /* ACK to a bare out-of-window/PAWS segment not sent: 500 ms limit */
     CTR_MAX
 };
 

@@ -115,6 +115,7 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_TCP_RX_DROP_NO_MEMORY] = "tcp.rx_drop_no_memory",
     [CTR_TCP_SACK_RECOVERIES] = "tcp.sack_recoveries",
     [CTR_TCP_RENO_RECOVERIES] = "tcp.reno_recoveries",
+    [CTR_TCP_OOW_ACK_LIMITED] = "tcp.oow_ack_limited",
 };
 
 const char *stack_counter_name(enum stack_counter c)

@@ -149,6 +149,7 @@ struct tcp_sock {
                                     when the window opens */
 
     uint64_t retransmits;        /* for the connection view */
+    uint64_t last_oow_ack;       /* `now` of the last ACK to an out-of-window segment */
 };
 
 struct tcp_table {

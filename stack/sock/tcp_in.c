@@ -701,6 +701,25 @@ static bool timewait_reusable(const struct tcp_sock *ts, const struct tcp_view *
     return seq_gt(t->seq, ts->rcv_nxt);
 }
 
+/* Linux tcp_oow_rate_limited (tcp_invalid_ratelimit, 500 ms): a bare
+ * segment outside the window or failing PAWS is answered with an ACK at
+ * most twice a second per connection, so two confused ends (or a forger)
+ * cannot keep an ACK storm going. Segments with data are always answered:
+ * their ACK may be what the sender's recovery waits for. */
+#define TCP_OOW_ACK_INTERVAL_NS (500 * NS_PER_MS)
+
+static bool oow_rate_limited(struct tcp_sock *ts, const struct tcp_view *t, uint64_t now)
+{
+    if (t->payload_len > 0 || (t->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)))
+        return false;
+    if (ts->last_oow_ack != 0 && now - ts->last_oow_ack < TCP_OOW_ACK_INTERVAL_NS) {
+        ctr_inc(ts->s, CTR_TCP_OOW_ACK_LIMITED);
+        return true;
+    }
+    ts->last_oow_ack = now;
+    return false;
+}
+
 static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t now)
 {
     struct stack *s = ts->s;
@@ -717,6 +736,8 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
         seq_lt(t->opt.ts_val, ts->ts_recent)) {
         if (now - ts->ts_recent_age < TCP_PAWS_24DAYS_MS * 1000000ull) {
             ctr_inc(s, CTR_TCP_RX_DROP_PAWS);
+            if (oow_rate_limited(ts, t, now))
+                return;
             ts->ack_now = true;
             tcp_output(ts, now);
             return;
@@ -745,6 +766,8 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
         if (!(t->flags & TCP_FLAG_RST)) {
             ctr_inc(s, seglen > 0 && seq_lt(seq + seglen, ts->rcv_nxt + 1) ? CTR_TCP_RX_DUP_DATA
                                                                      : CTR_TCP_RX_DROP_OUT_OF_WINDOW);
+            if (oow_rate_limited(ts, t, now))
+                return;
             ts->ack_now = true;
             if (ts->state == TCP_TIME_WAIT)
                 tcp_send_ack(ts, now);

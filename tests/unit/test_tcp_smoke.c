@@ -136,6 +136,35 @@ static void test_arp_failure_fails_connect(void **state)
     env_free(e);
 }
 
+/* Linux tcp_invalid_ratelimit: bare out-of-window segments get at most
+ * one ACK per 500 ms; a segment with data always gets its ACK. */
+static void test_out_of_window_ack_rate_limit(void **state)
+{
+    (void)state;
+    struct stack_env *e = tp_env(NULL);
+    struct tcp_sock *l = tp_listen(e, 80, 4);
+    struct tp_out sa;
+    struct tcp_sock *c = tp_accept_conn(e, l, 80, 1000, NULL, &sa);
+    tp_clear(e);
+    struct tp_seg far = {.dport = 80, .seq = 1001 + 1000000, .ack = sa.t.seq + 1,
+                         .flags = TCP_FLAG_ACK};
+    for (int i = 0; i < 5; i++)
+        tp_send(e, &far);
+    assert_int_equal(tp_pending(e), 1);
+    assert_int_equal(env_ctr(e, CTR_TCP_OOW_ACK_LIMITED), 4);
+    env_advance(e, 500 * NS_PER_MS);
+    tp_send(e, &far);
+    assert_int_equal(tp_pending(e), 2);
+    struct tp_seg old_data = {.dport = 80, .seq = 991, .ack = sa.t.seq + 1,
+                              .flags = TCP_FLAG_ACK, .payload = "0123456789", .len = 10};
+    tp_send(e, &old_data);
+    tp_send(e, &old_data);
+    assert_int_equal(tp_pending(e), 4);
+    tcp_sock_abort(c, e->now);
+    tcp_sock_close(l, e->now);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +173,7 @@ int main(void)
         cmocka_unit_test(test_active_open_and_close),
         cmocka_unit_test(test_icmp_unreachable_fails_connect),
         cmocka_unit_test(test_arp_failure_fails_connect),
+        cmocka_unit_test(test_out_of_window_ack_rate_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
