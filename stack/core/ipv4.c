@@ -78,6 +78,16 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
     }
     /* Options (ip.options) are skipped: we act on none of them. */
     bool to_broadcast = ip_broadcast || link_multicast;
+    struct ip_rx rx = {
+        .nif = nif,
+        .src = ip_addr_v4(ip.src),
+        .dst = ip_addr_v4(ip.dst),
+        .payload = ip.payload,
+        .len = ip.payload_len,
+        .to_broadcast = to_broadcast,
+        .v4 = &ip,
+        .pkt = buf,
+    };
     switch (ip.proto) {
     case IPPROTO_ICMP_:
         ctr_inc(s, CTR_IPV4_RX_DELIVERED);
@@ -85,11 +95,11 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
         break;
     case IPPROTO_UDP_:
         ctr_inc(s, CTR_IPV4_RX_DELIVERED);
-        udp_input(s, nif, &ip, buf, to_broadcast, now);
+        udp_input(s, &rx, now);
         break;
     case IPPROTO_TCP_:
         ctr_inc(s, CTR_IPV4_RX_DELIVERED);
-        tcp_input(s, nif, &ip, to_broadcast, now);
+        tcp_input(s, &rx, now);
         break;
     default:
         /* RFC 1122 3.2.2.1: protocol unreachable. */

@@ -9,6 +9,7 @@
  *   core/ipv4.c     IPv4 in/out, routing, transport error dispatch
  *   core/icmp4.c    ICMPv4 echo, errors in and out, rate limit
  *   sock/udp.c      UDP sockets, demux, ephemeral ports
+ *   core/ip.c       family dispatch: routes, output, local addresses
  *   sock/tcp*.c     TCP: see sock/tcp_impl.h for its files
  */
 #ifndef TCPIP_CORE_STACK_IMPL_H
@@ -181,6 +182,40 @@ void ipv4_transport_error(struct stack *s, uint8_t proto, uint32_t src, uint32_t
 /* The same for a whole IP packet we generated (ARP failure). */
 void ipv4_packet_error(struct stack *s, const uint8_t *pkt, size_t len, int err);
 
+/* ---- core/ip.c: what transports see of IP, whatever the family ---- */
+
+/* Where a packet to dst goes: interface, source and next hop. */
+struct ip_route {
+    struct netif *nif;
+    struct ip_addr src;          /* the source address to use */
+    struct ip_addr next_hop;     /* dst on-link, else a router */
+    bool broadcast;              /* IPv4 broadcast: ff:ff:ff:ff:ff:ff, no ARP */
+};
+
+/* A transport packet handed up by IPv4 (or, later, IPv6). */
+struct ip_rx {
+    struct netif *nif;
+    struct ip_addr src, dst;
+    const uint8_t *payload;      /* the transport header and data */
+    size_t len;
+    bool to_broadcast;           /* sent to a broadcast/multicast address (IP or link) */
+    const struct ipv4_view *v4;  /* the IPv4 header (ICMPv4 errors), or NULL */
+    const uint8_t *pkt;          /* the whole IP packet, header first */
+};
+
+/* Route to dst from src_hint (NULL or the any address: choose). 0, or
+ * -ENETUNREACH, -EAFNOSUPPORT (a family without a route yet). */
+int ip_route(struct stack *s, const struct ip_addr *dst, const struct ip_addr *src_hint,
+             struct ip_route *rt);
+/* Prepend the IP header to the transport packet in p and send it on rt.
+ * 0, or -errno as ipv4_output. */
+int ip_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
+              const struct ip_addr *dst, uint8_t proto, uint64_t now);
+/* Is a one of our unicast addresses? */
+bool ip_addr_is_local(struct stack *s, const struct ip_addr *a);
+/* An ICMP "port unreachable" (or the family's equivalent) about rx. */
+void ip_port_unreachable(struct stack *s, const struct ip_rx *rx, uint64_t now);
+
 /* ---- core/icmp4.c ---- */
 
 /* to_broadcast: the datagram was addressed to a broadcast/multicast
@@ -199,8 +234,7 @@ int icmp4_errno(uint8_t type, uint8_t code);
 
 void udp_table_init(struct stack *s);
 void udp_table_free(struct stack *s);
-void udp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
-               const uint8_t *pkt, bool to_broadcast, uint64_t now);
+void udp_input(struct stack *s, const struct ip_rx *rx, uint64_t now);
 /* An error about a datagram we sent from src:sport to dst:dport. */
 void udp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
                uint16_t sport, uint16_t dport, int err);
@@ -210,12 +244,11 @@ void udp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr 
 struct tcp_emit_args;
 struct tcp_options;
 
-/* A TCP segment for us (ip->payload). to_broadcast as for udp_input. */
-void tcp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
-               bool to_broadcast, uint64_t now);
+/* A TCP segment for us (rx->payload). */
+void tcp_input(struct stack *s, const struct ip_rx *rx, uint64_t now);
 /* Build a segment without payload, with options o (NULL: none), src ->
- * dst (host order), and send it. 0 or -errno from routing/output. */
-int tcp_output_bare(struct stack *s, uint32_t src, uint32_t dst,
+ * dst, and send it. 0 or -errno from routing/output. */
+int tcp_output_bare(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
                     const struct tcp_emit_args *a, const struct tcp_options *o, uint64_t now);
 void tcp_poll(struct stack *s, uint64_t now);
 uint64_t tcp_next_deadline(const struct stack *s);

@@ -301,7 +301,7 @@ struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct tcp_tuple *t, ui
     ts->sndbuf_size = l->sndbuf_size;
     ts->rcvbuf_size = l->rcvbuf_size;
     ts->linger0 = l->linger0;
-    if (ipv4_route(s, t->raddr.u.v4, t->laddr.u.v4, &ts->rt) != 0 || ts->rt.broadcast ||
+    if (ip_route(s, &t->raddr, &t->laddr, &ts->rt) != 0 || ts->rt.broadcast ||
         tcp_alloc_buffers(ts) != 0) {
         ctr_inc(s, CTR_TCP_RX_DROP_NO_MEMORY);
         tcp_free_later(ts);
@@ -478,7 +478,7 @@ int tcp_sock_bind(struct tcp_sock *ts, const struct ip_endpoint *local)
         return err;
     if (ts->bound || ts->state != TCP_CLOSED)
         return -EINVAL;
-    if (!ip_addr_is_any(&local->addr) && netif_by_ip4(ts->s, local->addr.u.v4) == NULL)
+    if (!ip_addr_is_any(&local->addr) && !ip_addr_is_local(ts->s, &local->addr))
         return -EADDRNOTAVAIL;
     uint16_t port = local->port;
     if (port == 0) {
@@ -562,14 +562,13 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
         return -EINVAL;
     if (ts->state != TCP_CLOSED || ts->sndbuf.buf != NULL)
         return -EISCONN;
-    uint32_t dst = remote->addr.u.v4;
-    if (dst == 0 || remote->port == 0)
+    if (ip_addr_is_any(&remote->addr) || remote->port == 0)
         return -EINVAL;
+    uint32_t dst = remote->addr.u.v4;
     if ((dst >> 24) >= 224 || dst == 0xffffffffu)
         return -ENETUNREACH; /* TCP is unicast only */
-    struct ipv4_route rt;
-    uint32_t src_hint = ts->bound ? ts->t.laddr.u.v4 : 0;
-    err = ipv4_route(ts->s, dst, src_hint, &rt);
+    struct ip_route rt;
+    err = ip_route(ts->s, &remote->addr, ts->bound ? &ts->t.laddr : NULL, &rt);
     if (err != 0)
         return err;
     if (rt.broadcast)
@@ -577,7 +576,7 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
     if (ts->s->tcp->n_conns >= ts->s->cfg.tcp.max_conns)
         return -EAGAIN;
     struct tcp_tuple t = {
-        .laddr = ip_addr_v4(rt.src), .raddr = remote->addr,
+        .laddr = rt.src, .raddr = remote->addr,
         .lport = ts->t.lport, .rport = remote->port,
     };
     if (!ts->bound) {

@@ -69,7 +69,7 @@ struct tcp_sock {
     /* Addresses. */
     struct tcp_tuple t;          /* laddr/lport valid once bound, raddr/rport once connecting */
     bool bound;
-    struct ipv4_route rt;        /* cached route to the peer */
+    struct ip_route rt;          /* cached route to the peer */
 
     /* Listener: SYN queue (children in SYN-RECEIVED, counted) and accept
      * queue (children ESTABLISHED or later, in order). */

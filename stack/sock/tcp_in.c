@@ -32,18 +32,25 @@ static void count_parse_error(struct stack *s, int err)
  * (RFC 1122 4.2.3.10: a SYN to a broadcast or multicast address is
  * ignored), port 0 is reserved, and a segment from our own address to
  * itself (the "LAND" attack) would make us answer ourselves. */
-static bool bad_endpoints(struct netif *nif, const struct ipv4_view *ip,
-                          const struct tcp_view *t, bool to_broadcast)
+static bool bad_endpoints(const struct ip_rx *rx, const struct tcp_view *t)
 {
-    if (to_broadcast || ip->dst == IP4_BROADCAST || netif_is_subnet_bcast(nif, ip->dst))
-        return true;
-    uint8_t dst_first = (uint8_t)(ip->dst >> 24), src_first = (uint8_t)(ip->src >> 24);
-    if (dst_first >= 224 || src_first >= 224 || ip->src == IP4_BROADCAST ||
-        netif_is_subnet_bcast(nif, ip->src))
+    if (rx->to_broadcast)
         return true;
     if (t->sport == 0 || t->dport == 0)
         return true;
-    return ip->src == ip->dst;
+    if (ip_addr_eq(&rx->src, &rx->dst))
+        return true;
+    if (rx->src.family == IP_FAMILY_V4) {
+        uint32_t src = rx->src.u.v4, dst = rx->dst.u.v4;
+        if (dst == IP4_BROADCAST || netif_is_subnet_bcast(rx->nif, dst))
+            return true;
+        if ((dst >> 24) >= 224 || (src >> 24) >= 224 || src == IP4_BROADCAST ||
+            netif_is_subnet_bcast(rx->nif, src))
+            return true;
+    } else if (rx->src.u.v6[0] == 0xff || rx->dst.u.v6[0] == 0xff) {
+        return true; /* IPv6 multicast (RFC 4291 2.7) */
+    }
+    return false;
 }
 
 /* RFC 9293 3.10.7.1, CLOSED: "An incoming segment containing a RST is
@@ -51,7 +58,7 @@ static bool bad_endpoints(struct netif *nif, const struct ipv4_view *ip,
  * sent in response": <SEQ=SEG.ACK><CTL=RST> if the segment has ACK, else
  * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. The RST's numbers come from
  * the segment alone, so the peer accepts it without a connection. */
-static void reply_rst(struct stack *s, const struct ipv4_view *ip, const struct tcp_view *t,
+static void reply_rst(struct stack *s, const struct ip_rx *rx, const struct tcp_view *t,
                       uint64_t now)
 {
     if (t->flags & TCP_FLAG_RST)
@@ -69,7 +76,7 @@ static void reply_rst(struct stack *s, const struct ipv4_view *ip, const struct 
         a.ack = t->seq + tcp_seg_len(t); /* wraps mod 2^32 as it should */
         a.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
     }
-    if (tcp_output_bare(s, ip->dst, ip->src, &a, NULL, now) == 0)
+    if (tcp_output_bare(s, &rx->dst, &rx->src, &a, NULL, now) == 0)
         ctr_inc(s, CTR_TCP_TX_RSTS);
 }
 
@@ -128,13 +135,13 @@ static uint8_t listener_wscale(const struct tcp_sock *l)
 }
 
 /* A stateless SYN-ACK whose ISN is a cookie (the SYN queue is full). */
-static void send_cookie_synack(struct tcp_sock *l, const struct ipv4_view *ip,
+static void send_cookie_synack(struct tcp_sock *l, const struct ip_rx *rx,
                                const struct tcp_view *t, const struct tcp_tuple *tu,
-                               struct netif *nif, uint64_t now)
+                               uint64_t now)
 {
     const struct stack_tcp_config *c = &l->s->cfg.tcp;
     uint16_t asked = t->opt.has_mss && t->opt.mss != 0 ? t->opt.mss : TCP_DEFAULT_MSS;
-    uint16_t ours = (uint16_t)(nif->mtu - 40);
+    uint16_t ours = (uint16_t)(rx->nif->mtu - (rx->src.family == IP_FAMILY_V6 ? 60 : 40));
     if (asked > ours)
         asked = ours;
     uint16_t mss_used;
@@ -166,7 +173,7 @@ static void send_cookie_synack(struct tcp_sock *l, const struct ipv4_view *ip,
         .sport = t->dport, .dport = t->sport, .seq = cookie, .ack = t->seq + 1,
         .flags = TCP_FLAG_SYN | TCP_FLAG_ACK, .window = (uint16_t)(l->rcvbuf_size > 65535 ? 65535 : l->rcvbuf_size),
     };
-    if (tcp_output_bare(l->s, ip->dst, ip->src, &a, &o, now) == 0)
+    if (tcp_output_bare(l->s, &rx->dst, &rx->src, &a, &o, now) == 0)
         ctr_inc(l->s, CTR_TCP_SYNCOOKIES_SENT);
 }
 
@@ -225,9 +232,9 @@ static struct tcp_sock *cookie_child(struct tcp_sock *l, const struct tcp_view *
 }
 
 /* Returns the child to continue processing the segment with, if any. */
-static struct tcp_sock *listen_input(struct tcp_sock *l, struct netif *nif,
-                                     const struct ipv4_view *ip, const struct tcp_view *t,
-                                     const struct tcp_tuple *tu, uint64_t now)
+static struct tcp_sock *listen_input(struct tcp_sock *l, const struct ip_rx *rx,
+                                     const struct tcp_view *t, const struct tcp_tuple *tu,
+                                     uint64_t now)
 {
     struct stack *s = l->s;
     const struct stack_tcp_config *c = &s->cfg.tcp;
@@ -242,7 +249,7 @@ static struct tcp_sock *listen_input(struct tcp_sock *l, struct netif *nif,
         /* "Any acknowledgment is bad if it arrives on a connection still
          * in the LISTEN state": <SEQ=SEG.ACK><CTL=RST>. */
         ctr_inc(s, CTR_TCP_RX_DROP_LISTEN);
-        reply_rst(s, ip, t, now);
+        reply_rst(s, rx, t, now);
         return NULL;
     }
     if (!(t->flags & TCP_FLAG_SYN)) {
@@ -264,7 +271,7 @@ static struct tcp_sock *listen_input(struct tcp_sock *l, struct netif *nif,
             ctr_inc(s, CTR_TCP_LISTEN_DROPS);
             return NULL;
         }
-        send_cookie_synack(l, ip, t, tu, nif, now);
+        send_cookie_synack(l, rx, t, tu, now);
         return NULL;
     }
     struct tcp_sock *ts = tcp_child_new(l, tu, now);
@@ -296,7 +303,7 @@ static void syn_timeout_rto(struct tcp_sock *ts)
 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
 
-static void syn_sent_input(struct tcp_sock *ts, const struct ipv4_view *ip,
+static void syn_sent_input(struct tcp_sock *ts, const struct ip_rx *rx,
                            const struct tcp_view *t, uint64_t now)
 {
     struct stack *s = ts->s;
@@ -304,7 +311,7 @@ static void syn_sent_input(struct tcp_sock *ts, const struct ipv4_view *ip,
     if (has_ack && !seq_between(t->ack, ts->iss + 1, ts->snd_max + 1)) {
         /* "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless
          * the RST bit is set, if so drop the segment and return)". */
-        reply_rst(s, ip, t, now);
+        reply_rst(s, rx, t, now);
         return;
     }
     if (t->flags & TCP_FLAG_RST) {
@@ -509,7 +516,7 @@ static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t 
             /* <SEQ=SEG.ACK><CTL=RST> */
             struct tcp_emit_args a = {.sport = ts->t.lport, .dport = ts->t.rport,
                                       .seq = ack, .flags = TCP_FLAG_RST};
-            if (tcp_output_bare(s, ts->t.laddr.u.v4, ts->t.raddr.u.v4, &a, NULL, now) == 0)
+            if (tcp_output_bare(s, &ts->t.laddr, &ts->t.raddr, &a, NULL, now) == 0)
                 ctr_inc(s, CTR_TCP_TX_RSTS);
             return false;
         }
@@ -866,25 +873,23 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
     tcp_output(ts, now);
 }
 
-void tcp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
-               bool to_broadcast, uint64_t now)
+void tcp_input(struct stack *s, const struct ip_rx *rx, uint64_t now)
 {
     struct tcp_view t;
-    struct ip_addr src = ip_addr_v4(ip->src), dst = ip_addr_v4(ip->dst);
 
     ctr_inc(s, CTR_TCP_RX_SEGS);
     int err = (s->rx_flags & STACK_RX_CSUM_OK)
-                  ? tcp_parse_nocsum(ip->payload, ip->payload_len, &t)
-                  : tcp_parse(ip->payload, ip->payload_len, &src, &dst, &t);
+                  ? tcp_parse_nocsum(rx->payload, rx->len, &t)
+                  : tcp_parse(rx->payload, rx->len, &rx->src, &rx->dst, &t);
     if (err != WIRE_OK) {
         count_parse_error(s, err);
         return;
     }
-    if (bad_endpoints(nif, ip, &t, to_broadcast)) {
+    if (bad_endpoints(rx, &t)) {
         ctr_inc(s, CTR_TCP_RX_DROP_BAD_ADDR);
         return;
     }
-    struct tcp_tuple tu = {.laddr = dst, .raddr = src, .lport = t.dport, .rport = t.sport};
+    struct tcp_tuple tu = {.laddr = rx->dst, .raddr = rx->src, .lport = t.dport, .rport = t.sport};
     struct tcp_sock *ts = tcp_lookup(s, &tu);
     if (ts != NULL && ts->state == TCP_TIME_WAIT && timewait_reusable(ts, &t)) {
         ctr_inc(s, CTR_TCP_TIMEWAIT_REUSED);
@@ -896,18 +901,18 @@ void tcp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
     }
     if (ts == NULL) {
         ctr_inc(s, CTR_TCP_RX_NO_SOCKET);
-        reply_rst(s, ip, &t, now);
+        reply_rst(s, rx, &t, now);
         return;
     }
     s->tcp->depth++;
     struct tcp_sock *listener = NULL;
     if (ts->state == TCP_LISTEN) {
         listener = ts;
-        ts = listen_input(ts, nif, ip, &t, &tu, now);
+        ts = listen_input(ts, rx, &t, &tu, now);
         if (ts != NULL)
             sync_input(ts, &t, now); /* a cookie ACK may carry data */
     } else if (ts->state == TCP_SYN_SENT) {
-        syn_sent_input(ts, ip, &t, now);
+        syn_sent_input(ts, rx, &t, now);
     } else {
         struct tcp_sock *parent = ts->parent;
         sync_input(ts, &t, now);

@@ -181,7 +181,7 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
         tcp_emit(hdr, &a, optlen, len, &ts->t.laddr, &ts->t.raddr);
     }
 
-    int err = ipv4_output(s, &ts->rt, &p, ts->t.raddr.u.v4, IPPROTO_TCP_, now);
+    int err = ip_output(s, &ts->rt, &p, &ts->t.raddr, IPPROTO_TCP_, now);
     if (err == -EMSGSIZE || err == -EADDRNOTAVAIL || err == -ENOBUFS)
         return err;
     ctr_inc(s, CTR_TCP_TX_SEGS);
@@ -490,13 +490,13 @@ void tcp_window_update(struct tcp_sock *ts, uint64_t now)
 
 /* ---- segments without a connection ---- */
 
-int tcp_output_bare(struct stack *s, uint32_t src, uint32_t dst,
+int tcp_output_bare(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
                     const struct tcp_emit_args *a, const struct tcp_options *o, uint64_t now)
 {
-    struct ipv4_route rt;
+    struct ip_route rt;
     /* The answer leaves from the address the segment came to (src), so
      * the peer can match it to the connection it tried. */
-    int err = ipv4_route(s, dst, src, &rt);
+    int err = ip_route(s, dst, src, &rt);
     if (err != 0)
         return err;
     if (rt.broadcast)
@@ -512,10 +512,9 @@ int tcp_output_bare(struct stack *s, uint32_t src, uint32_t dst,
         return -ENOBUFS;
     for (size_t i = 0; i < optlen; i++)
         hdr[TCP_HLEN + i] = optbuf[i];
-    struct ip_addr src_a = ip_addr_v4(rt.src), dst_a = ip_addr_v4(dst);
-    tcp_emit(hdr, a, optlen, 0, &src_a, &dst_a);
+    tcp_emit(hdr, a, optlen, 0, &rt.src, dst);
 
-    err = ipv4_output(s, &rt, &p, dst, IPPROTO_TCP_, now);
+    err = ip_output(s, &rt, &p, dst, IPPROTO_TCP_, now);
     if (err == -EMSGSIZE || err == -EADDRNOTAVAIL || err == -ENOBUFS)
         return err;
     /* As for UDP: a frame the netif refused is counted at the link. */

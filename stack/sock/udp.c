@@ -113,10 +113,16 @@ void udp_sock_close(struct udp_sock *us)
     free(us);
 }
 
-/* The bound IPv4 address (0 = any), for routing. */
-static uint32_t local_v4(const struct udp_sock *us)
+/* The bound address (NULL = any), for routing. */
+static const struct ip_addr *local_hint(const struct udp_sock *us)
 {
-    return us->bound && us->local_addr.family == IP_FAMILY_V4 ? us->local_addr.u.v4 : 0;
+    return us->bound && !ip_addr_is_any(&us->local_addr) ? &us->local_addr : NULL;
+}
+
+/* Bytes of IP header in front of a datagram to this family. */
+static size_t ip_hlen(const struct ip_addr *a)
+{
+    return a->family == IP_FAMILY_V6 ? 40 : IPV4_HLEN;
 }
 
 static void hash_insert(struct udp_sock *us, const struct ip_addr *addr, uint16_t port)
@@ -196,7 +202,7 @@ int udp_sock_bind(struct udp_sock *us, const struct ip_endpoint *local)
     if (us->bound)
         return -EINVAL;
     const struct ip_addr *addr = &local->addr;
-    if (!ip_addr_is_any(addr) && netif_by_ip4(us->s, addr->u.v4) == NULL)
+    if (!ip_addr_is_any(addr) && !ip_addr_is_local(us->s, addr))
         return -EADDRNOTAVAIL;
     uint16_t port = local->port;
     if (port == 0) {
@@ -236,11 +242,10 @@ int udp_sock_connect(struct udp_sock *us, const struct ip_endpoint *remote)
     int err = family_check(&remote->addr);
     if (err != 0)
         return err;
-    uint32_t dst = remote->addr.u.v4;
-    if (dst == 0 || remote->port == 0)
+    if (ip_addr_is_any(&remote->addr) || remote->port == 0)
         return -EINVAL;
-    struct ipv4_route rt;
-    err = ipv4_route(us->s, dst, local_v4(us), &rt);
+    struct ip_route rt;
+    err = ip_route(us->s, &remote->addr, local_hint(us), &rt);
     if (err != 0)
         return err;
     err = autobind(us, &remote->addr, remote->port);
@@ -248,7 +253,7 @@ int udp_sock_connect(struct udp_sock *us, const struct ip_endpoint *remote)
         return err;
     /* Like Linux, a wildcard socket takes the route's source address. */
     if (ip_addr_is_any(&us->local_addr) && !rt.broadcast)
-        us->local_addr = ip_addr_v4(rt.src);
+        us->local_addr = rt.src;
     us->connected = true;
     us->remote_addr = remote->addr;
     us->remote_port = remote->port;
@@ -259,21 +264,21 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
                     const struct ip_endpoint *dst, uint64_t now)
 {
     struct stack *s = us->s;
-    uint32_t daddr;
+    struct ip_addr dst_a;
     uint16_t dport;
 
     if (dst == NULL) {
         if (!us->connected)
             return -EDESTADDRREQ;
-        daddr = us->remote_addr.u.v4;
+        dst_a = us->remote_addr;
         dport = us->remote_port;
     } else {
         int err = family_check(&dst->addr);
         if (err != 0)
             return err;
-        daddr = dst->addr.u.v4;
+        dst_a = dst->addr;
         dport = dst->port;
-        if (daddr == 0 || dport == 0)
+        if (ip_addr_is_any(&dst_a) || dport == 0)
             return -EINVAL;
     }
     if (data == NULL && len > 0)
@@ -287,17 +292,16 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
         ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
         return -EMSGSIZE;
     }
-    struct ip_addr dst_a = ip_addr_v4(daddr);
     int err = autobind(us, &dst_a, dport);
     if (err != 0)
         return err;
 
-    struct ipv4_route rt;
-    err = ipv4_route(s, daddr, local_v4(us), &rt);
+    struct ip_route rt;
+    err = ip_route(s, &dst_a, local_hint(us), &rt);
     if (err != 0)
         return err;
     /* DF is set and we do not fragment (RFC 1191): too big is an error. */
-    if (len + UDP_HLEN > (size_t)rt.nif->mtu - IPV4_HLEN) {
+    if (len + UDP_HLEN > (size_t)rt.nif->mtu - ip_hlen(&dst_a)) {
         ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
         ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
         return -EMSGSIZE;
@@ -311,10 +315,9 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
     uint8_t *hdr = pbuf_prepend(&p, UDP_HLEN);
     if (hdr == NULL)
         return -ENOBUFS;
-    struct ip_addr src_a = ip_addr_v4(rt.src);
-    udp_emit(hdr, us->local_port, dport, len, &src_a, &dst_a);
+    udp_emit(hdr, us->local_port, dport, len, &rt.src, &dst_a);
 
-    err = ipv4_output(s, &rt, &p, daddr, IPPROTO_UDP_, now);
+    err = ip_output(s, &rt, &p, &dst_a, IPPROTO_UDP_, now);
     if (err == -EMSGSIZE)
         ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
     if (err == -EMSGSIZE || err == -EADDRNOTAVAIL)
@@ -451,16 +454,15 @@ static bool udp_demux(struct stack *s, const struct ip_addr *src, const struct i
     return deliver(s, best, u, src);
 }
 
-void udp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
-               const uint8_t *pkt, bool to_broadcast, uint64_t now)
+void udp_input(struct stack *s, const struct ip_rx *rx, uint64_t now)
 {
     struct udp_view u;
-    struct ip_addr src = ip_addr_v4(ip->src), dst = ip_addr_v4(ip->dst);
+    const struct ip_addr *src = &rx->src, *dst = &rx->dst;
 
     ctr_inc(s, CTR_UDP_RX);
     int err = (s->rx_flags & STACK_RX_CSUM_OK)
-                  ? udp_parse_nocsum(ip->payload, ip->payload_len, &u)
-                  : udp_parse(ip->payload, ip->payload_len, &src, &dst, &u);
+                  ? udp_parse_nocsum(rx->payload, rx->len, &u)
+                  : udp_parse(rx->payload, rx->len, src, dst, &u);
     switch (err) {
     case WIRE_OK:
         break;
@@ -478,17 +480,14 @@ void udp_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
         ctr_inc(s, CTR_UDP_RX_ZERO_CSUM); /* RFC 768: sender computed none */
 
     bool matched = false;
-    bool queued = udp_demux(s, &src, &dst, &u, to_broadcast, &matched);
+    bool queued = udp_demux(s, src, dst, &u, rx->to_broadcast, &matched);
     if (queued) {
         ctr_inc(s, CTR_UDP_RX_DELIVERED);
     } else if (matched) {
         ctr_inc(s, CTR_UDP_RX_DROP_RCVBUF);
     } else {
         ctr_inc(s, CTR_UDP_RX_NO_PORT);
-        /* RFC 1122 4.1.3.1: port unreachable (icmp4_send_error skips
-         * broadcasts and applies the rate limit). */
-        icmp4_send_error(s, nif, ip, pkt, to_broadcast, ICMP4_DEST_UNREACH,
-                         ICMP4_PORT_UNREACH, now);
+        ip_port_unreachable(s, rx, now); /* RFC 1122 4.1.3.1 */
     }
 }
 
