@@ -4,7 +4,8 @@
 #   make test         install missing Debian packages (as root), build both,
 #                     run unit tests on both builds and the netns integration tests
 #   make run          build and start tcpipd on conf/default.json (root: TAP)
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR= (also SBINDIR MANDIR SYSCONFDIR
+#                     SYSTEMD_UNITDIR SYSUSERSDIR); make uninstall
 #   make bench        tcpipd vs the kernel's TCP and the TAP ceiling (root; bench/README.md)
 #   make fuzz         build the libFuzzer targets (clang) into build/fuzz/ and run
 #                     each for FUZZ_SECONDS (default 60); make fuzz-smoke: short run
@@ -12,6 +13,14 @@
 CC ?= cc
 PREFIX ?= /usr/local
 DESTDIR ?=
+# install locations (DESTDIR is prepended to each; PREFIX-relative ones
+# follow PREFIX). The config lives in /etc whatever PREFIX is: that is
+# where tcpipd looks without -c.
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SYSTEMD_UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 CONFIG ?= conf/default.json
 
 ifeq ($(SANITIZE),1)
@@ -31,11 +40,13 @@ DEPFLAGS = -MMD -MP
 
 STACK_SRC := $(sort $(wildcard stack/*.c stack/*/*.c))
 DAEMON_SRC := $(sort $(filter-out daemon/main.c,$(wildcard daemon/*.c)))
+IPC_SRC := $(sort $(wildcard ipc/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_SUPPORT_SRC := $(sort $(wildcard tests/unit/support/*.c))
 
 STACK_OBJ := $(STACK_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+IPC_OBJ := $(IPC_SRC:%.c=$(BUILD)/%.o)
 UNIT_SUPPORT_OBJ := $(UNIT_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 SIM_SRC := $(sort $(wildcard tests/sim/test_sim_*.c))
@@ -43,13 +54,30 @@ SIM_SUPPORT_SRC := $(sort $(filter-out tests/sim/test_sim_%.c,$(wildcard tests/s
 SIM_SUPPORT_OBJ := $(SIM_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 SIM_BIN := $(SIM_SRC:%.c=$(BUILD)/%)
 
+# libtcpip (client-lib/, with its own -fPIC copy of the ipc/ codec): only
+# the tcpip_* names are exported from the .so (-fvisibility=hidden).
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+LIBTCPIP_VERSION := 1.0.0
+LIBTCPIP_SO := libtcpip.so.$(LIBTCPIP_VERSION)
+LIBTCPIP_SRC := $(sort $(wildcard client-lib/*.c)) $(IPC_SRC)
+LIBTCPIP_OBJ := $(LIBTCPIP_SRC:%.c=$(BUILD)/client-lib/pic/%.o)
+LIBTCPIP := $(BUILD)/client-lib/libtcpip.a $(BUILD)/client-lib/$(LIBTCPIP_SO) \
+	$(BUILD)/client-lib/libtcpip.so.1 $(BUILD)/client-lib/libtcpip.so $(BUILD)/tcpip.pc
+
+# examples/: small programs on tcpip.h alone; tests/api/api_suite: the
+# cross-backend API suite (run in a namespace by tests/integration/test_api.sh).
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+API_SUITE := $(BUILD)/tests/api/api_suite
+
 DAEMON_LIBS := -lev -lcjson
 TEST_LIBS := -lcmocka
 
 .PHONY: all test test-unit test-integration run install uninstall clean deps deps-build
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-all: $(BUILD)/tcpipd $(UNIT_BIN) $(SIM_BIN)
+all: $(BUILD)/tcpipd $(BUILD)/tcpipctl $(LIBTCPIP) $(UNIT_BIN) $(SIM_BIN) $(EXAMPLE_BIN) $(API_SUITE)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,11 +91,73 @@ $(BUILD)/libtcpipd.a: $(DAEMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tcpipd: $(BUILD)/daemon/main.o $(BUILD)/libtcpipd.a $(BUILD)/libstack.a
+# ipc/: the daemon <-> client-lib codec (libc only), shared by both.
+$(BUILD)/libipc.a: $(IPC_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tcpipd: $(BUILD)/daemon/main.o $(BUILD)/libtcpipd.a $(BUILD)/libstack.a $(BUILD)/libipc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
-$(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_SUPPORT_OBJ) $(BUILD)/libtcpipd.a $(BUILD)/libstack.a
+# tcpipctl: the control-channel client (docs/control.md); needs cJSON only.
+$(BUILD)/tcpipctl: $(BUILD)/tools/tcpipctl.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lcjson
+
+$(BUILD)/tests/unit/test_%: $(BUILD)/tests/unit/test_%.o $(UNIT_SUPPORT_OBJ) $(BUILD)/libtcpipd.a $(BUILD)/libstack.a \
+		$(BUILD)/libipc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(DAEMON_LIBS)
+
+# ---- libtcpip ----
+$(BUILD)/client-lib/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -pthread $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/client-lib/libtcpip.a: $(LIBTCPIP_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/client-lib/$(LIBTCPIP_SO): $(LIBTCPIP_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libtcpip.so.1 -o $@ $^ -pthread
+
+$(BUILD)/client-lib/libtcpip.so.1: $(BUILD)/client-lib/$(LIBTCPIP_SO)
+	ln -sf $(LIBTCPIP_SO) $@
+
+$(BUILD)/client-lib/libtcpip.so: $(BUILD)/client-lib/libtcpip.so.1
+	ln -sf libtcpip.so.1 $@
+
+LIBTCPIP_PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIBTCPIP_VERSION)|'
+$(BUILD)/tcpip.pc: client-lib/tcpip.pc.in Makefile
+	@mkdir -p $(dir $@)
+	$(LIBTCPIP_PC_SED) $< >$@
+
+# The client library's test links libtcpip.a (its internals included).
+$(BUILD)/tests/unit/test_client_lib: $(BUILD)/tests/unit/test_client_lib.o $(BUILD)/client-lib/libtcpip.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) -pthread
+
+# examples/ and the API suite: both link the static libtcpip.
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(BUILD)/client-lib/libtcpip.a
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+
+$(API_SUITE): $(BUILD)/tests/api/api_suite.o $(BUILD)/client-lib/libtcpip.a
+	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+
+.PHONY: install-libtcpip uninstall-libtcpip
+install-libtcpip: $(LIBTCPIP)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man3
+	install -m 0755 $(BUILD)/client-lib/$(LIBTCPIP_SO) $(DESTDIR)$(LIBDIR)/$(LIBTCPIP_SO)
+	ln -sf $(LIBTCPIP_SO) $(DESTDIR)$(LIBDIR)/libtcpip.so.1
+	ln -sf libtcpip.so.1 $(DESTDIR)$(LIBDIR)/libtcpip.so
+	install -m 0644 $(BUILD)/client-lib/libtcpip.a $(DESTDIR)$(LIBDIR)/libtcpip.a
+	install -m 0644 client-lib/tcpip.h $(DESTDIR)$(INCLUDEDIR)/tcpip.h
+	$(LIBTCPIP_PC_SED) client-lib/tcpip.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/tcpip.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/tcpip.pc
+	install -m 0644 docs/man/libtcpip.3 $(DESTDIR)$(MANDIR)/man3/libtcpip.3
+
+uninstall-libtcpip:
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIBTCPIP_SO) $(DESTDIR)$(LIBDIR)/libtcpip.so.1
+	rm -f $(DESTDIR)$(LIBDIR)/libtcpip.so $(DESTDIR)$(LIBDIR)/libtcpip.a
+	rm -f $(DESTDIR)$(INCLUDEDIR)/tcpip.h $(DESTDIR)$(LIBDIR)/pkgconfig/tcpip.pc
+	rm -f $(DESTDIR)$(MANDIR)/man3/libtcpip.3
 
 # Simulated-link tests: two stacks joined in memory (tests/sim/simlink.c
 # and the other non-test_sim_* files there are linked into each).
@@ -98,14 +188,37 @@ run: deps-build $(BUILD)/tcpipd
 	@if [ "$$(id -u)" != 0 ]; then echo "make run: tcpipd needs root (or CAP_NET_ADMIN) to create the TAP device; run it as root" >&2; exit 1; fi
 	$(BUILD)/tcpipd -c $(CONFIG)
 
-install: $(BUILD)/tcpipd
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/tcpip
-	install -m 0755 $(BUILD)/tcpipd $(DESTDIR)$(PREFIX)/sbin/tcpipd
+# The unit file names the installed binary and config: its default paths
+# (/usr/local/sbin, /etc) are rewritten for SBINDIR and SYSCONFDIR. An
+# existing $(SYSCONFDIR)/tcpipd/tcpipd.json is the admin's and is never
+# overwritten; uninstall removes it only if it is still the shipped one.
+TCPIPD_CONF := $(DESTDIR)$(SYSCONFDIR)/tcpipd/tcpipd.json
+install: $(BUILD)/tcpipd $(BUILD)/tcpipctl install-libtcpip
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PREFIX)/share/tcpip
+	install -m 0755 $(BUILD)/tcpipd $(DESTDIR)$(SBINDIR)/tcpipd
+	install -m 0755 $(BUILD)/tcpipctl $(DESTDIR)$(SBINDIR)/tcpipctl
 	install -m 0644 conf/default.json $(DESTDIR)$(PREFIX)/share/tcpip/default.json
+	install -d $(DESTDIR)$(SYSTEMD_UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed -e 's|/usr/local/sbin/tcpipd|$(SBINDIR)/tcpipd|g' \
+	    -e 's|/etc/tcpipd/tcpipd.json|$(SYSCONFDIR)/tcpipd/tcpipd.json|g' \
+	    systemd/tcpipd.service >$(DESTDIR)$(SYSTEMD_UNITDIR)/tcpipd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/tcpipd.service
+	install -m 0644 systemd/tcpipd.sysusers $(DESTDIR)$(SYSUSERSDIR)/tcpipd.conf
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 docs/man/tcpipd.8 $(DESTDIR)$(MANDIR)/man8/tcpipd.8
+	install -m 0644 docs/man/tcpipd.json.5 $(DESTDIR)$(MANDIR)/man5/tcpipd.json.5
+	install -d $(DESTDIR)$(SYSCONFDIR)/tcpipd
+	[ -e $(TCPIPD_CONF) ] || install -m 0644 conf/default.json $(TCPIPD_CONF)
 
-uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/tcpipd $(DESTDIR)$(PREFIX)/share/tcpip/default.json
+uninstall: uninstall-libtcpip
+	rm -f $(DESTDIR)$(SBINDIR)/tcpipd $(DESTDIR)$(PREFIX)/share/tcpip/default.json
+	rm -f $(DESTDIR)$(SBINDIR)/tcpipctl
 	-rmdir $(DESTDIR)$(PREFIX)/share/tcpip 2>/dev/null
+	rm -f $(DESTDIR)$(SYSTEMD_UNITDIR)/tcpipd.service $(DESTDIR)$(SYSUSERSDIR)/tcpipd.conf
+	rm -f $(DESTDIR)$(MANDIR)/man8/tcpipd.8 $(DESTDIR)$(MANDIR)/man5/tcpipd.json.5
+	if cmp -s conf/default.json $(TCPIPD_CONF); then rm -f $(TCPIPD_CONF); \
+	elif [ -e $(TCPIPD_CONF) ]; then echo "uninstall: keeping the edited $(TCPIPD_CONF)"; fi
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/tcpipd 2>/dev/null
 
 # ---- fuzzing: libFuzzer targets in tests/fuzz/, built with clang ----
 # Each target compiles the sources it needs directly (not the gcc-built
@@ -118,7 +231,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 20000
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS := fuzz_stack_input fuzz_wire fuzz_config
+FUZZ_TARGETS := fuzz_stack_input fuzz_wire fuzz_config fuzz_ipc
 FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_STACK_DEPS := $(STACK_SRC) $(wildcard stack/*.h stack/*/*.h)
 
@@ -132,11 +245,15 @@ build/fuzz/fuzz_wire: tests/fuzz/fuzz_wire.c $(FUZZ_STACK_DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC)
 
-FUZZ_CONFIG_SRC := $(sort $(wildcard daemon/config*.c))
+FUZZ_CONFIG_SRC := $(sort $(wildcard daemon/config*.c)) daemon/capture_filter.c
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRC) $(wildcard daemon/config*.h) \
 		$(FUZZ_STACK_DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CONFIG_SRC) $(STACK_SRC) -lcjson
+
+build/fuzz/fuzz_ipc: tests/fuzz/fuzz_ipc.c $(IPC_SRC) ipc/ipc.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(IPC_SRC)
 
 fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -182,4 +299,6 @@ bench: deps-build
 clean:
 	rm -rf build
 
--include $(STACK_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(SIM_SUPPORT_OBJ:.o=.d) $(SIM_SRC:%.c=$(BUILD)/%.d) $(BUILD)/daemon/main.d
+-include $(LIBTCPIP_OBJ:.o=.d)
+-include $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) $(BUILD)/tests/api/api_suite.d
+-include $(STACK_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(IPC_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(SIM_SUPPORT_OBJ:.o=.d) $(SIM_SRC:%.c=$(BUILD)/%.d) $(BUILD)/daemon/main.d $(BUILD)/tools/tcpipctl.d

@@ -62,7 +62,8 @@ const char *config_log_level_name(int level)
 
 /* ---- sections ---- */
 
-static const char *const root_keys[] = {"log_level", "interfaces", "services", "stack"};
+static const char *const root_keys[] = {"log_level", "user", "interfaces", "services", "stack", "ipc",
+                                        "control", "capture"};
 static const char *const services_keys[] = {"udp_echo", "udp_discard", "tcp_echo", "tcp_discard",
                                             "tcp_chargen"};
 static const char *const service_keys[] = {"enabled", "port"};
@@ -134,6 +135,38 @@ static int parse_services(struct conf_loader *L, const cJSON *obj, struct tcpipd
     return 0;
 }
 
+/* "user": a name useradd(8) would take (its default NAME_REGEX, with
+ * upper case, digits and '.' allowed as Debian does). Whether the user
+ * exists is checked when the daemon switches to it, not here: a file is
+ * valid or not whatever machine it is checked on. */
+static int parse_user(struct conf_loader *L, const cJSON *root, struct tcpipd_config *cfg)
+{
+    const char *s;
+    char q[QUOTE_LEN];
+    int r = conf_opt_string(L, root, "", "user", &s);
+    if (r <= 0)
+        return r;
+    size_t len = strlen(s);
+    if (len == 0)
+        return conf_fail(L, "user", "is empty (expected a user name, or leave the key out)");
+    if (len > CONF_USER_LEN - 1)
+        return conf_fail(L, "user", "%s is too long (expected at most %d characters)",
+                         conf_quote(q, s), CONF_USER_LEN - 1);
+    bool ok = (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_';
+    for (size_t i = 1; ok && i < len; i++) {
+        char c = s[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_' || c == '-' || c == '.' || (c == '$' && i == len - 1);
+    }
+    if (!ok)
+        return conf_fail(L, "user",
+                         "%s is not a valid user name (expected letters, digits, '_', '-' and "
+                         "'.', starting with a letter or '_')",
+                         conf_quote(q, s));
+    memcpy(cfg->user, s, len + 1);
+    return 0;
+}
+
 static int parse_root(struct conf_loader *L, const cJSON *root, struct tcpipd_config *cfg)
 {
     const cJSON *sect;
@@ -158,6 +191,9 @@ static int parse_root(struct conf_loader *L, const cJSON *root, struct tcpipd_co
                              conf_quote(q, s));
     }
 
+    if (parse_user(L, root, cfg) < 0)
+        return -1;
+
     sect = cJSON_GetObjectItemCaseSensitive(root, "interfaces");
     if (sect == NULL)
         return conf_fail(L, "interfaces", "required key is missing");
@@ -172,6 +208,20 @@ static int parse_root(struct conf_loader *L, const cJSON *root, struct tcpipd_co
     if (conf_opt_container(L, root, "", "stack", cJSON_Object, &sect) < 0)
         return -1;
     if (sect != NULL && conf_parse_stack(L, sect, &cfg->stack) < 0)
+        return -1;
+
+    if (conf_opt_container(L, root, "", "control", cJSON_Object, &sect) < 0)
+        return -1;
+    if (sect != NULL && conf_parse_control(L, sect, &cfg->control) < 0)
+        return -1;
+    if (conf_opt_container(L, root, "", "capture", cJSON_Object, &sect) < 0)
+        return -1;
+    if (sect != NULL && conf_parse_capture(L, sect, &cfg->capture) < 0)
+        return -1;
+
+    if (conf_opt_container(L, root, "", "ipc", cJSON_Object, &sect) < 0)
+        return -1;
+    if (sect != NULL && conf_parse_ipc(L, sect, &cfg->ipc) < 0)
         return -1;
 
     /* Static entries live in the neighbour cache and are never evicted:
@@ -279,6 +329,10 @@ void config_defaults(struct tcpipd_config *cfg)
     cfg->services.tcp_discard.port = 9;  /* RFC 863 */
     cfg->services.tcp_chargen.port = 19; /* RFC 864 */
     stack_config_defaults(&cfg->stack);
+    cfg->control.enabled = true;
+    memcpy(cfg->control.path, CONF_CONTROL_DEFAULT_PATH, sizeof CONF_CONTROL_DEFAULT_PATH);
+    cfg->control.mode = 0660;
+    conf_ipc_defaults(&cfg->ipc);
 }
 
 int config_load_string(const char *json, struct tcpipd_config *cfg, char *err, size_t errlen)

@@ -36,13 +36,57 @@ struct conf_iface {
     struct conf_host_side host;
 };
 
+/* "control": the control channel's Unix socket (docs/control.md). */
+#define CONF_CONTROL_DEFAULT_PATH "/run/tcpipd/control.sock"
+#define CONF_CONTROL_PATH_MAX 108    /* sizeof sun_path */
+struct conf_control {
+    bool enabled;                /* default true */
+    bool path_set;               /* path came from the file (else the default) */
+    char path[CONF_CONTROL_PATH_MAX];
+    unsigned mode;               /* file mode, default 0660 */
+};
+
+/* "capture": a pcap of the TAP traffic from start-up; path "" = none. */
+#define CONF_CAPTURE_PATH_MAX 256
+#define CONF_CAPTURE_FILTER_MAX 256
+struct conf_capture {
+    char path[CONF_CAPTURE_PATH_MAX];
+    uint64_t max_bytes;          /* 0: the capture's default */
+    char filter[CONF_CAPTURE_FILTER_MAX];
+};
+
 struct conf_service {
     bool enabled;
     uint16_t port;
 };
 
+/* "ipc": the Unix socket applications use (daemon/ipc_server.c,
+ * ipc/PROTOCOL.md). Absent from the file: no IPC socket at all. */
+#define CONF_IPC_PATH_MAX 108        /* sizeof(sockaddr_un.sun_path) */
+#define CONF_IPC_MAX_IDS 32
+struct conf_ipc {
+    bool enabled;                /* the "ipc" object is present */
+    char path[CONF_IPC_PATH_MAX];
+    bool has_owner, has_group;
+    uint32_t owner, group;       /* chown of the socket file */
+    uint32_t mode;               /* permission bits, default 0660 */
+    uint32_t allow_uids[CONF_IPC_MAX_IDS];
+    size_t n_allow_uids;
+    uint32_t allow_gids[CONF_IPC_MAX_IDS];
+    size_t n_allow_gids;
+    uint32_t privileged_port_uids[CONF_IPC_MAX_IDS];
+    size_t n_privileged_port_uids;
+    uint32_t max_sockets_per_client;  /* per peer pid: EMFILE */
+    uint32_t max_sockets;             /* whole daemon: ENFILE */
+    uint64_t max_buffer_per_client;   /* bytes per peer pid: ENOBUFS */
+};
+
+/* "user": who to run as once the TAPs are open (daemon/privdrop.h). */
+#define CONF_USER_LEN 33             /* 32 characters, as useradd allows */
+
 struct tcpipd_config {
     int log_level;               /* enum stack_log_level */
+    char user[CONF_USER_LEN];    /* "" = keep the user we were started as */
     struct conf_iface ifaces[CONF_MAX_IFACES];
     size_t n_ifaces;
     struct {
@@ -53,6 +97,9 @@ struct tcpipd_config {
         struct conf_service tcp_chargen;  /* RFC 864, default port 19 */
     } services;
     struct stack_config stack;   /* tunables; key/log are set by the daemon */
+    struct conf_control control;
+    struct conf_capture capture;
+    struct conf_ipc ipc;
 };
 
 /* Fill defaults: log "info", no interfaces, services off, stack defaults. */

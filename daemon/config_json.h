@@ -96,5 +96,11 @@ int conf_opt_container(struct conf_loader *L, const cJSON *obj, const char *path
 int conf_parse_interfaces(struct conf_loader *L, const cJSON *arr, struct tcpipd_config *cfg);
 /* config_stack.c: the "stack" object over the defaults already in *st. */
 int conf_parse_stack(struct conf_loader *L, const cJSON *obj, struct stack_config *st);
+/* config_control.c: the "control" and "capture" objects. */
+int conf_parse_control(struct conf_loader *L, const cJSON *obj, struct conf_control *ctl);
+int conf_parse_capture(struct conf_loader *L, const cJSON *obj, struct conf_capture *cap);
+/* config_ipc.c: the "ipc" object into *ipc (defaults set by conf_ipc_defaults). */
+void conf_ipc_defaults(struct conf_ipc *ipc);
+int conf_parse_ipc(struct conf_loader *L, const cJSON *obj, struct conf_ipc *ipc);
 
 #endif

@@ -12,9 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/capture.h"
 #include "daemon/cli.h"
+#include "daemon/ipc_server.h"
+#include "daemon/control.h"
 #include "daemon/log.h"
 #include "daemon/mac.h"
+#include "daemon/notify.h"
+#include "daemon/privdrop.h"
 #include "daemon/services.h"
 #include "daemon/tap.h"
 #include "stack/stack.h"
@@ -36,11 +41,16 @@ struct tcpipd {
     int log_override;
     struct stack *stack;
     struct services *services;
+    struct ipc_server *ipc;      /* NULL without an "ipc" config */
+    struct capture *capture;     /* pcap of the TAP traffic (capture.h) */
+    struct control *control;     /* tcpipctl's socket (control.h) */
+    struct control_env control_env;
     struct tcpipd_iface ifaces[CONF_MAX_IFACES];
     size_t n_ifaces;             /* opened so far */
     ev_timer timer;
     ev_prepare prepare;
     ev_signal sig_int, sig_term, sig_hup;
+    struct notify notify;        /* sd_notify(3) to systemd, if it asked */
     int exit_status;
 };
 
@@ -67,15 +77,16 @@ static void fatal(struct tcpipd *d, const char *what)
 
 /* ---- the TAP as a netif ---- */
 
-static int tap_send(void *ctx, const uint8_t *frame, size_t len)
+static int tap_send_frame(struct tcpipd_iface *ifc, const uint8_t *frame, size_t len,
+                          const struct netif_tx_offload *o)
 {
-    struct tcpipd_iface *ifc = ctx;
     ssize_t n;
     do {
-        n = write(ifc->tap.fd, frame, len);
+        n = tap_write_frame(&ifc->tap, frame, len, o);
     } while (n < 0 && errno == EINTR);
     int e = n < 0 ? errno : (size_t)n != len ? EIO : 0;
     if (e == 0) {
+        capture_frame(ifc->d->capture, frame, len);
         ifc->last_tx_errno = 0;
         return 0;
     }
@@ -89,8 +100,20 @@ static int tap_send(void *ctx, const uint8_t *frame, size_t len)
     return -e;
 }
 
+static int tap_send(void *ctx, const uint8_t *frame, size_t len)
+{
+    return tap_send_frame(ctx, frame, len, NULL);
+}
+
+static int tap_send_offload(void *ctx, const uint8_t *frame, size_t len,
+                            const struct netif_tx_offload *o)
+{
+    return tap_send_frame(ctx, frame, len, o);
+}
+
 static const struct netif_ops tap_netif_ops = {
     .send = tap_send,
+    .send_offload = tap_send_offload,
 };
 
 static void tap_readable(struct ev_loop *loop, ev_io *w, int revents)
@@ -102,7 +125,9 @@ static void tap_readable(struct ev_loop *loop, ev_io *w, int revents)
     /* A batch per wakeup amortises the loop's overhead; the bound keeps
      * one busy interface from starving the others and the timers. */
     for (int i = 0; i < TCPIPD_READ_BATCH; i++) {
-        ssize_t n = read(ifc->tap.fd, ifc->buf, TCPIPD_FRAME_BUF);
+        const uint8_t *frame;
+        bool csum_ok;
+        ssize_t n = tap_read_frame(&ifc->tap, ifc->buf, TCPIPD_FRAME_BUF, &frame, &csum_ok);
         if (n < 0) {
             if (errno == EAGAIN)
                 return;
@@ -117,7 +142,9 @@ static void tap_readable(struct ev_loop *loop, ev_io *w, int revents)
         }
         if (n == 0)
             return;
-        stack_input(d->stack, ifc->ifindex, ifc->buf, (size_t)n, tcpipd_now_ns());
+        capture_frame(d->capture, frame, (size_t)n);
+        stack_input_offload(d->stack, ifc->ifindex, frame, (size_t)n,
+                            csum_ok ? STACK_RX_CSUM_OK : 0, tcpipd_now_ns());
     }
 }
 
@@ -140,6 +167,7 @@ static void before_sleep(struct ev_loop *loop, ev_prepare *w, int revents)
     /* Close the service connections that this iteration's stack_input and
      * stack_poll calls finished (callbacks may not close their socket). */
     services_flush(d->services, tcpipd_now_ns());
+    ipc_server_flush(d->ipc, tcpipd_now_ns());
     uint64_t deadline = stack_next_deadline(d->stack);
     ev_timer_stop(loop, &d->timer);
     if (deadline == STACK_NO_DEADLINE)
@@ -162,13 +190,21 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
-static bool service_differs(const struct conf_service *a, const struct conf_service *b)
+/* STATUS= text for systemd: what `systemctl status` shows. */
+static void status_text(void *ctx, char *buf, size_t len)
 {
-    return a->enabled != b->enabled || a->port != b->port;
+    struct tcpipd *d = ctx;
+    uint64_t conns = 0;
+    struct service_info si;
+    for (size_t i = 0; services_info(d->services, i, &si) == 0; i++)
+        conns += si.stats.conns_active;
+    snprintf(buf, len, "serving %zu interface(s), %llu connection(s)", d->n_ifaces,
+             (unsigned long long)conns);
 }
 
-/* Whether b differs from a in something a reload does not apply. */
-static bool needs_restart(const struct tcpipd_config *a, const struct tcpipd_config *b)
+/* Whether the interfaces of b differ from a's: a running TAP is not
+ * reopened (the daemon may no longer hold the privilege to open one). */
+static bool ifaces_differ(const struct tcpipd_config *a, const struct tcpipd_config *b)
 {
     if (a->n_ifaces != b->n_ifaces)
         return true;
@@ -178,51 +214,123 @@ static bool needs_restart(const struct tcpipd_config *a, const struct tcpipd_con
             (x->has_mac && !eth_addr_eq(&x->mac, &y->mac)) || x->mtu != y->mtu ||
             x->has_ipv4 != y->has_ipv4 || x->ipv4_addr != y->ipv4_addr ||
             x->ipv4_prefix_len != y->ipv4_prefix_len || x->ipv4_gateway != y->ipv4_gateway ||
-            x->n_neigh != y->n_neigh || x->host.configure != y->host.configure ||
-            x->host.has_ipv4 != y->host.has_ipv4 || x->host.ipv4_addr != y->host.ipv4_addr ||
+            x->n_neigh != y->n_neigh ||
+            memcmp(x->neigh, y->neigh, x->n_neigh * sizeof x->neigh[0]) != 0 ||
+            x->host.configure != y->host.configure || x->host.has_ipv4 != y->host.has_ipv4 ||
+            x->host.ipv4_addr != y->host.ipv4_addr ||
             x->host.ipv4_prefix_len != y->host.ipv4_prefix_len)
             return true;
     }
-    return a->services.udp_echo.enabled != b->services.udp_echo.enabled ||
-           a->services.udp_echo.port != b->services.udp_echo.port ||
-           a->services.udp_discard.enabled != b->services.udp_discard.enabled ||
-           a->services.udp_discard.port != b->services.udp_discard.port ||
-           service_differs(&a->services.tcp_echo, &b->services.tcp_echo) ||
-           service_differs(&a->services.tcp_discard, &b->services.tcp_discard) ||
-           service_differs(&a->services.tcp_chargen, &b->services.tcp_chargen);
+    return false;
 }
 
-/* SIGHUP: re-read the file; a bad file keeps the running configuration.
- * Only the log level applies live for now; other changes are reported as
- * needing a restart. */
+static bool services_differ(const struct tcpipd_config *a, const struct tcpipd_config *b)
+{
+    const struct conf_service *x[] = { &a->services.udp_echo, &a->services.udp_discard,
+                                       &a->services.tcp_echo, &a->services.tcp_discard,
+                                       &a->services.tcp_chargen };
+    const struct conf_service *y[] = { &b->services.udp_echo, &b->services.udp_discard,
+                                       &b->services.tcp_echo, &b->services.tcp_discard,
+                                       &b->services.tcp_chargen };
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
+        if (x[i]->enabled != y[i]->enabled || (x[i]->enabled && x[i]->port != y[i]->port))
+            return true;
+    return false;
+}
+
+/* Restart the built-in services on next's ports. Live service connections
+ * end (the listeners they hang off go away). If next cannot be served, the
+ * old set is put back. 0 if next was applied. */
+static int reload_services(struct tcpipd *d, const struct tcpipd_config *next)
+{
+    char err[CONF_ERR_LEN];
+    services_stop(d->services);
+    d->services = services_start(d->stack, next, services_clock, d, err, sizeof err);
+    if (d->services != NULL)
+        return 0;
+    log_msg(STACK_LOG_ERR, "reload: services: %s; keeping the previous services", err);
+    d->services = services_start(d->stack, &d->cfg, services_clock, d, err, sizeof err);
+    if (d->services == NULL)
+        log_msg(STACK_LOG_ERR, "reload: cannot restart the previous services either: %s", err);
+    return -1;
+}
+
+/* SIGHUP: re-read the file. A bad file keeps the running configuration
+ * whole. What can change live does (log level, built-in services); what
+ * cannot (interfaces: a TAP is opened once, before privileges are dropped;
+ * stack tunables: fixed at stack creation) is logged and not applied. */
 static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)loop;
     (void)revents;
     struct tcpipd *d = w->data;
     char err[CONF_ERR_LEN];
+    /* sd_notify(3): RELOADING=1 with the CLOCK_MONOTONIC time, READY=1 when
+     * done, whatever the outcome: the service keeps running either way. */
+    (void)notify_reloading(&d->notify, tcpipd_now_ns() / 1000);
     struct tcpipd_config *next = malloc(sizeof *next);
     if (next == NULL) {
         log_msg(STACK_LOG_ERR, "reload: out of memory; keeping the running configuration");
+        (void)notify_ready(&d->notify, NULL);
         return;
     }
     if (config_load_file(d->config_path, next, err, sizeof err) != 0) {
         log_msg(STACK_LOG_ERR, "reload: %s; keeping the running configuration", err);
         free(next);
+        (void)notify_ready(&d->notify, NULL);
         return;
     }
-    if (needs_restart(&d->cfg, next))
-        log_msg(STACK_LOG_WARN, "reload: interface or service changes in %s need a restart",
+    if (ifaces_differ(&d->cfg, next))
+        log_msg(STACK_LOG_WARN, "reload: interface changes in %s need a restart; not applied",
+                d->config_path);
+    if (memcmp(&d->cfg.stack, &next->stack, sizeof next->stack) != 0)
+        /* Both come from config_defaults(), which zeroes the whole struct
+         * first, so padding compares equal. */
+        log_msg(STACK_LOG_WARN, "reload: stack tunable changes in %s need a restart; not applied",
+                d->config_path);
+    if (strcmp(d->cfg.user, next->user) != 0)
+        log_msg(STACK_LOG_WARN, "reload: a change of user in %s needs a restart; not applied",
                 d->config_path);
     d->cfg.log_level = next->log_level;
     if (d->log_override < 0)
         log_set_level(next->log_level);
-    log_msg(STACK_LOG_INFO, "reload: %s read, log level %s", d->config_path,
-            config_log_level_name(log_get_level()));
+    const char *svc = "unchanged";
+    if (services_differ(&d->cfg, next)) {
+        if (reload_services(d, next) == 0) {
+            d->cfg.services = next->services;
+            svc = "restarted";
+        } else {
+            svc = "kept (error)";
+        }
+    }
+    log_msg(STACK_LOG_INFO, "reload: %s read, log level %s, services %s (%zu)", d->config_path,
+            config_log_level_name(log_get_level()), svc, services_count(d->services));
     free(next);
+    (void)notify_ready(&d->notify, NULL);
+    (void)notify_refresh_status(&d->notify);
 }
 
 /* ---- startup ---- */
+
+/* See privdrop.h. A failure is fatal: better not to run than to run with
+ * privileges the admin asked us to give up. */
+static int drop_privileges(struct tcpipd *d)
+{
+    char err[CONF_ERR_LEN];
+    if (d->cfg.user[0] != '\0') {
+        if (privdrop_switch_user(d->cfg.user, err, sizeof err) != 0) {
+            log_msg(STACK_LOG_ERR, "%s", err);
+            return -1;
+        }
+        log_msg(STACK_LOG_INFO, "running as user %s (uid %u, gid %u), no capabilities",
+                d->cfg.user, (unsigned)getuid(), (unsigned)getgid());
+    }
+    if (privdrop_clear_caps(err, sizeof err) != 0) {
+        log_msg(STACK_LOG_ERR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
 
 struct tcpipd *tcpipd_new(const struct tcpipd_config *cfg, const char *config_path,
                           int log_override)
@@ -259,7 +367,7 @@ static int iface_start(struct tcpipd *d, size_t i)
                 ci->name, MAC_MACHINE_ID_PATH);
     }
 
-    int rc = tap_open(&ifc->tap, ci->name, err, sizeof err);
+    int rc = tap_open_offload(&ifc->tap, ci->name, err, sizeof err);
     if (rc < 0) {
         log_msg(STACK_LOG_ERR, "%s", err);
         return TCPIPD_EXIT_RUNTIME;
@@ -309,6 +417,8 @@ static int iface_start(struct tcpipd *d, size_t i)
     }
     nc.neigh = ci->neigh;
     nc.n_neigh = ci->n_neigh;
+    if (ifc->tap.vnet)
+        nc.offloads = NETIF_OFFLOAD_TX_CSUM | NETIF_OFFLOAD_TSO4;
     rc = stack_netif_add(d->stack, &nc, &tap_netif_ops, ifc, tcpipd_now_ns());
     if (rc < 0) {
         log_msg(STACK_LOG_ERR, "stack: cannot add interface %s: %s", ifc->tap.name, strerror(-rc));
@@ -333,6 +443,74 @@ static int iface_start(struct tcpipd *d, size_t i)
             ifc->tap.name, (unsigned)ci->mtu, mac_s, ci->has_mac ? "" : " (auto)", ip, gw, host,
             ifc->tap.persistent ? "attached to a persistent device" : "created");
     return TCPIPD_EXIT_OK;
+}
+
+/* ---- control channel and capture (docs/control.md) ---- */
+
+/* The capture from the config starts before the interfaces come up, so it
+ * holds their first frames (the gratuitous ARP). The admin asked for it:
+ * a file that cannot be written stops the start-up. */
+static int capture_setup(struct tcpipd *d)
+{
+    char err[512];
+    d->capture = capture_new();
+    if (d->capture == NULL) {
+        log_msg(STACK_LOG_ERR, "capture: out of memory");
+        return -1;
+    }
+    const struct conf_capture *cc = &d->cfg.capture;
+    if (cc->path[0] != '\0' &&
+        capture_start(d->capture, cc->path, cc->max_bytes, cc->filter[0] ? cc->filter : NULL, err,
+                      sizeof err) < 0) {
+        log_msg(STACK_LOG_ERR, "capture: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* After the interfaces and services, before privileges are dropped (the
+ * socket's directory is root's). A default path taken by another tcpipd
+ * is not worth failing for; a path the admin chose is. */
+static int control_setup(struct tcpipd *d)
+{
+    struct control_env *env = &d->control_env;
+    env->stack = d->stack;
+    env->services = &d->services;
+    env->capture = d->capture;
+    env->ipc = &d->ipc;
+    for (size_t i = 0; i < d->n_ifaces && i < STACK_MAX_NETIFS; i++) {
+        const struct conf_iface *ci = &d->cfg.ifaces[i];
+        struct control_iface *out = &env->ifaces[i];
+        memcpy(out->name, d->ifaces[i].tap.name, sizeof out->name);
+        out->name[sizeof out->name - 1] = '\0';
+        out->ifindex = d->ifaces[i].ifindex;
+        out->mac = d->ifaces[i].mac;
+        out->mtu = ci->mtu;
+        out->up = true;
+        out->has_ipv4 = ci->has_ipv4;
+        out->ipv4_addr = ci->ipv4_addr;
+        out->ipv4_prefix_len = ci->ipv4_prefix_len;
+        out->ipv4_gateway = ci->ipv4_gateway;
+        env->n_ifaces = i + 1;
+    }
+    env->started_ns = tcpipd_now_ns();
+    env->pid = (long)getpid();
+    env->uid = (unsigned)geteuid();
+    env->version = TCPIPD_VERSION;
+    if (!d->cfg.control.enabled)
+        return 0;
+    char err[512];
+    err[0] = '\0';
+    d->control = control_start(d->loop, d->cfg.control.path, d->cfg.control.mode, env, err,
+                               sizeof err);
+    if (d->control != NULL)
+        return 0;
+    if (d->cfg.control.path_set) {
+        log_msg(STACK_LOG_ERR, "%s", err);
+        return -1;
+    }
+    log_msg(STACK_LOG_WARN, "%s; running without a control channel", err);
+    return 0;
 }
 
 int tcpipd_start(struct tcpipd *d)
@@ -362,6 +540,8 @@ int tcpipd_start(struct tcpipd *d)
         return TCPIPD_EXIT_RUNTIME;
     }
 
+    if (capture_setup(d) != 0)
+        return TCPIPD_EXIT_RUNTIME;
     for (size_t i = 0; i < d->cfg.n_ifaces; i++) {
         int rc = iface_start(d, i);
         if (rc != TCPIPD_EXIT_OK)
@@ -373,6 +553,16 @@ int tcpipd_start(struct tcpipd *d)
     if (d->services == NULL) {
         log_msg(STACK_LOG_ERR, "%s", err);
         return TCPIPD_EXIT_RUNTIME;
+    }
+    /* The application socket: before privileges go (its directory is
+     * usually root's /run). */
+    if (d->cfg.ipc.enabled) {
+        d->ipc = ipc_server_start(d->loop, d->stack, &d->cfg.ipc, services_clock, d, err,
+                                  sizeof err);
+        if (d->ipc == NULL) {
+            log_msg(STACK_LOG_ERR, "%s", err);
+            return TCPIPD_EXIT_RUNTIME;
+        }
     }
 
     ev_timer_init(&d->timer, timer_fired, 0.0, 0.0);
@@ -388,8 +578,28 @@ int tcpipd_start(struct tcpipd *d)
     ev_signal_start(d->loop, &d->sig_term);
     ev_signal_start(d->loop, &d->sig_hup);
 
+    /* Nothing from here on needs a privilege (a reload never opens a TAP),
+     * so keep none. Whatever else needs one at start-up (the IPC and control
+     * sockets in a root-owned directory) must be opened above this line. */
+    if (control_setup(d) != 0)
+        return TCPIPD_EXIT_RUNTIME;
+    if (drop_privileges(d) != 0)
+        return TCPIPD_EXIT_RUNTIME;
+    /* The control channel lets in root and "our" uid: the one after the drop. */
+    d->control_env.uid = (unsigned)geteuid();
+
+    /* READY=1 means clients can be served: the TAPs are up and the services
+     * listen. Anything else clients need (the IPC socket) starts above this. */
+    if (notify_init_from_env(&d->notify, err, sizeof err) != 0)
+        log_msg(STACK_LOG_WARN, "systemd notify: %s", err);
+    notify_start(&d->notify, d->loop, status_text, d);
     log_msg(STACK_LOG_INFO, "ready: %zu interface(s), %zu service(s)", d->n_ifaces,
             services_count(d->services));
+    int nrc = notify_ready(&d->notify, NULL);
+    if (nrc == 0)
+        nrc = notify_refresh_status(&d->notify);
+    if (nrc < 0)
+        log_msg(STACK_LOG_WARN, "systemd notify: cannot send READY=1: %s", strerror(-nrc));
     return TCPIPD_EXIT_OK;
 }
 
@@ -397,6 +607,7 @@ int tcpipd_run(struct tcpipd *d)
 {
     d->exit_status = TCPIPD_EXIT_OK;
     ev_run(d->loop, 0);
+    (void)notify_stopping(&d->notify);
     const uint64_t *c = stack_counters(d->stack);
     log_msg(STACK_LOG_INFO, "stopped: %llu frames in, %llu frames out",
             (unsigned long long)c[CTR_ETH_RX_FRAMES], (unsigned long long)c[CTR_ETH_TX_FRAMES]);
@@ -422,7 +633,10 @@ void tcpipd_free(struct tcpipd *d)
         if (ev_is_active(&d->sig_hup))
             ev_signal_stop(d->loop, &d->sig_hup);
     }
+    notify_close(&d->notify);
+    control_stop(d->control);
     /* Sockets belong to the stack: close them first. */
+    ipc_server_stop(d->ipc);
     services_stop(d->services);
     if (d->stack != NULL)
         stack_free(d->stack);
@@ -430,6 +644,7 @@ void tcpipd_free(struct tcpipd *d)
         tap_close(&d->ifaces[i].tap);
         free(d->ifaces[i].buf);
     }
+    capture_free(d->capture);    /* after the last frame was sent */
     if (d->loop != NULL)
         ev_loop_destroy(d->loop);
     free(d->config_path);

@@ -22,7 +22,7 @@
 /* Read buffer per TAP: larger than any frame the host side can send
  * (its MTU is capped at 65535), so an oversized frame reaches the stack
  * whole and is counted there rather than silently cut by read(). */
-#define TCPIPD_FRAME_BUF (65535 + 14 + 4)
+#define TCPIPD_FRAME_BUF (10 + 65535 + 14 + 4) /* virtio header + largest frame */
 
 struct tcpipd;
 

@@ -4,7 +4,10 @@
 set -eu
 group=${1:-test}
 build_pkgs="gcc make libc6-dev pkg-config libev-dev libcjson-dev libcmocka-dev"
-test_pkgs="iproute2 iputils-ping socat netcat-openbsd tcpdump clang libclang-rt-14-dev"
+test_pkgs="iproute2 iputils-ping socat netcat-openbsd tcpdump tshark clang libclang-rt-14-dev"
+# test_systemd.sh: systemd-analyze (verify, security), groff (man pages),
+# python3 (the NOTIFY_SOCKET listener).
+test_pkgs="$test_pkgs systemd groff-base python3"
 pkgs=$build_pkgs
 [ "$group" = test ] && pkgs="$pkgs $test_pkgs"
 
@@ -22,6 +25,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# tshark (wireshark-common) asks whether non-root users may capture; answer
+# "no" up front so the install never stops at a prompt.
+case "$missing" in *tshark*)
+    echo "wireshark-common wireshark-common/install-setuid boolean false" |
+        debconf-set-selections ;;
+esac
 apt-get update -qq </dev/null
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing </dev/null

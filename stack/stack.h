@@ -337,6 +337,7 @@ struct tcp_conn_info {
     const char *cc;              /* "cubic" or "newreno" */
     bool orphan;                 /* closed by its user, finishing in the stack */
     void *user;
+    const struct tcp_sock *sock; /* to match the socket in tools' own tables */
 };
 void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *out);
 /* Copy up to max views (listeners, connections, TIME_WAIT); returns how

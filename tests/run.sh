@@ -87,7 +87,7 @@ run_integration() { # build_dir
 # go to a scratch dir listed first, so the seed dir is never written.
 run_fuzz() { # dir with the fuzz binaries
     local d=$1 runs=${FUZZ_RUNS:-20000} t name out rc scratch len
-    for name in fuzz_stack_input fuzz_wire fuzz_config; do
+    for name in fuzz_stack_input fuzz_wire fuzz_config fuzz_ipc; do
         t=$d/$name
         [ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
         if [ ! -x "$t" ]; then

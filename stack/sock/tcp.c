@@ -923,6 +923,7 @@ void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *o)
     o->cc = ts->cc.ops != NULL ? ts->cc.ops->name : "";
     o->orphan = ts->orphan;
     o->user = ts->orphan ? NULL : ts->user;
+    o->sock = ts;
 }
 
 size_t stack_tcp_list(const struct stack *s, struct tcp_conn_info *out, size_t max)

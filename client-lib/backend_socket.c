@@ -1,0 +1,67 @@
+/* backend_socket.c - the "socket" backend: the host kernel's own sockets.
+ *
+ * A thin pass-through, on purpose: this backend is the reference that
+ * the direct backend and the cross-backend tests are held to, so it adds
+ * no behaviour of its own. */
+#include <unistd.h>
+
+#include "client-lib/internal.h"
+
+static int sk_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    return bind(fd, addr, len);
+}
+
+static int sk_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    return connect(fd, addr, len);
+}
+
+static int sk_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    return accept4(fd, addr, len, flags);
+}
+
+static ssize_t sk_sendto(int fd, const void *buf, size_t len, int flags,
+                         const struct sockaddr *to, socklen_t tolen)
+{
+    return sendto(fd, buf, len, flags, to, tolen);
+}
+
+static ssize_t sk_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+                           socklen_t *fromlen)
+{
+    return recvfrom(fd, buf, len, flags, from, fromlen);
+}
+
+static int sk_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return getsockname(fd, addr, len);
+}
+
+static int sk_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return getpeername(fd, addr, len);
+}
+
+static int sk_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+    return getsockopt(fd, level, name, val, len);
+}
+
+const struct libtcpip_ops libtcpip_socket_ops = {
+    .name = "socket",
+    .socket = socket,
+    .bind = sk_bind,
+    .listen = listen,
+    .accept4 = sk_accept4,
+    .connect = sk_connect,
+    .sendto = sk_sendto,
+    .recvfrom = sk_recvfrom,
+    .shutdown = shutdown,
+    .close = close,
+    .getsockname = sk_getsockname,
+    .getpeername = sk_getpeername,
+    .setsockopt = setsockopt,
+    .getsockopt = sk_getsockopt,
+};

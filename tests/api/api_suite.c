@@ -1,0 +1,952 @@
+/* api_suite.c - the cross-backend API suite of libtcpip.
+ *
+ *   api_suite --local ADDR --peer ADDR [--label NAME] [--only CASE] [--list]
+ *
+ * One program, the same cases, whichever backend TCPIP_BACKEND selects:
+ * the kernel backend ("socket") is the reference, and the direct backend
+ * (tcpipd) must give the same results. In every case the socket under test
+ * is a libtcpip socket on the stack whose address is --local, and its peer
+ * is a plain kernel socket (libc calls, never tcpip_*) bound to --peer. The
+ * cases that have two sides run with the libtcpip socket on each side
+ * (client and server, the one that resets and the one that is reset).
+ *
+ * Output: "ok - LABEL: case" / "not ok - LABEL: case" per case (counted by
+ * tests/run.sh through test_api.sh), with "# " lines naming, on failure,
+ * the exact call and the expected vs actual result. Exit 0 iff all passed.
+ *
+ * Each case runs in its own child process under alarm(CASE_SECS), so a
+ * hang or a crash fails that case only; every wait inside is a bounded
+ * poll. It sends packets: run it inside a network namespace
+ * (tests/integration/test_api.sh). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client-lib/tcpip.h"
+
+#define CASE_SECS 20
+#define WAIT_MS 5000
+
+static struct sockaddr_in local_addr; /* the stack under test */
+static struct sockaddr_in peer_addr;  /* the kernel peer */
+static const char *label = "api";
+
+/* ---- reporting ---- */
+
+static void note(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("# ", stdout);
+    vprintf(fmt, ap);
+    fputs("\n", stdout);
+    va_end(ap);
+}
+
+/* "10.77.0.2:49152" in a static buffer (one of four, for one printf). */
+static const char *fmt_addr(const struct sockaddr_in *sa)
+{
+    static char bufs[4][32];
+    static int next;
+    char *b = bufs[next++ % 4];
+    char ip[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip));
+    snprintf(b, 32, "%s:%u", ip, ntohs(sa->sin_port));
+    return b;
+}
+
+static const char *errname(int e)
+{
+    switch (e) {
+    case 0: return "0";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case ECONNRESET: return "ECONNRESET";
+    case EINPROGRESS: return "EINPROGRESS";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EINVAL: return "EINVAL";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    case ENOTCONN: return "ENOTCONN";
+    case EPIPE: return "EPIPE";
+    case EAGAIN: return "EAGAIN";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    default: return strerror(e);
+    }
+}
+
+/* Every check: on failure, one "# " line with the call and what differed,
+ * then the case ends through its `out:` label (which closes its fds). */
+#define CHECK(cond, ...)                                                                    \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            note(__VA_ARGS__);                                                              \
+            goto out;                                                                       \
+        }                                                                                   \
+    } while (0)
+
+/* A call that must fail with `want`: rc -1 and errno want. */
+#define CHECK_ERRNO(call_text, rc, want)                                                    \
+    do {                                                                                    \
+        int e_ = errno;                                                                     \
+        if ((rc) != -1 || e_ != (want)) {                                                   \
+            note("%s: expected -1/%s, got %ld/%s", call_text, errname(want), (long)(rc),   \
+                 (rc) == -1 ? errname(e_) : "-");                                           \
+            goto out;                                                                       \
+        }                                                                                   \
+    } while (0)
+
+/* A call that must succeed (rc >= 0). */
+#define CHECK_OK(call_text, rc)                                                             \
+    do {                                                                                    \
+        if ((rc) < 0) {                                                                     \
+            note("%s: expected success, got -1/%s", call_text, errname(errno));            \
+            goto out;                                                                       \
+        }                                                                                   \
+    } while (0)
+
+static void close_lib(int *fd)
+{
+    if (*fd >= 0)
+        tcpip_close(*fd);
+    *fd = -1;
+}
+
+static void close_kern(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static bool same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+    return a->sin_family == b->sin_family && a->sin_port == b->sin_port &&
+           a->sin_addr.s_addr == b->sin_addr.s_addr;
+}
+
+static struct sockaddr_in with_port(const struct sockaddr_in *a, uint16_t port)
+{
+    struct sockaddr_in r = *a;
+    r.sin_port = htons(port);
+    return r;
+}
+
+/* poll one fd: its revents, 0 on timeout, -1 on error. */
+static int wait_fd(int fd, short events, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+    int n = poll(&p, 1, ms);
+    return n <= 0 ? n : p.revents;
+}
+
+/* ---- the kernel peer: plain libc sockets, bounded by SO_RCVTIMEO ---- */
+
+/* A kernel socket bound to the peer address, port 0; NULL name ok. */
+static int kern_socket(int type, struct sockaddr_in *name)
+{
+    int fd = socket(AF_INET, type, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {.tv_sec = WAIT_MS / 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a = with_port(&peer_addr, 0);
+    socklen_t len = sizeof(a);
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        (name != NULL && getsockname(fd, (struct sockaddr *)name, &len) < 0)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int kern_listener(struct sockaddr_in *name)
+{
+    int fd = kern_socket(SOCK_STREAM, name);
+    if (fd >= 0 && listen(fd, 16) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* accept on a kernel listener, bounded. */
+static int kern_accept(int lfd)
+{
+    if (wait_fd(lfd, POLLIN, WAIT_MS) <= 0)
+        return -1;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd >= 0) {
+        struct timeval tv = {.tv_sec = WAIT_MS / 1000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    }
+    return fd;
+}
+
+/* Read exactly len bytes from a kernel socket (0 ok, -1 short/error). */
+static int kern_read_exact(int fd, char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = recv(fd, buf + got, len - got, 0);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* ---- the socket under test ---- */
+
+/* tcpip_recv after waiting for POLLIN; -2 when nothing came in time. */
+static ssize_t lib_recv_wait(int fd, void *buf, size_t len, int flags)
+{
+    if (wait_fd(fd, POLLIN, WAIT_MS) <= 0)
+        return -2;
+    return tcpip_recv(fd, buf, len, flags);
+}
+
+/* Read exactly len bytes from a libtcpip socket (0 ok, -1 short/error). */
+static int lib_read_exact(int fd, char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = lib_recv_wait(fd, buf + got, len - got, 0);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+/* A connected pair: libtcpip client *lfd to a kernel listener, accepted
+ * as *kfd. 0 or -1 (with a note). */
+static int pair_lib_client(int *lfd, int *kfd)
+{
+    struct sockaddr_in srv;
+    int ls = kern_listener(&srv);
+    if (ls < 0) {
+        note("kernel listener on %s: %s", fmt_addr(&peer_addr), strerror(errno));
+        return -1;
+    }
+    *lfd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    if (*lfd < 0 || tcpip_connect(*lfd, (struct sockaddr *)&srv, sizeof(srv)) < 0) {
+        note("tcpip_connect(%s): %s", fmt_addr(&srv), strerror(errno));
+        close(ls);
+        return -1;
+    }
+    *kfd = kern_accept(ls);
+    close(ls);
+    if (*kfd < 0) {
+        note("kernel accept of the libtcpip client: nothing within %d ms", WAIT_MS);
+        return -1;
+    }
+    return 0;
+}
+
+/* A connected pair the other way: a kernel client *kfd accepted by a
+ * libtcpip listener as *lfd. */
+static int pair_lib_server(int *lfd, int *kfd)
+{
+    int ls = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = with_port(&local_addr, 0);
+    socklen_t alen = sizeof(a);
+    if (ls < 0 || tcpip_bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        tcpip_listen(ls, 16) < 0 || tcpip_getsockname(ls, (struct sockaddr *)&a, &alen) < 0) {
+        note("libtcpip listener on %s: %s", fmt_addr(&local_addr), strerror(errno));
+        if (ls >= 0)
+            tcpip_close(ls);
+        return -1;
+    }
+    *kfd = kern_socket(SOCK_STREAM, NULL);
+    if (*kfd < 0 || connect(*kfd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        note("kernel connect(%s): %s", fmt_addr(&a), strerror(errno));
+        tcpip_close(ls);
+        return -1;
+    }
+    if (wait_fd(ls, POLLIN, WAIT_MS) <= 0) {
+        note("libtcpip listener not readable within %d ms", WAIT_MS);
+        tcpip_close(ls);
+        return -1;
+    }
+    *lfd = tcpip_accept(ls, NULL, NULL);
+    tcpip_close(ls);
+    if (*lfd < 0) {
+        note("tcpip_accept: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the cases ---- */
+
+/* connect(2) ERRORS: a RST in answer to the SYN (RFC 9293 3.10.7.1: a
+ * port with no listener) is ECONNREFUSED. The kernel port is bound but
+ * not listening, so nobody else can take it during the case. */
+static bool case_refused(void)
+{
+    bool pass = false;
+    int kfd = -1, fd = -1;
+    struct sockaddr_in closed;
+    kfd = kern_socket(SOCK_STREAM, &closed);
+    CHECK(kfd >= 0, "kernel bind %s: %s", fmt_addr(&peer_addr), strerror(errno));
+    fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket(AF_INET, SOCK_STREAM)", fd);
+    int rc = tcpip_connect(fd, (struct sockaddr *)&closed, sizeof(closed));
+    char what[96];
+    snprintf(what, sizeof(what), "tcpip_connect(%s) [closed port]", fmt_addr(&closed));
+    CHECK_ERRNO(what, rc, ECONNREFUSED);
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* A listener is readable exactly when accept will not block; accept
+ * gives the peer's name; the new socket carries bytes both ways. */
+static bool case_accept_poll(void)
+{
+    bool pass = false;
+    int ls = -1, kfd = -1, fd = -1;
+    struct sockaddr_in a = with_port(&local_addr, 0), kname, from, name;
+    socklen_t alen = sizeof(a), flen = sizeof(from), nlen = sizeof(name);
+    char buf[8];
+
+    ls = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket", ls);
+    CHECK_OK("tcpip_bind(local:0)", tcpip_bind(ls, (struct sockaddr *)&a, sizeof(a)));
+    CHECK_OK("tcpip_listen(16)", tcpip_listen(ls, 16));
+    CHECK_OK("tcpip_getsockname(listener)", tcpip_getsockname(ls, (struct sockaddr *)&a, &alen));
+    int ev = wait_fd(ls, POLLIN, 100);
+    CHECK(ev == 0, "poll(listener, POLLIN) with no connection: expected timeout, got revents 0x%x",
+          ev);
+    kfd = kern_socket(SOCK_STREAM, &kname);
+    CHECK(kfd >= 0 && connect(kfd, (struct sockaddr *)&a, sizeof(a)) == 0,
+          "kernel connect(%s): %s", fmt_addr(&a), strerror(errno));
+    ev = wait_fd(ls, POLLIN, WAIT_MS);
+    CHECK(ev > 0 && (ev & POLLIN), "poll(listener, POLLIN) after a connect: expected POLLIN, got %d",
+          ev);
+    fd = tcpip_accept(ls, (struct sockaddr *)&from, &flen);
+    CHECK_OK("tcpip_accept after POLLIN", fd);
+    CHECK(flen == sizeof(from) && same_addr(&from, &kname),
+          "tcpip_accept peer: expected %s, got %s (len %u)", fmt_addr(&kname), fmt_addr(&from),
+          (unsigned)flen);
+    CHECK_OK("tcpip_getsockname(accepted)", tcpip_getsockname(fd, (struct sockaddr *)&name, &nlen));
+    CHECK(same_addr(&name, &a), "tcpip_getsockname(accepted): expected %s, got %s", fmt_addr(&a),
+          fmt_addr(&name));
+    CHECK(send(kfd, "ping", 4, 0) == 4, "kernel send: %s", strerror(errno));
+    CHECK(lib_read_exact(fd, buf, 4) == 0 && memcmp(buf, "ping", 4) == 0,
+          "tcpip_recv on the accepted socket: expected \"ping\"");
+    CHECK(tcpip_send(fd, "pong", 4, 0) == 4, "tcpip_send(accepted): %s", strerror(errno));
+    CHECK(kern_read_exact(kfd, buf, 4) == 0 && memcmp(buf, "pong", 4) == 0,
+          "kernel recv: expected \"pong\"");
+    pass = true;
+out:
+    close_lib(&fd);
+    close_lib(&ls);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* RFC 9293 3.6 half-close: after shutdown(SHUT_WR) the peer reads all the
+ * data then EOF, and can still send the other way. lib_is_client: the
+ * libtcpip socket connects (else it is accepted); it is the one that
+ * half-closes in both placements, since that is the call under test. */
+static bool half_close(bool lib_is_client)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    char buf[16];
+    if ((lib_is_client ? pair_lib_client(&fd, &kfd) : pair_lib_server(&fd, &kfd)) < 0)
+        goto out;
+    CHECK(tcpip_send(fd, "request", 7, 0) == 7, "tcpip_send: %s", strerror(errno));
+    CHECK_OK("tcpip_shutdown(SHUT_WR)", tcpip_shutdown(fd, SHUT_WR));
+    CHECK(kern_read_exact(kfd, buf, 7) == 0 && memcmp(buf, "request", 7) == 0,
+          "kernel recv: expected \"request\" before the FIN");
+    ssize_t n = recv(kfd, buf, sizeof(buf), 0);
+    CHECK(n == 0, "kernel recv after tcpip_shutdown(SHUT_WR): expected 0 (EOF), got %zd/%s", n,
+          n < 0 ? errname(errno) : "-");
+    CHECK(send(kfd, "reply", 5, 0) == 5, "kernel send after the FIN: %s", strerror(errno));
+    CHECK(shutdown(kfd, SHUT_WR) == 0, "kernel shutdown: %s", strerror(errno));
+    CHECK(lib_read_exact(fd, buf, 5) == 0 && memcmp(buf, "reply", 5) == 0,
+          "tcpip_recv after own SHUT_WR: expected \"reply\"");
+    n = lib_recv_wait(fd, buf, sizeof(buf), 0);
+    CHECK(n == 0, "tcpip_recv at the peer's FIN: expected 0, got %zd/%s", n,
+          n == -1 ? errname(errno) : n == -2 ? "poll timeout" : "-");
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+static bool case_half_close_client(void) { return half_close(true); }
+static bool case_half_close_server(void) { return half_close(false); }
+
+/* The kernel peer aborts (SO_LINGER {1,0}: close sends RST, RFC 9293
+ * 3.10.4 ABORT); the libtcpip side's tcpip_recv says ECONNRESET. */
+static bool case_reset_by_peer(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    char buf[16];
+    if (pair_lib_client(&fd, &kfd) < 0)
+        goto out;
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    CHECK(setsockopt(kfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0, "kernel SO_LINGER: %s",
+          strerror(errno));
+    close_kern(&kfd);
+    ssize_t n = lib_recv_wait(fd, buf, sizeof(buf), 0);
+    int e = errno;
+    CHECK(n == -1 && e == ECONNRESET,
+          "tcpip_recv after the peer's RST: expected -1/ECONNRESET, got %zd/%s", n,
+          n == -1 ? errname(e) : n == -2 ? "poll timeout" : "-");
+    /* Linux reports the reset once; after it, writes see EPIPE. */
+    n = tcpip_send(fd, "x", 1, MSG_NOSIGNAL);
+    e = errno;
+    CHECK(n == -1 && e == EPIPE, "tcpip_send after ECONNRESET: expected -1/EPIPE, got %zd/%s", n,
+          n == -1 ? errname(e) : "-");
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* The libtcpip socket aborts: tcpip_setsockopt(SO_LINGER {1,0}) then
+ * tcpip_close sends RST; the kernel peer's recv says ECONNRESET. Both
+ * placements: the accepted side exercises the lazily attached control
+ * channel. */
+static bool reset_by_lib(bool lib_is_client)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    char buf[16];
+    if ((lib_is_client ? pair_lib_client(&fd, &kfd) : pair_lib_server(&fd, &kfd)) < 0)
+        goto out;
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    CHECK_OK("tcpip_setsockopt(SO_LINGER {1,0})",
+             tcpip_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+    struct linger back = {0};
+    socklen_t blen = sizeof(back);
+    CHECK_OK("tcpip_getsockopt(SO_LINGER)", tcpip_getsockopt(fd, SOL_SOCKET, SO_LINGER, &back, &blen));
+    CHECK(blen == sizeof(back) && back.l_onoff == 1 && back.l_linger == 0,
+          "tcpip_getsockopt(SO_LINGER): expected {1,0} len %zu, got {%d,%d} len %u", sizeof(back),
+          back.l_onoff, back.l_linger, (unsigned)blen);
+    close_lib(&fd);
+    ssize_t n = recv(kfd, buf, sizeof(buf), 0);
+    int e = errno;
+    CHECK(n == -1 && e == ECONNRESET,
+          "kernel recv after tcpip_close with SO_LINGER {1,0}: expected -1/ECONNRESET, got %zd/%s",
+          n, n == -1 ? errname(e) : "-");
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+static bool case_reset_by_lib_client(void) { return reset_by_lib(true); }
+static bool case_reset_by_lib_server(void) { return reset_by_lib(false); }
+
+/* connect(2) on a non-blocking socket: EINPROGRESS, then POLLOUT, then
+ * SO_ERROR holds the outcome. refused: to a closed port, SO_ERROR is
+ * ECONNREFUSED. */
+static bool nonblock_connect(bool refused)
+{
+    bool pass = false;
+    int ls = -1, fd = -1, kfd = -1;
+    struct sockaddr_in srv, name, peer;
+    socklen_t nlen = sizeof(name), plen = sizeof(peer);
+    char buf[8];
+    ls = refused ? kern_socket(SOCK_STREAM, &srv) : kern_listener(&srv);
+    CHECK(ls >= 0, "kernel socket on %s: %s", fmt_addr(&peer_addr), strerror(errno));
+    fd = tcpip_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK_OK("tcpip_socket(SOCK_STREAM|SOCK_NONBLOCK)", fd);
+    int rc = tcpip_connect(fd, (struct sockaddr *)&srv, sizeof(srv));
+    CHECK_ERRNO("tcpip_connect (non-blocking)", rc, EINPROGRESS);
+    int ev = wait_fd(fd, POLLOUT, WAIT_MS);
+    CHECK(ev > 0 && (ev & POLLOUT), "poll(POLLOUT) after EINPROGRESS: expected POLLOUT, got %d", ev);
+    int err = -1;
+    socklen_t elen = sizeof(err);
+    CHECK_OK("tcpip_getsockopt(SO_ERROR)", tcpip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen));
+    int want = refused ? ECONNREFUSED : 0;
+    CHECK(err == want, "tcpip_getsockopt(SO_ERROR) after POLLOUT: expected %s, got %s",
+          errname(want), errname(err));
+    if (refused) {
+        pass = true;
+        goto out;
+    }
+    CHECK_OK("tcpip_getpeername", tcpip_getpeername(fd, (struct sockaddr *)&peer, &plen));
+    CHECK(same_addr(&peer, &srv), "tcpip_getpeername: expected %s, got %s", fmt_addr(&srv),
+          fmt_addr(&peer));
+    CHECK_OK("tcpip_getsockname", tcpip_getsockname(fd, (struct sockaddr *)&name, &nlen));
+    CHECK(name.sin_port != 0 && name.sin_addr.s_addr != 0,
+          "tcpip_getsockname of a connected socket: expected an address and a port, got %s",
+          fmt_addr(&name));
+    kfd = kern_accept(ls);
+    CHECK(kfd >= 0, "kernel accept: nothing within %d ms", WAIT_MS);
+    /* Nothing to read yet on a non-blocking socket: EAGAIN. */
+    ssize_t n = tcpip_recv(fd, buf, sizeof(buf), 0);
+    int e = errno;
+    CHECK(n == -1 && (e == EAGAIN || e == EWOULDBLOCK),
+          "tcpip_recv with nothing queued (non-blocking): expected -1/EAGAIN, got %zd/%s", n,
+          n == -1 ? errname(e) : "-");
+    CHECK(tcpip_send(fd, "hi", 2, 0) == 2, "tcpip_send: %s", strerror(errno));
+    CHECK(kern_read_exact(kfd, buf, 2) == 0 && memcmp(buf, "hi", 2) == 0,
+          "kernel recv: expected \"hi\"");
+    pass = true;
+out:
+    close_kern(&kfd);
+    close_lib(&fd);
+    close_kern(&ls);
+    return pass;
+}
+
+static bool case_nonblock_connect(void) { return nonblock_connect(false); }
+static bool case_nonblock_connect_refused(void) { return nonblock_connect(true); }
+
+/* A libtcpip UDP socket bound to local:0 and a kernel UDP socket; *lname
+ * is the libtcpip socket's name. */
+static int udp_pair(int *fd, int *kfd, struct sockaddr_in *lname, struct sockaddr_in *kname)
+{
+    struct sockaddr_in a = with_port(&local_addr, 0);
+    socklen_t alen = sizeof(*lname);
+    *kfd = kern_socket(SOCK_DGRAM, kname);
+    *fd = tcpip_socket(AF_INET, SOCK_DGRAM, 0);
+    if (*kfd < 0 || *fd < 0 || tcpip_bind(*fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        tcpip_getsockname(*fd, (struct sockaddr *)lname, &alen) < 0) {
+        note("UDP sockets: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* RFC 768: one datagram in, one datagram out, its size kept both ways. */
+static bool case_udp_boundaries(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    struct sockaddr_in lname, kname;
+    static const size_t sizes[3] = {1, 1400, 700};
+    static char out_buf[1400], in_buf[2048];
+    for (size_t i = 0; i < sizeof(out_buf); i++)
+        out_buf[i] = (char)(i * 7 + 1);
+    if (udp_pair(&fd, &kfd, &lname, &kname) < 0)
+        goto out;
+    /* kernel -> libtcpip */
+    for (int i = 0; i < 3; i++)
+        CHECK(sendto(kfd, out_buf, sizes[i], 0, (struct sockaddr *)&lname, sizeof(lname)) ==
+                  (ssize_t)sizes[i],
+              "kernel sendto(%s): %s", fmt_addr(&lname), strerror(errno));
+    for (int i = 0; i < 3; i++) {
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+        CHECK(wait_fd(fd, POLLIN, WAIT_MS) > 0, "datagram %d (%zu bytes) never arrived", i, sizes[i]);
+        ssize_t n = tcpip_recvfrom(fd, in_buf, sizeof(in_buf), 0, (struct sockaddr *)&from, &flen);
+        CHECK(n == (ssize_t)sizes[i] && memcmp(in_buf, out_buf, sizes[i]) == 0,
+              "tcpip_recvfrom #%d: expected %zu bytes, got %zd/%s", i, sizes[i], n,
+              n < 0 ? errname(errno) : "-");
+        CHECK(flen == sizeof(from) && same_addr(&from, &kname),
+              "tcpip_recvfrom #%d source: expected %s, got %s", i, fmt_addr(&kname),
+              fmt_addr(&from));
+    }
+    /* libtcpip -> kernel */
+    for (int i = 0; i < 3; i++) {
+        ssize_t n =
+            tcpip_sendto(fd, out_buf, sizes[i], 0, (struct sockaddr *)&kname, sizeof(kname));
+        CHECK(n == (ssize_t)sizes[i], "tcpip_sendto(%zu bytes): expected %zu, got %zd/%s",
+              sizes[i], sizes[i], n, n < 0 ? errname(errno) : "-");
+    }
+    for (int i = 0; i < 3; i++) {
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+        ssize_t n = recvfrom(kfd, in_buf, sizeof(in_buf), 0, (struct sockaddr *)&from, &flen);
+        CHECK(n == (ssize_t)sizes[i] && memcmp(in_buf, out_buf, sizes[i]) == 0,
+              "kernel recvfrom #%d: expected %zu bytes, got %zd/%s", i, sizes[i], n,
+              n < 0 ? errname(errno) : "-");
+        CHECK(same_addr(&from, &lname), "kernel recvfrom #%d source: expected %s, got %s", i,
+              fmt_addr(&lname), fmt_addr(&from));
+    }
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* recv(2): a datagram longer than the buffer is truncated and the rest
+ * discarded (the next recv gets the next datagram); with MSG_TRUNC the
+ * return value is the datagram's real length (Linux, udp(7)). A zero-
+ * length datagram is a datagram. */
+static bool case_udp_truncation(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    struct sockaddr_in lname, kname;
+    char big[300], small[50];
+    memset(big, 'A', sizeof(big));
+    if (udp_pair(&fd, &kfd, &lname, &kname) < 0)
+        goto out;
+    const struct sockaddr *to = (struct sockaddr *)&lname;
+    CHECK(sendto(kfd, big, 200, 0, to, sizeof(lname)) == 200 &&
+              sendto(kfd, "tail", 4, 0, to, sizeof(lname)) == 4 &&
+              sendto(kfd, big, 300, 0, to, sizeof(lname)) == 300 &&
+              sendto(kfd, big, 0, 0, to, sizeof(lname)) == 0,
+          "kernel sendto: %s", strerror(errno));
+    ssize_t n = lib_recv_wait(fd, small, sizeof(small), 0);
+    CHECK(n == (ssize_t)sizeof(small),
+          "tcpip_recv(50-byte buffer) of a 200-byte datagram: expected 50, got %zd", n);
+    n = lib_recv_wait(fd, small, sizeof(small), 0);
+    CHECK(n == 4 && memcmp(small, "tail", 4) == 0,
+          "tcpip_recv after a truncated datagram: expected the next one (4 bytes), got %zd", n);
+    n = lib_recv_wait(fd, small, sizeof(small), MSG_TRUNC);
+    CHECK(n == 300, "tcpip_recv(50-byte buffer, MSG_TRUNC) of a 300-byte datagram: expected 300, "
+                    "got %zd/%s", n, n == -1 ? errname(errno) : "-");
+    n = lib_recv_wait(fd, small, sizeof(small), 0);
+    CHECK(n == 0, "tcpip_recv of a zero-length datagram: expected 0, got %zd/%s", n,
+          n == -1 ? errname(errno) : n == -2 ? "poll timeout" : "-");
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* SO_REUSEADDR (socket(7)): a listener's port whose old connection is in
+ * TIME_WAIT (RFC 9293 3.6.1) binds again with SO_REUSEADDR, and without
+ * it fails with EADDRINUSE. The libtcpip side closes first, so the
+ * TIME_WAIT is on the stack under test. */
+static bool case_reuseaddr(void)
+{
+    bool pass = false;
+    int ls = -1, fd = -1, kfd = -1, again = -1;
+    int one = 1;
+    struct sockaddr_in a = with_port(&local_addr, 0);
+    socklen_t alen = sizeof(a);
+    char buf[4];
+
+    ls = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket", ls);
+    CHECK_OK("tcpip_setsockopt(SO_REUSEADDR, 1)",
+             tcpip_setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+    CHECK_OK("tcpip_bind(local:0)", tcpip_bind(ls, (struct sockaddr *)&a, sizeof(a)));
+    CHECK_OK("tcpip_listen", tcpip_listen(ls, 16));
+    CHECK_OK("tcpip_getsockname", tcpip_getsockname(ls, (struct sockaddr *)&a, &alen));
+    kfd = kern_socket(SOCK_STREAM, NULL);
+    CHECK(kfd >= 0 && connect(kfd, (struct sockaddr *)&a, sizeof(a)) == 0, "kernel connect(%s): %s",
+          fmt_addr(&a), strerror(errno));
+    CHECK(wait_fd(ls, POLLIN, WAIT_MS) > 0, "listener not readable within %d ms", WAIT_MS);
+    fd = tcpip_accept(ls, NULL, NULL);
+    CHECK_OK("tcpip_accept", fd);
+    close_lib(&fd); /* active close: TIME_WAIT will be ours */
+    CHECK(recv(kfd, buf, sizeof(buf), 0) == 0, "kernel recv: expected EOF after tcpip_close");
+    close_kern(&kfd);
+    close_lib(&ls);
+    /* Let the kernel's FIN reach the stack: the socket goes FIN-WAIT-2 ->
+     * TIME-WAIT. Bounded: a short fixed pause is all it needs locally. */
+    usleep(200 * 1000);
+
+    again = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket", again);
+    char what[96];
+    snprintf(what, sizeof(what), "tcpip_bind(%s) without SO_REUSEADDR, port in TIME_WAIT",
+             fmt_addr(&a));
+    int rc = tcpip_bind(again, (struct sockaddr *)&a, sizeof(a));
+    CHECK_ERRNO(what, rc, EADDRINUSE);
+    close_lib(&again);
+
+    again = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket", again);
+    CHECK_OK("tcpip_setsockopt(SO_REUSEADDR, 1)",
+             tcpip_setsockopt(again, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
+    snprintf(what, sizeof(what), "tcpip_bind(%s) with SO_REUSEADDR, port in TIME_WAIT",
+             fmt_addr(&a));
+    CHECK_OK(what, tcpip_bind(again, (struct sockaddr *)&a, sizeof(a)));
+    CHECK_OK("tcpip_listen on the reused port", tcpip_listen(again, 16));
+    kfd = kern_socket(SOCK_STREAM, NULL);
+    CHECK(kfd >= 0 && connect(kfd, (struct sockaddr *)&a, sizeof(a)) == 0,
+          "kernel connect to the reused port: %s", strerror(errno));
+    pass = true;
+out:
+    close_lib(&again);
+    close_lib(&fd);
+    close_lib(&ls);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* Set an int option and read it back: 0 if it reads `want`. */
+static bool opt_roundtrip(int fd, int level, int name, const char *text, int set, int want)
+{
+    int got = -1;
+    socklen_t len = sizeof(got);
+    if (tcpip_setsockopt(fd, level, name, &set, sizeof(set)) < 0) {
+        note("tcpip_setsockopt(%s, %d): expected 0, got -1/%s", text, set, errname(errno));
+        return false;
+    }
+    if (tcpip_getsockopt(fd, level, name, &got, &len) < 0) {
+        note("tcpip_getsockopt(%s): expected success, got -1/%s", text, errname(errno));
+        return false;
+    }
+    if (got != want || len != sizeof(got)) {
+        note("tcpip_getsockopt(%s) after setting %d: expected %d, got %d (len %u)", text, set, want,
+             got, (unsigned)len);
+        return false;
+    }
+    return true;
+}
+
+/* Options set on a TCP socket read back as set (tcp(7), socket(7));
+ * buffer sizes read back at least as large as asked (Linux doubles them
+ * for bookkeeping; a stack may clamp to its range, reported in a note).
+ * Out-of-range values fail with EINVAL; a TCP option on UDP is refused. */
+static bool case_options(void)
+{
+    bool pass = false;
+    int fd = -1, ufd = -1, one = 1, v;
+    socklen_t len;
+    fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket", fd);
+    CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", 1, 1), "TCP_NODELAY");
+    CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", 0, 0), "TCP_NODELAY off");
+    CHECK(opt_roundtrip(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", 1, 1), "SO_KEEPALIVE");
+    CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", 30, 30), "TCP_KEEPIDLE");
+    CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", 5, 5), "TCP_KEEPINTVL");
+    CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", 4, 4), "TCP_KEEPCNT");
+    CHECK(opt_roundtrip(fd, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", 7, 1),
+          "SO_REUSEADDR (any non-zero reads 1)");
+
+    static const struct {
+        int name;
+        const char *text;
+    } bufs[2] = {{SO_RCVBUF, "SO_RCVBUF"}, {SO_SNDBUF, "SO_SNDBUF"}};
+    for (int i = 0; i < 2; i++) {
+        int set = 65536;
+        CHECK_OK(bufs[i].text, tcpip_setsockopt(fd, SOL_SOCKET, bufs[i].name, &set, sizeof(set)));
+        v = -1;
+        len = sizeof(v);
+        CHECK_OK(bufs[i].text, tcpip_getsockopt(fd, SOL_SOCKET, bufs[i].name, &v, &len));
+        note("%s set %d reads back %d", bufs[i].text, set, v);
+        CHECK(v >= set, "tcpip_getsockopt(%s) after setting %d: expected >= %d, got %d",
+              bufs[i].text, set, set, v);
+    }
+    v = -1;
+    len = sizeof(v);
+    CHECK_OK("tcpip_getsockopt(SO_TYPE)", tcpip_getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len));
+    CHECK(v == SOCK_STREAM, "tcpip_getsockopt(SO_TYPE): expected %d, got %d", SOCK_STREAM, v);
+
+    v = 0;
+    int rc = tcpip_setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
+    CHECK_ERRNO("tcpip_setsockopt(TCP_KEEPCNT, 0)", rc, EINVAL);
+    v = 0;
+    rc = tcpip_setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
+    CHECK_ERRNO("tcpip_setsockopt(TCP_KEEPIDLE, 0)", rc, EINVAL);
+
+    ufd = tcpip_socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK_OK("tcpip_socket(SOCK_DGRAM)", ufd);
+    rc = tcpip_setsockopt(ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    CHECK_ERRNO("tcpip_setsockopt(UDP socket, TCP_NODELAY)", rc, ENOPROTOOPT);
+    v = -1;
+    len = sizeof(v);
+    CHECK_OK("tcpip_getsockopt(UDP, SO_TYPE)", tcpip_getsockopt(ufd, SOL_SOCKET, SO_TYPE, &v, &len));
+    CHECK(v == SOCK_DGRAM, "tcpip_getsockopt(UDP, SO_TYPE): expected %d, got %d", SOCK_DGRAM, v);
+    pass = true;
+out:
+    close_lib(&fd);
+    close_lib(&ufd);
+    return pass;
+}
+
+/* bind(2) to port 0 picks an ephemeral port, which getsockname reports
+ * (TCP and UDP, a specific address and the wildcard); getpeername of an
+ * unconnected socket is ENOTCONN. */
+static bool case_getsockname(void)
+{
+    bool pass = false;
+    int fds[4] = {-1, -1, -1, -1};
+    static const int types[4] = {SOCK_STREAM, SOCK_DGRAM, SOCK_STREAM, SOCK_DGRAM};
+    for (int i = 0; i < 4; i++) {
+        struct sockaddr_in a = with_port(&local_addr, 0), got;
+        if (i >= 2)
+            a.sin_addr.s_addr = htonl(INADDR_ANY);
+        socklen_t len = sizeof(got);
+        const char *t = types[i] == SOCK_STREAM ? "TCP" : "UDP";
+        fds[i] = tcpip_socket(AF_INET, types[i], 0);
+        CHECK_OK("tcpip_socket", fds[i]);
+        CHECK_OK("tcpip_bind(port 0)", tcpip_bind(fds[i], (struct sockaddr *)&a, sizeof(a)));
+        memset(&got, 0, sizeof(got));
+        CHECK_OK("tcpip_getsockname", tcpip_getsockname(fds[i], (struct sockaddr *)&got, &len));
+        CHECK(len == sizeof(got) && got.sin_family == AF_INET &&
+                  got.sin_addr.s_addr == a.sin_addr.s_addr && got.sin_port != 0,
+              "%s tcpip_getsockname after bind(%s): expected that address, a non-zero port, "
+              "len %zu; got %s len %u",
+              t, fmt_addr(&a), sizeof(got), fmt_addr(&got), (unsigned)len);
+        len = sizeof(got);
+        int rc = tcpip_getpeername(fds[i], (struct sockaddr *)&got, &len);
+        CHECK_ERRNO("tcpip_getpeername (unconnected)", rc, ENOTCONN);
+    }
+    pass = true;
+out:
+    for (int i = 0; i < 4; i++)
+        close_lib(&fds[i]);
+    return pass;
+}
+
+/* ---- the driver ---- */
+
+static const struct {
+    const char *id;
+    const char *title;
+    bool (*run)(void);
+} cases[] = {
+    {"refused", "connect to a closed port: ECONNREFUSED", case_refused},
+    {"accept_poll", "listener readable (POLLIN) exactly when accept will not block",
+     case_accept_poll},
+    {"half_close_client", "half-close by the connecting side: peer reads EOF, still sends",
+     case_half_close_client},
+    {"half_close_server", "half-close by the accepted side: peer reads EOF, still sends",
+     case_half_close_server},
+    {"reset_by_peer", "peer's SO_LINGER {1,0} close: tcpip_recv ECONNRESET, then EPIPE",
+     case_reset_by_peer},
+    {"reset_by_lib_client", "connecting side's tcpip_close with SO_LINGER {1,0}: peer ECONNRESET",
+     case_reset_by_lib_client},
+    {"reset_by_lib_server", "accepted side's tcpip_close with SO_LINGER {1,0}: peer ECONNRESET",
+     case_reset_by_lib_server},
+    {"nonblock_connect", "non-blocking connect: EINPROGRESS, POLLOUT, SO_ERROR 0",
+     case_nonblock_connect},
+    {"nonblock_refused", "non-blocking connect to a closed port: SO_ERROR ECONNREFUSED",
+     case_nonblock_connect_refused},
+    {"udp_boundaries", "UDP: three datagrams of different sizes keep their boundaries",
+     case_udp_boundaries},
+    {"udp_truncation", "UDP: truncation, MSG_TRUNC, zero-length datagram", case_udp_truncation},
+    {"reuseaddr", "SO_REUSEADDR bind over TIME_WAIT (EADDRINUSE without it)", case_reuseaddr},
+    {"options", "options round trip (NODELAY, KEEPALIVE, KEEPIDLE/INTVL/CNT, RCVBUF/SNDBUF)",
+     case_options},
+    {"getsockname", "getsockname after bind to port 0: a non-zero port", case_getsockname},
+};
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* Run one case in a child: a hang (alarm) or a crash fails it alone. */
+static bool run_case(size_t i)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        note("fork: %s", strerror(errno));
+        return false;
+    }
+    if (pid == 0) {
+        alarm(CASE_SECS);
+        bool pass = cases[i].run();
+        fflush(stdout);
+        _exit(pass ? 0 : 1);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            note("waitpid: %s", strerror(errno));
+            return false;
+        }
+    }
+    if (WIFSIGNALED(st)) {
+        note("%s: %s", cases[i].id,
+             WTERMSIG(st) == SIGALRM ? "timed out (hung in a call)" : strsignal(WTERMSIG(st)));
+        return false;
+    }
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: api_suite --local ADDR --peer ADDR [--label NAME] [--only CASE] [--list]\n"
+                 "  --local ADDR  IPv4 address of the stack under test (TCPIP_BACKEND)\n"
+                 "  --peer ADDR   IPv4 address of the kernel peer (a local kernel address)\n"
+                 "  --label NAME  prefix of each result line (default \"api\")\n"
+                 "  --only CASE   run one case (ids: --list)\n"
+                 "  Prints \"ok - NAME: case\" / \"not ok - ...\"; exit 0 iff all passed.\n"
+                 "  Sends packets: run it inside a network namespace.\n");
+}
+
+static bool parse_ip(const char *s, struct sockaddr_in *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    return inet_pton(AF_INET, s, &sa->sin_addr) == 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL;
+    bool have_local = false, have_peer = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(arg, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(arg, "--list") == 0) {
+            for (size_t c = 0; c < NCASES; c++)
+                printf("%-18s %s\n", cases[c].id, cases[c].title);
+            return 0;
+        } else if (val != NULL && strcmp(arg, "--local") == 0) {
+            have_local = parse_ip(val, &local_addr);
+            i++;
+        } else if (val != NULL && strcmp(arg, "--peer") == 0) {
+            have_peer = parse_ip(val, &peer_addr);
+            i++;
+        } else if (val != NULL && strcmp(arg, "--label") == 0) {
+            label = val;
+            i++;
+        } else if (val != NULL && strcmp(arg, "--only") == 0) {
+            only = val;
+            i++;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!have_local || !have_peer) {
+        fprintf(stderr, "api_suite: --local and --peer must be dotted IPv4 addresses\n");
+        usage(stderr);
+        return 2;
+    }
+    /* The backend is fixed before any case forks, so every child uses it. */
+    if (tcpip_init(TCPIP_BACKEND_DEFAULT, NULL) < 0) {
+        fprintf(stderr, "api_suite: tcpip_init: %s (TCPIP_BACKEND=%s)\n", strerror(errno),
+                getenv("TCPIP_BACKEND") ? getenv("TCPIP_BACKEND") : "");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    note("%s: backend %s, stack under test %s, kernel peer %s", label, tcpip_backend_name(),
+         fmt_addr(&local_addr), fmt_addr(&peer_addr));
+
+    int failed = 0, ran = 0;
+    for (size_t i = 0; i < NCASES; i++) {
+        if (only != NULL && strcmp(only, cases[i].id) != 0)
+            continue;
+        ran++;
+        bool pass = run_case(i);
+        printf("%s - %s: %s [%s]\n", pass ? "ok" : "not ok", label, cases[i].title, cases[i].id);
+        fflush(stdout);
+        if (!pass)
+            failed++;
+    }
+    if (ran == 0) {
+        fprintf(stderr, "api_suite: no case named '%s' (see --list)\n", only);
+        return 2;
+    }
+    note("%s: %d of %d cases passed", label, ran - failed, ran);
+    return failed == 0 ? 0 : 1;
+}

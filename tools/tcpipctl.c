@@ -1,0 +1,530 @@
+/* tcpipctl - look into a running tcpipd, like ip(8) and ss(8) do for the
+ * kernel. Talks to the daemon's control socket (docs/control.md): one
+ * request line out, one JSON document back. Prints aligned tables, or
+ * the document's data with --json.
+ *
+ *   tcpipctl [-s PATH] [--json] status|link|addr|neigh|route|sockets|stats
+ *   tcpipctl [-s PATH] capture start FILE [--max-bytes N] [FILTER...]
+ *   tcpipctl [-s PATH] capture stop | capture [status]
+ *
+ * Exit status: 0 ok, 1 the daemon could not be reached or refused the
+ * request, 2 bad command line. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define TCPIPCTL_VERSION "0.1.0"
+#define DEFAULT_SOCKET "/run/tcpipd/control.sock"
+#define REQUEST_MAX 1024         /* the daemon's bound, newline included */
+#define REPLY_MAX (256u * 1024 * 1024)
+#define IO_TIMEOUT_S 10
+#define TABLE_MAX_COLS 12
+
+static const char *prog = "tcpipctl";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: %s [-s PATH] [-j|--json] COMMAND\n"
+            "Commands:\n"
+            "  status                     version, uptime, interfaces, services, capture\n"
+            "  link                       interfaces: MAC, MTU, state, frame counters\n"
+            "  addr                       IPv4 addresses\n"
+            "  neigh                      neighbour cache (ARP)\n"
+            "  route                      routes (on-link prefixes, default gateway)\n"
+            "  sockets                    TCP connections and listeners, UDP services (ss -tuna)\n"
+            "  stats                      per-protocol counters (netstat -s)\n"
+            "  capture start FILE [--max-bytes N] [FILTER]\n"
+            "                             write a pcap of the TAP traffic to FILE; FILTER:\n"
+            "                             tcp|udp|icmp|arp|port N|host A.B.C.D, joined by 'and'\n"
+            "  capture stop | capture status\n"
+            "Options:\n"
+            "  -s, --socket PATH          control socket (default: $TCPIPCTL_SOCKET or %s)\n"
+            "  -j, --json                 print the reply's data as JSON\n"
+            "  -h, --help | -V, --version\n"
+            "Exit status: 0 ok, 1 daemon unreachable or request refused, 2 usage.\n",
+            prog, DEFAULT_SOCKET);
+}
+
+static void die_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help'.\n", prog);
+    exit(2);
+}
+
+/* ---- talking to the daemon ---- */
+
+/* Send req (with its newline), read the reply until EOF. NULL after
+ * printing why. */
+static char *exchange(const char *path, const char *req)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path) {
+        fprintf(stderr, "%s: socket path %s is too long\n", prog, path);
+        return NULL;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        fprintf(stderr, "%s: socket: %s\n", prog, strerror(errno));
+        return NULL;
+    }
+    struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int e = errno;
+        const char *hint = "";
+        if (e == ENOENT || e == ECONNREFUSED)
+            hint = " (is tcpipd running?)";
+        else if (e == EACCES || e == EPERM)
+            hint = " (run as root or as tcpipd's user, or see control.mode in the config)";
+        fprintf(stderr, "%s: cannot connect to %s: %s%s\n", prog, path, strerror(e), hint);
+        close(fd);
+        return NULL;
+    }
+    size_t len = strlen(req), off = 0;
+    while (off < len) {
+        ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+            break;               /* the daemon answered early (an error): read it */
+        if (n <= 0) {
+            fprintf(stderr, "%s: sending to %s: %s\n", prog, path, strerror(errno));
+            close(fd);
+            return NULL;
+        }
+        off += (size_t)n;
+    }
+    size_t cap = 65536, got = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        if (got + 1 == cap) {
+            char *nb = cap < REPLY_MAX ? realloc(buf, cap * 2) : NULL;
+            if (nb == NULL) {
+                fprintf(stderr, "%s: reply from %s too large\n", prog, path);
+                free(buf);
+                close(fd);
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t n = recv(fd, buf + got, cap - 1 - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, "%s: reading from %s: %s\n", prog, path,
+                    errno == EAGAIN ? "timed out" : strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (buf == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return NULL;
+    }
+    buf[got] = '\0';
+    return buf;
+}
+
+/* ---- tables ---- */
+
+struct table {
+    size_t ncols;
+    const char *head[TABLE_MAX_COLS];
+    bool right[TABLE_MAX_COLS];  /* numbers align right */
+    char **cells;                /* nrows * ncols, malloc'd strings */
+    size_t nrows, cap;
+};
+
+static void table_init(struct table *t, const char *spec)
+{
+    /* spec: "NAME,>MTU,...": a leading '>' aligns the column right. */
+    memset(t, 0, sizeof *t);
+    static char storage[512];
+    snprintf(storage, sizeof storage, "%s", spec);
+    char *save = NULL;
+    for (char *w = strtok_r(storage, ",", &save); w != NULL && t->ncols < TABLE_MAX_COLS;
+         w = strtok_r(NULL, ",", &save)) {
+        t->right[t->ncols] = w[0] == '>';
+        t->head[t->ncols++] = w[0] == '>' ? w + 1 : w;
+    }
+}
+
+static void table_row(struct table *t, ...)
+{
+    if (t->nrows == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        char **n = realloc(t->cells, nc * t->ncols * sizeof *n);
+        if (n == NULL) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            exit(1);
+        }
+        t->cells = n;
+        t->cap = nc;
+    }
+    va_list ap;
+    va_start(ap, t);
+    for (size_t c = 0; c < t->ncols; c++) {
+        const char *s = va_arg(ap, const char *);
+        t->cells[t->nrows * t->ncols + c] = strdup(s != NULL ? s : "-");
+    }
+    va_end(ap);
+    t->nrows++;
+}
+
+static void table_print(struct table *t)
+{
+    size_t w[TABLE_MAX_COLS];
+    for (size_t c = 0; c < t->ncols; c++) {
+        w[c] = strlen(t->head[c]);
+        for (size_t r = 0; r < t->nrows; r++) {
+            const char *s = t->cells[r * t->ncols + c];
+            size_t l = s != NULL ? strlen(s) : 0;
+            if (l > w[c])
+                w[c] = l;
+        }
+    }
+    for (size_t r = 0; r <= t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *s = r == 0 ? t->head[c] : t->cells[(r - 1) * t->ncols + c];
+            if (s == NULL)
+                s = "?";
+            bool last = c + 1 == t->ncols;
+            if (t->right[c])
+                printf("%*s%s", (int)w[c], s, last ? "" : "  ");
+            else if (last)
+                printf("%s", s);
+            else
+                printf("%-*s  ", (int)w[c], s);
+        }
+        printf("\n");
+    }
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+}
+
+/* ---- JSON helpers ---- */
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static unsigned long long jnum(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) && v->valuedouble > 0 ? (unsigned long long)v->valuedouble : 0;
+}
+
+static bool jbool(const cJSON *o, const char *key)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* A number as text in one of a few rotating buffers (for table_row). */
+static const char *num(unsigned long long v)
+{
+    static char bufs[TABLE_MAX_COLS][24];
+    static int i;
+    i = (i + 1) % TABLE_MAX_COLS;
+    snprintf(bufs[i], sizeof bufs[i], "%llu", v);
+    return bufs[i];
+}
+
+/* ---- the printers ---- */
+
+static void print_capture(const cJSON *c)
+{
+    if (jbool(c, "active"))
+        printf("capture: writing %s%s%s (%llu frames, %llu of %llu bytes)\n", jstr(c, "path"),
+               jstr(c, "filter") != NULL && jstr(c, "filter")[0] ? ", filter " : "",
+               jstr(c, "filter") != NULL ? jstr(c, "filter") : "", jnum(c, "frames"),
+               jnum(c, "bytes"), jnum(c, "max_bytes"));
+    else if (jstr(c, "path") != NULL)
+        printf("capture: off (last: %s, %llu frames, %llu bytes%s)\n", jstr(c, "path"),
+               jnum(c, "frames"), jnum(c, "bytes"),
+               jbool(c, "stopped_full") ? ", stopped at max_bytes" : "");
+    else
+        printf("capture: off\n");
+}
+
+static void print_status(const cJSON *d)
+{
+    unsigned long long up = jnum(d, "uptime_s");
+    printf("tcpipd %s, pid %llu, uid %llu, up %llud %02llu:%02llu:%02llu\n", jstr(d, "version"),
+           jnum(d, "pid"), jnum(d, "uid"), up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
+    printf("interfaces: %llu, tcp connections: %llu\n", jnum(d, "interfaces"),
+           jnum(d, "tcp_connections"));
+    const cJSON *svcs = cJSON_GetObjectItemCaseSensitive(d, "services");
+    printf("services: %d\n", cJSON_GetArraySize(svcs));
+    const cJSON *s;
+    cJSON_ArrayForEach(s, svcs)
+    {
+        if (strcmp(jstr(s, "proto") ? jstr(s, "proto") : "", "tcp") == 0)
+            printf("  %s %s port %llu: %llu active, %llu accepted\n", jstr(s, "proto"),
+                   jstr(s, "name"), jnum(s, "port"), jnum(s, "conns_active"),
+                   jnum(s, "conns_accepted"));
+        else
+            printf("  %s %s port %llu: %llu datagrams in, %llu out\n", jstr(s, "proto"),
+                   jstr(s, "name"), jnum(s, "port"), jnum(s, "rx_datagrams"),
+                   jnum(s, "tx_datagrams"));
+    }
+    print_capture(cJSON_GetObjectItemCaseSensitive(d, "capture"));
+}
+
+static void print_link(const cJSON *d)
+{
+    struct table t;
+    table_init(&t, ">IDX,NAME,MAC,>MTU,STATE,>RX-FRAMES,>RX-BYTES,>TX-FRAMES,>TX-BYTES");
+    const cJSON *l;
+    cJSON_ArrayForEach(l, d)
+    {
+        table_row(&t, num(jnum(l, "ifindex")), jstr(l, "name"), jstr(l, "mac"), num(jnum(l, "mtu")),
+                  jbool(l, "up") ? "UP" : "DOWN", num(jnum(l, "rx_frames")),
+                  num(jnum(l, "rx_bytes")), num(jnum(l, "tx_frames")), num(jnum(l, "tx_bytes")));
+    }
+    table_print(&t);
+}
+
+static void print_addr(const cJSON *d)
+{
+    struct table t;
+    table_init(&t, "DEV,FAMILY,ADDRESS,BROADCAST");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, d)
+    {
+        char addr[64];
+        snprintf(addr, sizeof addr, "%s/%llu", jstr(a, "address"), jnum(a, "prefix_len"));
+        table_row(&t, jstr(a, "ifname"), jstr(a, "family"), addr, jstr(a, "broadcast"));
+    }
+    table_print(&t);
+}
+
+static void print_neigh(const cJSON *d)
+{
+    struct table t;
+    table_init(&t, "ADDRESS,DEV,LLADDR,STATE,>AGE(ms)");
+    const cJSON *n;
+    cJSON_ArrayForEach(n, d)
+    {
+        const cJSON *age = cJSON_GetObjectItemCaseSensitive(n, "age_ms");
+        table_row(&t, jstr(n, "address"), jstr(n, "ifname"), jstr(n, "mac"), jstr(n, "state"),
+                  cJSON_IsNumber(age) ? num(jnum(n, "age_ms")) : "-");
+    }
+    table_print(&t);
+}
+
+static void print_route(const cJSON *d)
+{
+    struct table t;
+    table_init(&t, "DESTINATION,GATEWAY,DEV,SCOPE,SRC");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, d)
+    {
+        table_row(&t, jstr(r, "dst"), jstr(r, "gateway"), jstr(r, "dev"), jstr(r, "scope"),
+                  jstr(r, "src"));
+    }
+    table_print(&t);
+}
+
+static void socket_row(struct table *t, const cJSON *s)
+{
+    char rtt[48] = "-", cwnd[24] = "-", proc[64] = "-";
+    if (cJSON_GetObjectItemCaseSensitive(s, "cwnd") != NULL) {
+        snprintf(cwnd, sizeof cwnd, "%llu", jnum(s, "cwnd"));
+        snprintf(rtt, sizeof rtt, "%.3f/%.3f", (double)jnum(s, "srtt_us") / 1000.0,
+                 (double)jnum(s, "rttvar_us") / 1000.0);
+    }
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(s, "owner");
+    if (own != NULL)
+        snprintf(proc, sizeof proc, "%s(pid=%llu,uid=%llu)", jstr(own, "name"), jnum(own, "pid"),
+                 jnum(own, "uid"));
+    table_row(t, jstr(s, "proto"), jstr(s, "state"), num(jnum(s, "recv_q")),
+              num(jnum(s, "send_q")), jstr(s, "local"), jstr(s, "remote"), cwnd, rtt, proc);
+}
+
+static void print_sockets(const cJSON *d)
+{
+    struct table t;
+    table_init(&t, "Netid,State,>Recv-Q,>Send-Q,Local Address:Port,Peer Address:Port,>cwnd,"
+                   ">rtt(ms),Process");
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(d, "tcp")) socket_row(&t, s);
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(d, "udp")) socket_row(&t, s);
+    table_print(&t);
+}
+
+static void print_stats(const cJSON *d)
+{
+    const cJSON *g, *c;
+    cJSON_ArrayForEach(g, d)
+    {
+        printf("%s:\n", g->string);
+        cJSON_ArrayForEach(c, g)
+        {
+            printf("    %s: %llu\n", c->string,
+                   c->valuedouble > 0 ? (unsigned long long)c->valuedouble : 0ull);
+        }
+    }
+}
+
+/* ---- main ---- */
+
+int main(int argc, char **argv)
+{
+    const char *sock = getenv("TCPIPCTL_SOCKET");
+    if (sock == NULL || sock[0] == '\0')
+        sock = DEFAULT_SOCKET;
+    bool json = false;
+    const char *max_bytes = NULL;
+    const char *words[64];
+    int nwords = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-s") == 0 || strcmp(a, "--socket") == 0) {
+            if (++i == argc)
+                die_usage("%s needs a path", a);
+            sock = argv[i];
+        } else if (strcmp(a, "-j") == 0 || strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--max-bytes") == 0) {
+            if (++i == argc)
+                die_usage("%s needs a number", a);
+            max_bytes = argv[i];
+            if (strspn(max_bytes, "0123456789") != strlen(max_bytes) || max_bytes[0] == '\0')
+                die_usage("--max-bytes \"%s\" is not a number", max_bytes);
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("tcpipctl " TCPIPCTL_VERSION "\n");
+            return 0;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            die_usage("unknown option %s", a);
+        } else if (nwords == (int)(sizeof words / sizeof words[0])) {
+            die_usage("too many arguments");
+        } else {
+            words[nwords++] = a;
+        }
+    }
+    if (nwords == 0)
+        die_usage("no command");
+
+    static const char *const simple[] = {"status", "link", "addr", "neigh",
+                                         "route", "sockets", "stats"};
+    char req[REQUEST_MAX + 1];
+    size_t off = 0;
+    bool is_simple = false;
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
+        is_simple = is_simple || strcmp(words[0], simple[i]) == 0;
+    if (is_simple) {
+        if (nwords > 1)
+            die_usage("%s takes no arguments", words[0]);
+        off = (size_t)snprintf(req, sizeof req, "%s\n", words[0]);
+    } else if (strcmp(words[0], "capture") == 0) {
+        const char *sub = nwords > 1 ? words[1] : "status";
+        if (strcmp(sub, "start") == 0) {
+            if (nwords < 3)
+                die_usage("capture start needs a FILE");
+            /* The daemon's working directory is not ours: send an absolute
+             * path. */
+            char cwd[4096] = "";
+            if (words[2][0] != '/' && getcwd(cwd, sizeof cwd) == NULL)
+                die_usage("cannot get the current directory: %s", strerror(errno));
+            off = (size_t)snprintf(req, sizeof req, "capture start %s%s%s", cwd,
+                                   cwd[0] != '\0' ? "/" : "", words[2]);
+            if (max_bytes != NULL && off < sizeof req)
+                off += (size_t)snprintf(req + off, sizeof req - off, " %s", max_bytes);
+            for (int i = 3; i < nwords && off < sizeof req; i++)
+                off += (size_t)snprintf(req + off, sizeof req - off, " %s", words[i]);
+            if (off < sizeof req)
+                off += (size_t)snprintf(req + off, sizeof req - off, "\n");
+        } else if ((strcmp(sub, "stop") == 0 || strcmp(sub, "status") == 0) && nwords <= 2) {
+            off = (size_t)snprintf(req, sizeof req, "capture %s\n", sub);
+        } else {
+            die_usage("usage: capture start FILE [--max-bytes N] [FILTER] | capture stop | "
+                      "capture status");
+        }
+    } else {
+        die_usage("unknown command \"%s\"", words[0]);
+    }
+    if (off >= sizeof req || off > REQUEST_MAX)
+        die_usage("request longer than %d bytes", REQUEST_MAX);
+    if (strchr(req, '\n') != req + off - 1 || strpbrk(req, "\r\t") != NULL)
+        die_usage("arguments may not contain newlines or tabs");
+
+    char *text = exchange(sock, req);
+    if (text == NULL)
+        return 1;
+    cJSON *doc = cJSON_Parse(text);
+    if (doc == NULL || !cJSON_IsObject(doc)) {
+        fprintf(stderr, "%s: %s sent a reply that is not JSON\n", prog, sock);
+        cJSON_Delete(doc);
+        free(text);
+        return 1;
+    }
+    free(text);
+    int status = 0;
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
+    if (!jbool(doc, "ok")) {
+        const char *e = jstr(doc, "error");
+        fprintf(stderr, "%s: %s: %s\n", prog, words[0], e != NULL ? e : "request failed");
+        if (json) {
+            char *s = cJSON_Print(doc);
+            if (s != NULL)
+                printf("%s\n", s);
+            free(s);
+        }
+        status = 1;
+    } else if (json) {
+        char *s = cJSON_Print(data);
+        if (s != NULL)
+            printf("%s\n", s);
+        free(s);
+    } else if (strcmp(words[0], "status") == 0) {
+        print_status(data);
+    } else if (strcmp(words[0], "link") == 0) {
+        print_link(data);
+    } else if (strcmp(words[0], "addr") == 0) {
+        print_addr(data);
+    } else if (strcmp(words[0], "neigh") == 0) {
+        print_neigh(data);
+    } else if (strcmp(words[0], "route") == 0) {
+        print_route(data);
+    } else if (strcmp(words[0], "sockets") == 0) {
+        print_sockets(data);
+    } else if (strcmp(words[0], "stats") == 0) {
+        print_stats(data);
+    } else {
+        print_capture(data);
+    }
+    cJSON_Delete(doc);
+    if (fflush(stdout) != 0)
+        status = 1;
+    return status;
+}
