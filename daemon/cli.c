@@ -106,7 +106,8 @@ void cli_usage(FILE *f, const char *prog)
             "  -V, --version         print the version\n"
             "\n"
             "Signals: SIGTERM/SIGINT shut down cleanly; SIGHUP re-reads FILE and\n"
-            "applies its log level (a bad file keeps the running configuration).\n"
+            "applies its log level, services and IPC access lists and limits; other\n"
+            "changes need a restart (a bad file keeps the running configuration).\n"
             "Exit status: 0 ok, 1 configuration error, 2 usage error,\n"
             "3 startup or runtime error (e.g. cannot open the TAP device).\n",
             prog, prog);

@@ -517,3 +517,32 @@ void ipc_server_stop(struct ipc_server *srv)
         unlink(srv->cfg.path);
     free(srv);
 }
+
+void ipc_server_set_self_uid(struct ipc_server *srv, uid_t uid)
+{
+    if (srv != NULL)
+        srv->self_uid = uid;
+}
+
+bool ipc_server_reconfigure(struct ipc_server *srv, const struct conf_ipc *cfg)
+{
+    if (srv == NULL)
+        return false;
+    /* Who may connect and the limits apply from the next request on; the
+     * socket file itself (path, owner, group, mode) stays as it was made. */
+    struct conf_ipc *c = &srv->cfg;
+    bool file_changed = strcmp(c->path, cfg->path) != 0 || c->mode != cfg->mode ||
+                        c->has_owner != cfg->has_owner || c->has_group != cfg->has_group ||
+                        (cfg->has_owner && c->owner != cfg->owner) ||
+                        (cfg->has_group && c->group != cfg->group);
+    memcpy(c->allow_uids, cfg->allow_uids, sizeof c->allow_uids);
+    c->n_allow_uids = cfg->n_allow_uids;
+    memcpy(c->allow_gids, cfg->allow_gids, sizeof c->allow_gids);
+    c->n_allow_gids = cfg->n_allow_gids;
+    memcpy(c->privileged_port_uids, cfg->privileged_port_uids, sizeof c->privileged_port_uids);
+    c->n_privileged_port_uids = cfg->n_privileged_port_uids;
+    c->max_sockets_per_client = cfg->max_sockets_per_client;
+    c->max_sockets = cfg->max_sockets;
+    c->max_buffer_per_client = cfg->max_buffer_per_client;
+    return !file_changed;
+}

@@ -10,6 +10,7 @@
 #define TCPIPD_IPC_SERVER_H
 
 #include <ev.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,6 +33,14 @@ void ipc_server_flush(struct ipc_server *srv, uint64_t now);
 /* Close every client and socket (TCP: as if the applications closed them),
  * remove the socket file, free. NULL is fine. */
 void ipc_server_stop(struct ipc_server *srv);
+
+/* SIGHUP: take the new access lists and limits (they apply from the next
+ * request; sockets already open stay). Returns false if the socket file's
+ * settings (path, owner, group, mode) changed too: those need a restart. */
+bool ipc_server_reconfigure(struct ipc_server *srv, const struct conf_ipc *cfg);
+/* The daemon's own uid, allowed in when no allow list is set: call again
+ * after a privilege drop. */
+void ipc_server_set_self_uid(struct ipc_server *srv, uid_t uid);
 
 /* Counters, for the control channel and STATUS=. */
 struct ipc_server_stats {

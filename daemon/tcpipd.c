@@ -294,6 +294,18 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
     d->cfg.log_level = next->log_level;
     if (d->log_override < 0)
         log_set_level(next->log_level);
+    const char *ipc = "off";
+    if (d->ipc != NULL && next->ipc.enabled) {
+        if (!ipc_server_reconfigure(d->ipc, &next->ipc))
+            log_msg(STACK_LOG_WARN, "reload: ipc socket path/owner/mode changes in %s need a "
+                    "restart; access lists and limits applied", d->config_path);
+        d->cfg.ipc = next->ipc;
+        ipc = "access lists and limits applied";
+    } else if ((d->ipc != NULL) != next->ipc.enabled) {
+        log_msg(STACK_LOG_WARN, "reload: turning the ipc socket %s needs a restart; not applied",
+                next->ipc.enabled ? "on" : "off");
+        ipc = "unchanged";
+    }
     const char *svc = "unchanged";
     if (services_differ(&d->cfg, next)) {
         if (reload_services(d, next) == 0) {
@@ -303,8 +315,9 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
             svc = "kept (error)";
         }
     }
-    log_msg(STACK_LOG_INFO, "reload: %s read, log level %s, services %s (%zu)", d->config_path,
-            config_log_level_name(log_get_level()), svc, services_count(d->services));
+    log_msg(STACK_LOG_INFO, "reload: %s read, log level %s, services %s (%zu), ipc %s",
+            d->config_path, config_log_level_name(log_get_level()), svc,
+            services_count(d->services), ipc);
     free(next);
     (void)notify_ready(&d->notify, NULL);
     (void)notify_refresh_status(&d->notify);
@@ -587,6 +600,7 @@ int tcpipd_start(struct tcpipd *d)
         return TCPIPD_EXIT_RUNTIME;
     /* The control channel lets in root and "our" uid: the one after the drop. */
     d->control_env.uid = (unsigned)geteuid();
+    ipc_server_set_self_uid(d->ipc, geteuid());
 
     /* READY=1 means clients can be served: the TAPs are up and the services
      * listen. Anything else clients need (the IPC socket) starts above this. */

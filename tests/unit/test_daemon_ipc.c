@@ -719,6 +719,27 @@ static void test_permission_refused(void **state)
     assert_int_equal(socket_count(f), 0);
 }
 
+/* SIGHUP: new access lists apply to the next client; the socket file's
+ * settings are reported as needing a restart. */
+static void test_reconfigure_access_live(void **state)
+{
+    struct fixture *f = *state;
+    start(f);
+    int c = ctl_connect(f), d;
+    assert_int_equal(open_sock(f, c, IPC_PROTO_TCP, &d), 0);
+    close(d);
+    close(c);
+    struct conf_ipc next = f->ipc;
+    next.allow_uids[0] = (uint32_t)getuid() + 1;
+    next.n_allow_uids = 1;
+    assert_true(ipc_server_reconfigure(f->srv, &next));
+    c = ctl_connect(f);
+    assert_int_equal(open_sock(f, c, IPC_PROTO_TCP, &d), EACCES);
+    close(c);
+    next.mode = 0600;
+    assert_false(ipc_server_reconfigure(f->srv, &next));
+}
+
 static void test_privileged_port(void **state)
 {
     struct fixture *f = *state;
@@ -951,6 +972,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_connect_echo_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconfigure_access_live, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listen_accept_attach, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_messages, setup, teardown),
