@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -512,6 +513,19 @@ static int d_close(int fd)
 
     if (ds == NULL)
         return close(fd);        /* not ours: close(2) has the answer */
+    /* Data the daemon delivered and the application never read sits in
+     * our end of the socketpair, where the daemon cannot see it: Linux
+     * answers such a close with a RST (RFC 2525 2.17), so ask for one
+     * (SO_LINGER {1, 0}) before closing. Best effort: a failure here
+     * still closes. */
+    int unread = 0;
+    if (ds->proto == IPC_PROTO_TCP && ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) {
+        uint8_t msg[IPC_MAX_MSG];
+        struct ipc_reply reply;
+        struct ipc_opt o = {.name = IPC_SO_LINGER, .value = 0};
+        size_t n = ipc_encode_opt(msg, sizeof msg, IPC_OP_SETOPT, &o);
+        (void)libtcpip_ctl_request(ds, msg, n, &reply);
+    }
     rc = close(fd);
     int saved = errno;
     /* Wake any thread still waiting for a reply on the control connection;

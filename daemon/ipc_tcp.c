@@ -34,16 +34,21 @@ static void pump_in(struct ipc_sock *s)
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (n <= 0) {
-            /* EOF: the application shut down its writing side or closed:
-             * our FIN goes after every byte already queued. */
+            /* EOF: every byte the application wrote is in the stack now. */
             s->app_eof = true;
             ev_io_stop(srv->loop, &s->rd);
-            (void)tcp_sock_shutdown(s->ts, 1, ipc_now(srv));
             if (ipc_fd_hung_up(s->fd)) {
+                /* A close, not a shutdown(SHUT_WR): tcp_sock_close then
+                 * decides FIN or RST as Linux's close() does (RST with
+                 * SO_LINGER {1, 0} or unread data, RFC 2525 2.17), so no
+                 * FIN may go out first. */
                 s->hup = true;
                 if (s->ctl == NULL)
                     ipc_sock_kill(s, s->pend_len > 0);
+                return;
             }
+            /* shutdown(SHUT_WR): our FIN after the queued data. */
+            (void)tcp_sock_shutdown(s->ts, 1, ipc_now(srv));
             return;
         }
         long took = tcp_sock_send(s->ts, srv->io_buf, (size_t)n, ipc_now(srv));
@@ -603,6 +608,20 @@ void ipc_tcp_ctl_gone(struct ipc_sock *s)
         return;
     if (s->hup || ipc_fd_hung_up(s->fd)) {
         s->hup = true;
+        enum tcp_state st = tcp_sock_state(s->ts);
+        bool can_send = st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_SYN_SENT ||
+                        st == TCP_SYN_RECEIVED;
+        if (!s->app_eof && can_send) {
+            /* POLLHUP comes while the application's last bytes may still
+             * sit in our end of the socketpair: read them to EOF first
+             * (pump_in kills the socket there), however long the TCP send
+             * buffer makes that take. A connection that can no longer
+             * send loses them anyway (Linux: EPIPE), so it goes at once. */
+            if (tcp_sock_writable(s->ts) > 0)
+                ev_io_start(s->srv->loop, &s->rd);
+            pump_in(s);
+            return;
+        }
         /* Bytes the application never read: Linux resets (RFC 2525 2.17). */
         ipc_sock_kill(s, s->pend_len > 0);
     }

@@ -106,7 +106,9 @@ static int client_flush(struct client *c)
 /* Handle readiness on one client. Returns false when it should close. */
 static bool client_ready(struct client *c, uint32_t events)
 {
-    if (events & EPOLLOUT) {
+    /* A hang-up or error while bytes are pending: the flush fails and the
+     * client is closed (ignoring it would spin: epoll keeps reporting it). */
+    if (c->pending_len > 0 && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))) {
         if (client_flush(c) < 0) {
             if (errno != EPIPE && errno != ECONNRESET)
                 fprintf(stderr, "evloop_server: send: %s\n", strerror(errno));

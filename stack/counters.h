@@ -127,6 +127,7 @@ enum stack_counter {
     CTR_TCP_SACK_RECOVERIES,      /* recoveries driven by SACK (RFC 6675) */
     CTR_TCP_RENO_RECOVERIES,      /* recoveries by dupacks alone (RFC 6582) */
     CTR_TCP_OOW_ACK_LIMITED,      /* ACK to a bare out-of-window/PAWS segment not sent: 500 ms limit */
+    CTR_TCP_ABORT_ON_DATA,        /* data for a closed (orphaned) connection: RST */
     CTR_MAX
 };
 

@@ -116,6 +116,7 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_TCP_SACK_RECOVERIES] = "tcp.sack_recoveries",
     [CTR_TCP_RENO_RECOVERIES] = "tcp.reno_recoveries",
     [CTR_TCP_OOW_ACK_LIMITED] = "tcp.oow_ack_limited",
+    [CTR_TCP_ABORT_ON_DATA] = "tcp.abort_on_data",
 };
 
 const char *stack_counter_name(enum stack_counter c)

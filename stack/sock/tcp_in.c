@@ -843,6 +843,17 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
                        ts->state == TCP_FIN_WAIT_2 || ts->state == TCP_SYN_RECEIVED;
     if (len > 0)
         ctr_inc(s, CTR_TCP_RX_DATA_SEGS);
+    /* New data for a connection its application closed can never be
+     * read: say so with a RST rather than take it, as Linux does
+     * (TCPAbortOnData); otherwise a sender would fill the window and
+     * probe it until the FIN-WAIT-2 timeout. */
+    if (ts->orphan && len > 0 && seq_gt(seq + len, ts->rcv_nxt) &&
+        (ts->state == TCP_FIN_WAIT_1 || ts->state == TCP_FIN_WAIT_2)) {
+        ctr_inc(s, CTR_TCP_ABORT_ON_DATA);
+        tcp_send_rst(ts, now);
+        tcp_done(ts, 0, now);
+        return;
+    }
     if (may_receive && !ts->fin_rcvd && (len > 0 || fin)) {
         if (seq_lt(seq, ts->rcv_nxt)) {
             uint32_t skip = ts->rcv_nxt - seq;

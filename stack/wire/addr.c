@@ -192,3 +192,88 @@ char *eth_addr_format(const struct eth_addr *a, char *buf, size_t len)
              a->b[3], a->b[4], a->b[5]);
     return buf;
 }
+
+/* RFC 4291 2.2 text forms. Walk groups left to right; "::" records where
+ * the run of zero groups goes and the groups after it are moved to the
+ * end once their count is known. */
+int ip6_parse(const char *s, uint8_t out[16])
+{
+    uint16_t g[8];
+    int n = 0;
+    int gap = -1; /* index of the group "::" stands in front of */
+    if (s == NULL)
+        return -1;
+    const char *p = s;
+    if (p[0] == ':') {
+        if (p[1] != ':')
+            return -1; /* a single leading colon */
+        gap = 0;
+        p += 2;
+    }
+    while (*p != '\0') {
+        const char *start = p;
+        unsigned v = 0;
+        int digits = 0;
+        while (hex_digit(*p) >= 0) {
+            if (digits == 4)
+                return -1;
+            v = v << 4 | (unsigned)hex_digit(*p);
+            digits++;
+            p++;
+        }
+        if (*p == '.') {
+            /* RFC 4291 2.2 form 3: a dotted quad as the last 32 bits. */
+            uint32_t v4;
+            if (n > 6 || ip4_parse(start, &v4) != 0)
+                return -1;
+            g[n++] = (uint16_t)(v4 >> 16);
+            g[n++] = (uint16_t)v4;
+            break;
+        }
+        if (digits == 0 || n == 8)
+            return -1;
+        g[n++] = (uint16_t)v;
+        if (*p == '\0')
+            break;
+        if (*p != ':')
+            return -1;
+        p++;
+        if (*p == ':') {
+            if (gap >= 0)
+                return -1; /* a second "::" */
+            gap = n;
+            p++;
+        } else if (*p == '\0') {
+            return -1; /* a single trailing colon */
+        }
+    }
+    if (gap < 0 && n != 8)
+        return -1;
+    if (gap >= 0 && n > 7)
+        return -1; /* "::" stands for at least one group */
+
+    uint16_t full[8] = {0};
+    if (gap < 0) {
+        memcpy(full, g, sizeof full);
+    } else {
+        for (int i = 0; i < gap; i++)
+            full[i] = g[i];
+        int tail = n - gap;
+        for (int i = 0; i < tail; i++)
+            full[8 - tail + i] = g[gap + i];
+    }
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = (uint8_t)(full[i] >> 8);
+        out[2 * i + 1] = (uint8_t)full[i];
+    }
+    return 0;
+}
+
+char *ip6_addr_format(const uint8_t a[16], char *buf, size_t len)
+{
+    struct ip_addr t;
+    memset(&t, 0, sizeof t);
+    t.family = IP_FAMILY_V6;
+    memcpy(t.u.v6, a, 16);
+    return ip_addr_format(&t, buf, len);
+}

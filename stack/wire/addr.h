@@ -55,6 +55,15 @@ char *ip4_format(uint32_t host_order, char *buf, size_t len);
 /* Format any family into buf (>= IP_ADDR_STRLEN). Returns buf. */
 char *ip_addr_format(const struct ip_addr *a, char *buf, size_t len);
 
+/* Parse an IPv6 address in text form (RFC 4291 2.2: up to eight groups of
+ * one to four hex digits, at most one "::", an optional trailing dotted
+ * quad), as strictly as inet_pton(AF_INET6): no zone, no prefix, no
+ * spaces. Returns 0 and fills out[16] (network order), or -1. */
+int ip6_parse(const char *s, uint8_t out[16]);
+/* RFC 5952 canonical text of a 16-byte address into buf (>= IP_ADDR_STRLEN).
+ * Returns buf. */
+char *ip6_addr_format(const uint8_t a[16], char *buf, size_t len);
+
 /* Parse "aa:bb:cc:dd:ee:ff". Returns 0 or -1. */
 int eth_addr_parse(const char *s, struct eth_addr *out);
 char *eth_addr_format(const struct eth_addr *a, char *buf, size_t len);

@@ -136,8 +136,19 @@ struct ipv6_chain {
  *   WIRE_EUNSUPP   more than IPV6_MAX_EXT headers (drop), an unknown option
  *                  whose action is not "skip" (drop or Parameter Problem
  *                  code 2), a routing header with segments left (Parameter
- *                  Problem code 0 at its type field) */
+ *                  Problem code 0 at its type field)
+ * After a refusal proto/offset name the header where the walk stopped. */
 int ipv6_walk(const struct ipv6_view *ip, struct ipv6_chain *out);
+
+/* The lenient walk of a quoted packet inside an ICMPv6 error (used by
+ * icmp6_parse_quote): payload/len are what follows the quoted fixed header,
+ * next_header its Next Header field. No option or routing processing (the
+ * quote is a packet we sent), no rule about where hop-by-hop may appear.
+ * Returns WIRE_OK with proto/offset/upper filled, or WIRE_ETRUNC with
+ * proto/offset naming the header that the quote cuts (WIRE_EUNSUPP past
+ * IPV6_MAX_EXT headers). Fragment fields are filled as for ipv6_walk. */
+int ipv6_walk_quote(const uint8_t *payload, size_t len, uint8_t next_header,
+                    struct ipv6_chain *out);
 
 /* Whether the caller should answer a refused packet with a Parameter
  * Problem, given the destination (RFC 4443 2.4 (e.3)). The other rules of

@@ -460,6 +460,75 @@ out:
 static bool case_reset_by_lib_client(void) { return reset_by_lib(true); }
 static bool case_reset_by_lib_server(void) { return reset_by_lib(false); }
 
+/* RFC 2525 2.17 (and Linux): closing a socket with received data never
+ * read sends RST, not FIN: the peer's recv says ECONNRESET. */
+static bool case_close_unread(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    char buf[16];
+    if (pair_lib_client(&fd, &kfd) < 0)
+        goto out;
+    CHECK(send(kfd, "unread", 6, 0) == 6, "kernel send: %s", strerror(errno));
+    CHECK(wait_fd(fd, POLLIN, WAIT_MS) > 0, "the bytes never reached the libtcpip socket");
+    close_lib(&fd);
+    ssize_t n = recv(kfd, buf, sizeof(buf), 0);
+    int e = errno;
+    CHECK(n == -1 && e == ECONNRESET,
+          "kernel recv after tcpip_close with 6 bytes unread: expected -1/ECONNRESET, got %zd/%s",
+          n, n == -1 ? errname(e) : "-");
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* close(2) on a TCP socket is graceful (RFC 9293 3.10.4 CLOSE): every
+ * byte already accepted by send is still delivered, then the FIN. The
+ * send buffers are filled first (MSG_DONTWAIT until EAGAIN, the peer not
+ * reading), so bytes are still queued inside the stack at close time. */
+static bool case_close_flushes(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    static char chunk[65536], in[65536];
+    size_t sent = 0, got = 0;
+    memset(chunk, 'z', sizeof(chunk));
+    if (pair_lib_client(&fd, &kfd) < 0)
+        goto out;
+    /* Bounded: 64 MiB is far beyond any default buffer sizes. */
+    while (sent < 64u * 1024 * 1024) {
+        ssize_t n = tcpip_send(fd, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            CHECK(errno == EAGAIN || errno == EWOULDBLOCK,
+                  "tcpip_send(MSG_DONTWAIT) filling the buffers: expected EAGAIN at the end, got %s",
+                  errname(errno));
+            break;
+        }
+        sent += (size_t)n;
+    }
+    note("%zu bytes queued before tcpip_close", sent);
+    close_lib(&fd);
+    for (;;) {
+        ssize_t n = recv(kfd, in, sizeof(in), 0);
+        if (n <= 0) {
+            int e = errno;
+            CHECK(n == 0 && got == sent,
+                  "kernel recv after tcpip_close: expected all %zu bytes then 0 (EOF), got %zu "
+                  "bytes then %zd/%s", sent, got, n, n < 0 ? errname(e) : "-");
+            break;
+        }
+        got += (size_t)n;
+        CHECK(got <= sent, "kernel recv: more bytes (%zu) than were sent (%zu)", got, sent);
+    }
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
 /* connect(2) on a non-blocking socket: EINPROGRESS, then POLLOUT, then
  * SO_ERROR holds the outcome. refused: to a closed port, SO_ERROR is
  * ECONNREFUSED. */
@@ -824,6 +893,10 @@ static const struct {
      case_reset_by_lib_client},
     {"reset_by_lib_server", "accepted side's tcpip_close with SO_LINGER {1,0}: peer ECONNRESET",
      case_reset_by_lib_server},
+    {"close_unread", "tcpip_close with unread received data: peer gets ECONNRESET",
+     case_close_unread},
+    {"close_flushes", "tcpip_close with full send buffers: the peer reads every byte, then EOF",
+     case_close_flushes},
     {"nonblock_connect", "non-blocking connect: EINPROGRESS, POLLOUT, SO_ERROR 0",
      case_nonblock_connect},
     {"nonblock_refused", "non-blocking connect to a closed port: SO_ERROR ECONNREFUSED",

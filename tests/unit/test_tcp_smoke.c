@@ -165,6 +165,30 @@ static void test_out_of_window_ack_rate_limit(void **state)
     env_free(e);
 }
 
+/* Data for a connection its application closed: RST (Linux
+ * TCPAbortOnData), not a window that fills and is probed for a minute. */
+static void test_data_after_close_resets(void **state)
+{
+    (void)state;
+    struct stack_env *e = tp_env(NULL);
+    struct tcp_sock *l = tp_listen(e, 80, 4);
+    struct tp_out sa;
+    struct tcp_sock *c = tp_accept_conn(e, l, 80, 1000, NULL, &sa);
+    tcp_sock_close(c, e->now);
+    struct tp_out fin;
+    tp_take(e, &fin);
+    assert_true(fin.t.flags & TCP_FLAG_FIN);
+    tp_send(e, &(struct tp_seg){.dport = 80, .seq = 1001, .ack = sa.t.seq + 1,
+                                .flags = TCP_FLAG_ACK, .payload = "late", .len = 4});
+    struct tp_out rst;
+    tp_take(e, &rst);
+    assert_true(rst.t.flags & TCP_FLAG_RST);
+    assert_int_equal(env_ctr(e, CTR_TCP_ABORT_ON_DATA), 1);
+    assert_int_equal(stack_tcp_list(e->s, NULL, 0), 1); /* the listener only */
+    tcp_sock_close(l, e->now);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_icmp_unreachable_fails_connect),
         cmocka_unit_test(test_arp_failure_fails_connect),
         cmocka_unit_test(test_out_of_window_ack_rate_limit),
+        cmocka_unit_test(test_data_after_close_resets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
