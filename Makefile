@@ -130,8 +130,11 @@ $(BUILD)/tcpip.pc: client-lib/tcpip.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(LIBTCPIP_PC_SED) $< >$@
 
-# The client library's test links libtcpip.a (its internals included).
-$(BUILD)/tests/unit/test_client_lib: $(BUILD)/tests/unit/test_client_lib.o $(BUILD)/client-lib/libtcpip.a
+# The client library's tests link libtcpip.a (its internals included) and
+# their own fixture (a fake tcpipd), not the stack's.
+CLIENT_UNIT_BIN := $(BUILD)/tests/unit/test_client_lib $(BUILD)/tests/unit/test_client_direct
+$(CLIENT_UNIT_BIN): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o \
+		$(BUILD)/tests/unit/support/client_fixture.o $(BUILD)/client-lib/libtcpip.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) -pthread
 
 # examples/ and the API suite: both link the static libtcpip.

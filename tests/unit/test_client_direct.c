@@ -1,0 +1,692 @@
+/* test_client_direct.c - libtcpip's direct backend against a fake tcpipd
+ * (tests/unit/support/client_fixture.h): its side of the IPC protocol
+ * (ipc/PROTOCOL.md) for every call, hostile and missing daemons, errno
+ * semantics, fd leaks, accept, UDP and threads.
+ *
+ * The test plays the daemon's side of each data fd itself. Nothing here
+ * touches an IP socket. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "client-lib/internal.h"
+#include "tests/unit/support/client_fixture.h"
+
+/* Start the fake daemon (tests/unit/support/client_fixture.h) and point
+ * the library's direct backend at its socket. This half lives here, not in
+ * the fixture, because it calls libtcpip, which only the client tests link. */
+static int fake_setup(void **state)
+{
+    struct sockaddr_un a;
+
+    (void)state;
+    memset(&tcl_fk, 0, sizeof tcl_fk);
+    pthread_mutex_init(&tcl_fk.mu, NULL);
+    tcl_fk.connect_nb_err = EINPROGRESS;
+    snprintf(tcl_fk.dir, sizeof tcl_fk.dir, "/tmp/tcpip-clientlib.XXXXXX");
+    assert_non_null(mkdtemp(tcl_fk.dir));
+    snprintf(tcl_fk.path, sizeof tcl_fk.path, "%s/tcpipd.sock", tcl_fk.dir);
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", tcl_fk.path);
+    tcl_fk.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(tcl_fk.listen_fd >= 0);
+    assert_int_equal(bind(tcl_fk.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(tcl_fk.listen_fd, 16), 0);
+    assert_int_equal(pipe2(tcl_fk.stop, O_CLOEXEC), 0);
+    assert_int_equal(pthread_create(&tcl_fk.thread, NULL, tcl_fake_main, NULL), 0);
+    libtcpip_reset_backend();
+    assert_int_equal(tcpip_init(TCPIP_BACKEND_DIRECT, tcl_fk.path), 0);
+    return 0;
+}
+
+static int fake_teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(write(tcl_fk.stop[1], "x", 1), 1);
+    pthread_join(tcl_fk.thread, NULL);
+    close(tcl_fk.stop[0]);
+    close(tcl_fk.stop[1]);
+    close(tcl_fk.listen_fd);
+    for (int i = 0; i < tcl_fk.npeers; i++)
+        close(tcl_fk.peers[i]);
+    unlink(tcl_fk.path);
+    rmdir(tcl_fk.dir);
+    pthread_mutex_destroy(&tcl_fk.mu);
+    libtcpip_reset_backend();
+    return 0;
+}
+
+/* After the first socket the choice is final. */
+static void test_backend_final_after_socket(void **state)
+{
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(tcpip_init(TCPIP_BACKEND_DIRECT, tcl_fk.path), 0);
+    assert_int_equal(tcpip_init(TCPIP_BACKEND_SOCKET, NULL), -1);
+    assert_int_equal(errno, EBUSY);
+    assert_int_equal(tcpip_init(TCPIP_BACKEND_DIRECT, "/elsewhere.sock"), -1);
+    assert_int_equal(errno, EBUSY);
+    assert_string_equal(tcpip_backend_name(), "direct");
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+static void test_unknown_fd(void **state)
+{
+    int p[2];
+    char c = 0;
+
+    (void)state;
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(tcpip_send(p[1], &c, 1, 0), -1);
+    assert_int_equal(errno, ENOTSOCK);
+    assert_int_equal(tcpip_listen(p[0], 1), -1);
+    assert_int_equal(errno, ENOTSOCK);
+    /* close works on any fd, as close(2) */
+    assert_int_equal(tcpip_close(p[0]), 0);
+    assert_int_equal(tcpip_close(p[1]), 0);
+    assert_int_equal(tcpip_recv(p[0], &c, 1, 0), -1);
+    assert_int_equal(errno, EBADF);
+}
+
+/* ---- the direct backend against the fake daemon ---- */
+
+static void test_socket_arguments(void **state)
+{
+    (void)state;
+    assert_int_equal(tcpip_socket(AF_UNIX, SOCK_STREAM, 0), -1);
+    assert_int_equal(errno, EAFNOSUPPORT);
+    assert_int_equal(tcpip_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP), -1);
+    assert_int_equal(errno, EPROTONOSUPPORT);
+    assert_int_equal(tcpip_socket(AF_INET, SOCK_SEQPACKET, 0), -1);
+    assert_int_equal(errno, ESOCKTNOSUPPORT);
+    assert_int_equal(tcl_fake_requests(), 0);   /* refused before asking the daemon */
+}
+
+static void test_socket_open_and_close(void **state)
+{
+    (void)state;
+    int before = tcl_count_fds();
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_OPEN);
+    assert_int_equal(tcl_fk.last.u.open.proto, IPC_PROTO_TCP);
+    assert_int_equal(tcl_fk.last.u.open.family, IPC_AF_INET);
+    assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    int type = 0;
+    socklen_t len = sizeof type;
+    assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len), 0);
+    assert_int_equal(type, SOCK_STREAM);
+    assert_int_equal(tcpip_close(fd), 0);
+    assert_int_equal(tcl_count_fds(), before);   /* data and control fds both gone */
+}
+
+static void test_daemon_absent(void **state)
+{
+    char path[96];
+    struct sockaddr_un a;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/none.sock", tcl_fk.dir);
+    libtcpip_reset_backend();
+    assert_int_equal(tcpip_init(TCPIP_BACKEND_DIRECT, path), 0);
+    assert_int_equal(tcpip_socket(AF_INET, SOCK_STREAM, 0), -1);
+    assert_int_equal(errno, ENOENT);
+    /* bound but nobody listening: what connect(2) says */
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(tcpip_socket(AF_INET, SOCK_DGRAM, 0), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    close(s);
+    unlink(path);
+}
+
+static void check_open_fails(enum fake_mode mode, int want_errno)
+{
+    int before = tcl_count_fds();
+
+    tcl_fake_set(mode, FAKE_OK, 0);
+    errno = 0;
+    assert_int_equal(tcpip_socket(AF_INET, SOCK_STREAM, 0), -1);
+    assert_int_equal(errno, want_errno);
+    assert_int_equal(tcl_count_fds(), before);   /* nothing leaked, stray fds included */
+}
+
+static void test_open_hostile_replies(void **state)
+{
+    (void)state;
+    check_open_fails(FAKE_NO_FD, EPROTO);
+    check_open_fails(FAKE_TWO_FDS, EPROTO);
+    check_open_fails(FAKE_PIPE_FD, EPROTO);
+    check_open_fails(FAKE_BAD_MAGIC, EPROTO);
+    check_open_fails(FAKE_BAD_LEN, EPROTO);
+    check_open_fails(FAKE_BAD_ERRNO, EPROTO);
+    check_open_fails(FAKE_OTHER_VERSION, EPROTONOSUPPORT);
+    check_open_fails(FAKE_TRUNCATED, ECONNRESET);
+    check_open_fails(FAKE_HANGUP, ECONNRESET);
+}
+
+static void test_daemon_gone_mid_life(void **state)
+{
+    struct sockaddr_in a = tcl_sin4("10.77.0.1", 7);
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    tcl_fake_set(FAKE_OK, FAKE_HANGUP, 0);
+    assert_int_equal(tcpip_bind(fd, (struct sockaddr *)&a, sizeof a), -1);
+    assert_int_equal(errno, ECONNRESET);
+    /* the socket is dead; later calls fail at once, no request sent */
+    tcl_fake_set(FAKE_OK, FAKE_OK, 0);
+    int n = tcl_fake_requests();
+    assert_int_equal(tcpip_listen(fd, 5), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(tcl_fake_requests(), n);
+    int err = 0;
+    socklen_t len = sizeof err;
+    assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    assert_int_equal(err, ECONNRESET);
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+/* The daemon dies under a connection: its end of the data fd closes and
+ * so does the control connection. recv reports a reset, not a FIN. */
+static void test_daemon_gone_under_connection(void **state)
+{
+    struct sockaddr_in b = tcl_sin4("10.77.0.2", 80);
+    char buf[4];
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), 0);
+    tcl_fake_set(FAKE_OK, FAKE_HANGUP, 0);
+    assert_int_equal(shutdown(tcl_fake_peer(), SHUT_RDWR), 0);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(tcpip_send(fd, "x", 1, MSG_NOSIGNAL), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+static void test_malformed_reply_kills_socket(void **state)
+{
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    tcl_fake_set(FAKE_OK, FAKE_STRAY_FD, 0);
+    int before = tcl_count_fds();
+    assert_int_equal(tcpip_listen(fd, 5), -1);
+    assert_int_equal(errno, EPROTO);
+    assert_int_equal(tcl_count_fds(), before);   /* the stray fd was closed */
+    tcl_fake_set(FAKE_OK, FAKE_OK, 0);
+    assert_int_equal(tcpip_listen(fd, 5), -1);
+    assert_int_equal(errno, EPROTO);
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+static void test_bind_connect_requests(void **state)
+{
+    struct sockaddr_in a = tcl_sin4("10.77.0.1", 5555), b = tcl_sin4("10.77.0.2", 80);
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(tcpip_bind(fd, (struct sockaddr *)&a, sizeof a - 1), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(tcpip_bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_BIND);
+    assert_int_equal(tcl_fk.last.u.addr.ep.port, 5555);
+    assert_memory_equal(tcl_fk.last.u.addr.ep.addr, "\x0a\x4d\x00\x01", 4);
+    /* the daemon's errno comes back as is */
+    tcl_fake_set(FAKE_OK, FAKE_OK, EADDRINUSE);
+    assert_int_equal(tcpip_bind(fd, (struct sockaddr *)&a, sizeof a), -1);
+    assert_int_equal(errno, EADDRINUSE);
+    /* blocking connect: no NONBLOCK flag */
+    tcl_fake_set(FAKE_OK, FAKE_OK, ECONNREFUSED);
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_CONNECT);
+    assert_int_equal(tcl_fk.last.h.flags, 0);
+    tcl_fake_set(FAKE_OK, FAKE_OK, 0);
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), 0);
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+static void test_nonblocking_connect_and_so_error(void **state)
+{
+    struct sockaddr_in b = tcl_sin4("10.77.0.2", 80);
+    int err = -1;
+    socklen_t len = sizeof err;
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), -1);
+    assert_int_equal(errno, EINPROGRESS);
+    assert_int_equal(tcl_fk.last.h.flags, IPC_F_NONBLOCK);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.geterr_value = ECONNREFUSED;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_GETERR);
+    assert_int_equal(err, ECONNREFUSED);
+    assert_int_equal(len, sizeof err);
+    assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    assert_int_equal(err, 0);                 /* read once, then cleared */
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+/* EOF or EPIPE on the data fd: GETERR tells a reset from a FIN. */
+static void test_tcp_errors_behind_eof(void **state)
+{
+    struct sockaddr_in b = tcl_sin4("10.77.0.2", 80);
+    char buf[16];
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), -1);
+    assert_int_equal(errno, ENOTCONN);        /* never connected */
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), 0);
+    int peer = tcl_fake_peer();
+    assert_int_equal(write(peer, "hi", 2), 2);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), 2);
+    assert_memory_equal(buf, "hi", 2);
+    /* the daemon saw a RST: error recorded, its end shut down */
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.geterr_value = ECONNRESET;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(shutdown(peer, SHUT_RDWR), 0);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), 0);   /* then plain EOF */
+    assert_int_equal(tcpip_recv(fd, buf, 0, 0), 0);            /* no GETERR for len 0 */
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.geterr_value = ETIMEDOUT;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(tcpip_send(fd, "x", 1, 0), -1);           /* no SIGPIPE either */
+    assert_int_equal(errno, ETIMEDOUT);
+    assert_int_equal(tcpip_send(fd, "x", 1, MSG_NOSIGNAL), -1);
+    assert_int_equal(errno, EPIPE);
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+static void test_shutdown_order(void **state)
+{
+    struct sockaddr_in b = tcl_sin4("10.77.0.2", 80);
+    char c;
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(tcpip_shutdown(fd, 7), -1);
+    assert_int_equal(errno, EINVAL);
+    tcl_fake_set(FAKE_OK, FAKE_OK, ENOTCONN);
+    assert_int_equal(tcpip_shutdown(fd, SHUT_WR), -1);
+    assert_int_equal(errno, ENOTCONN);
+    tcl_fake_set(FAKE_OK, FAKE_OK, 0);
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), 0);
+    int peer = tcl_fake_peer();
+    assert_int_equal(write(fd, "z", 1), 1);
+    assert_int_equal(tcpip_shutdown(fd, SHUT_WR), 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_SHUTDOWN);
+    assert_int_equal(tcl_fk.last.u.u32.value, 1);
+    /* the daemon reads the byte, then end of file: its cue for the FIN */
+    assert_int_equal(read(peer, &c, 1), 1);
+    assert_int_equal(read(peer, &c, 1), 0);
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+static void test_options(void **state)
+{
+    int one = 1, v = 0;
+    socklen_t len = sizeof v;
+    struct linger lg = { .l_onoff = 1, .l_linger = 5 };
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    int u = tcpip_socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0 && u >= 0);
+    assert_int_equal(tcpip_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_SETOPT);
+    assert_int_equal(tcl_fk.last.u.opt.name, IPC_TCP_NODELAY);
+    assert_int_equal(tcl_fk.last.u.opt.value, 1);
+    assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    assert_int_equal(tcl_fk.last.u.opt.name, IPC_SO_LINGER);
+    assert_int_equal(tcl_fk.last.u.opt.value, 5);
+    lg.l_onoff = 0;
+    assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    assert_int_equal(tcl_fk.last.u.opt.value, -1);
+    int n = tcl_fake_requests();
+    /* answered here, as Linux answers them */
+    assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 2), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    assert_int_equal(tcpip_setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    assert_int_equal(tcpip_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_TYPE, &one, sizeof one), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    assert_int_equal(tcl_fake_requests(), n);
+    /* getsockopt: the value, and the length as Linux trims it */
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.opt_value = 212992;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len), 0);
+    assert_int_equal(tcl_fk.last.u.opt.name, IPC_SO_RCVBUF);
+    assert_int_equal(v, 212992);
+    assert_int_equal(len, sizeof v);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.opt_value = 7;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    len = sizeof lg;
+    assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len), 0);
+    assert_int_equal(lg.l_onoff, 1);
+    assert_int_equal(lg.l_linger, 7);
+    len = sizeof v;
+    assert_int_equal(tcpip_getsockopt(u, SOL_SOCKET, SO_TYPE, &v, &len), 0);
+    assert_int_equal(v, SOCK_DGRAM);
+    assert_int_equal(tcpip_close(fd), 0);
+    assert_int_equal(tcpip_close(u), 0);
+}
+
+static void test_names(void **state)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.name_local = tcl_ep4(10, 77, 0, 1, 40000);
+    memset(&tcl_fk.name_remote, 0, sizeof tcl_fk.name_remote);
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(tcpip_getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_GETNAME);
+    assert_int_equal(ntohs(a.sin_port), 40000);
+    assert_int_equal(tcpip_getpeername(fd, (struct sockaddr *)&a, &len), -1);
+    assert_int_equal(errno, ENOTCONN);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.name_remote = tcl_ep4(10, 77, 0, 2, 80);
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(tcpip_getpeername(fd, (struct sockaddr *)&a, &len), 0);
+    assert_int_equal(a.sin_addr.s_addr, htonl(0x0a4d0002));
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+/* The test plays the daemon: one ACCEPT with the connection's fd. */
+static int send_accept(int peer, uint64_t id, uint64_t token, int conn_fd, int extra_fd)
+{
+    struct ipc_accept acc = { .sock_id = id, .token = token };
+    uint8_t msg[IPC_MAX_MSG];
+    int fds[2] = { conn_fd, extra_fd };
+
+    acc.local = tcl_ep4(10, 77, 0, 1, 7);
+    acc.remote = tcl_ep4(10, 77, 0, 2, 50000);
+    size_t n = ipc_encode_accept(msg, sizeof msg, &acc);
+    return tcl_send_fds(peer, msg, n, fds, extra_fd >= 0 ? 2 : conn_fd >= 0 ? 1 : 0);
+}
+
+static void test_accept(void **state)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int pair[2], one = 1;
+    char buf[8];
+
+    (void)state;
+    int lfd = tcpip_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    assert_true(lfd >= 0);
+    assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
+    assert_int_equal(errno, EINVAL);          /* not listening */
+    assert_int_equal(tcpip_listen(lfd, 16), 0);
+    assert_int_equal(tcl_fk.last.u.listen.backlog, 16);
+    int peer = tcl_fake_peer();
+    assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
+    assert_int_equal(errno, EAGAIN);          /* nothing yet, non-blocking */
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.accept_id = 9;
+    tcl_fk.accept_token = 0x1122334455667788ull;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(send_accept(peer, 9, 0x1122334455667788ull, pair[1], -1), 0);
+    close(pair[1]);
+    int n = tcl_fake_requests();
+    int c = tcpip_accept4(lfd, (struct sockaddr *)&a, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    assert_true(c >= 0);
+    assert_int_equal(len, sizeof a);
+    assert_int_equal(ntohs(a.sin_port), 50000);
+    assert_true(fcntl(c, F_GETFD) & FD_CLOEXEC);
+    assert_true(fcntl(c, F_GETFL) & O_NONBLOCK);
+    /* names without asking; data at once */
+    assert_int_equal(tcpip_getsockname(c, (struct sockaddr *)&a, &len), 0);
+    assert_int_equal(ntohs(a.sin_port), 7);
+    assert_int_equal(tcl_fake_requests(), n);
+    assert_int_equal(write(pair[0], "abc", 3), 3);
+    assert_int_equal(tcpip_recv(c, buf, sizeof buf, 0), 3);
+    /* the first control request attaches with the token */
+    assert_int_equal(tcpip_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+    assert_int_equal(tcl_fk.attaches, 1);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_SETOPT);
+    assert_int_equal(tcpip_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+    assert_int_equal(tcl_fk.attaches, 1);
+    assert_int_equal(tcpip_close(c), 0);
+    close(pair[0]);
+
+    /* hostile: two fds, no fd, garbage: EPROTO, and no fd left behind */
+    int before = tcl_count_fds();
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    assert_int_equal(send_accept(peer, 10, 1, pair[0], pair[1]), 0);
+    close(pair[0]);
+    close(pair[1]);
+    assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
+    assert_int_equal(errno, EPROTO);
+    assert_int_equal(send_accept(peer, 11, 1, -1, -1), 0);
+    assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
+    assert_int_equal(errno, EPROTO);
+    assert_int_equal(tcl_count_fds(), before);
+    /* the daemon closed the listener: an error, not a hang */
+    shutdown(peer, SHUT_RDWR);
+    assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(tcpip_close(lfd), 0);
+}
+
+static void test_accepted_attach_refused(void **state)
+{
+    int pair[2], one = 1;
+
+    (void)state;
+    int lfd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(lfd >= 0);
+    assert_int_equal(tcpip_listen(lfd, 1), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.accept_id = 9;
+    tcl_fk.accept_token = 1;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(send_accept(tcl_fake_peer(), 9, 2, pair[1], -1), 0);   /* wrong token */
+    close(pair[1]);
+    int c = tcpip_accept(lfd, NULL, NULL);
+    assert_true(c >= 0);
+    assert_int_equal(tcpip_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), -1);
+    assert_int_equal(errno, EBADF);
+    assert_int_equal(tcpip_close(c), 0);
+    close(pair[0]);
+    assert_int_equal(tcpip_close(lfd), 0);
+}
+
+static void test_udp_datagrams(void **state)
+{
+    struct sockaddr_in to = tcl_sin4("10.77.0.2", 9), from;
+    socklen_t flen = sizeof from;
+    uint8_t msg[64], hdr[IPC_DGRAM_HDR_LEN];
+    struct ipc_endpoint ep;
+    char buf[8];
+
+    (void)state;
+    int fd = tcpip_socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    int peer = tcl_fake_peer();
+    assert_int_equal(tcpip_sendto(fd, "ping", 4, 0, (struct sockaddr *)&to, sizeof to), 4);
+    assert_int_equal(recv(peer, msg, sizeof msg, 0), IPC_DGRAM_HDR_LEN + 4);
+    assert_int_equal(ipc_decode_endpoint(msg, &ep), IPC_OK);
+    assert_int_equal(ep.family, IPC_AF_INET);
+    assert_int_equal(ep.port, 9);
+    assert_memory_equal(msg + IPC_DGRAM_HDR_LEN, "ping", 4);
+    /* refused here, as the kernel refuses them */
+    assert_int_equal(tcpip_send(fd, "x", 1, 0), -1);
+    assert_int_equal(errno, EDESTADDRREQ);
+    to.sin_port = 0;
+    assert_int_equal(tcpip_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof to), -1);
+    assert_int_equal(errno, EINVAL);
+    to.sin_port = htons(9);
+    char *big = calloc(1, IPC_DGRAM_MAX + 1);
+    assert_non_null(big);
+    assert_int_equal(tcpip_sendto(fd, big, IPC_DGRAM_MAX + 1, 0, (struct sockaddr *)&to,
+                                  sizeof to), -1);
+    assert_int_equal(errno, EMSGSIZE);
+    free(big);
+    /* connected: no address, the header says "the connected peer" */
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+    assert_int_equal(tcpip_send(fd, "y", 1, 0), 1);
+    assert_int_equal(recv(peer, msg, sizeof msg, 0), IPC_DGRAM_HDR_LEN + 1);
+    assert_int_equal(ipc_decode_endpoint(msg, &ep), IPC_OK);
+    assert_int_equal(ep.family, IPC_AF_UNSPEC);
+
+    /* receive: source address, truncation like UDP's */
+    ep = tcl_ep4(10, 77, 0, 2, 54321);
+    ipc_encode_endpoint(hdr, &ep);
+    memcpy(msg, hdr, sizeof hdr);
+    memcpy(msg + sizeof hdr, "hello world", 11);
+    assert_int_equal(send(peer, msg, sizeof hdr + 11, 0), (ssize_t)sizeof hdr + 11);
+    assert_int_equal(tcpip_recvfrom(fd, buf, 5, MSG_PEEK | MSG_TRUNC, NULL, NULL), 11);
+    assert_int_equal(tcpip_recvfrom(fd, buf, 5, 0, (struct sockaddr *)&from, &flen), 5);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(flen, sizeof from);
+    assert_int_equal(ntohs(from.sin_port), 54321);
+    assert_int_equal(from.sin_addr.s_addr, htonl(0x0a4d0002));
+    /* hostile: shorter than the header, or a bad endpoint */
+    assert_int_equal(send(peer, msg, 10, 0), 10);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), -1);
+    assert_int_equal(errno, EPROTO);
+    msg[0] = 9;
+    assert_int_equal(send(peer, msg, sizeof hdr + 2, 0), (ssize_t)sizeof hdr + 2);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), -1);
+    assert_int_equal(errno, EPROTO);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, MSG_DONTWAIT), -1);
+    assert_int_equal(errno, EAGAIN);
+    /* shut down for writing: the request, then EPIPE on send */
+    assert_int_equal(tcpip_shutdown(fd, SHUT_WR), 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_SHUTDOWN);
+    assert_int_equal(tcpip_send(fd, "y", 1, 0), -1);
+    assert_int_equal(errno, EPIPE);
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
+/* Many threads, one fd each and one shared: every request gets its own
+ * reply (the per-socket lock), nothing crashes under the sanitizers. */
+struct worker {
+    int shared_fd;
+    int ok;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    int one = 1;
+
+    for (int i = 0; i < 20; i++) {
+        int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            continue;
+        int type = 0;
+        socklen_t len = sizeof type;
+        if (tcpip_setsockopt(w->shared_fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) == 0 &&
+            tcpip_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM)
+            w->ok++;
+        tcpip_close(fd);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    pthread_t th[4];
+    struct worker w[4];
+
+    (void)state;
+    int shared = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(shared >= 0);
+    int before = tcl_count_fds();
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct worker){ .shared_fd = shared };
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].ok, 20);
+    }
+    assert_int_equal(tcl_count_fds(), before);
+    assert_int_equal(tcpip_close(shared), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_unknown_fd, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_backend_final_after_socket, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(test_socket_arguments, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_socket_open_and_close, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_absent, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_open_hostile_replies, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_gone_mid_life, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_gone_under_connection, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_reply_kills_socket, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(test_bind_connect_requests, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_nonblocking_connect_and_so_error, fake_setup,
+                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_errors_behind_eof, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_shutdown_order, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_options, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_names, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_accept, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_accepted_attach_refused, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_datagrams, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_threads, fake_setup, fake_teardown),
+    };
+    /* A test that fails must fail by assertion, not by SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
