@@ -138,6 +138,9 @@ $(CLIENT_UNIT_BIN): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) -pthread
 
 # examples/ and the API suite: both link the static libtcpip.
+# Examples include <tcpip.h> as any program built against the installed
+# library does (pkg-config --cflags tcpip).
+$(BUILD)/examples/%.o: CPPFLAGS += -Iclient-lib
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(BUILD)/client-lib/libtcpip.a
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 
@@ -278,7 +281,8 @@ fuzz-smoke: fuzz-build
 # Always the plain -O2 build, whatever SANITIZE says. BENCH_RUNS (default 3)
 # and BENCH_SECS (per measurement, default 2) pass through the environment.
 BENCH_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -g
-BENCH_BIN := build/bench/tcpbench build/bench/tap_ceiling build/bench/stackpeer
+BENCH_BIN := build/bench/tcpbench build/bench/tap_ceiling build/bench/stackpeer \
+	build/bench/tcpipserver
 
 .PHONY: bench bench-build
 bench-build: $(BENCH_BIN)
@@ -286,6 +290,11 @@ bench-build: $(BENCH_BIN)
 build/bench/tcpbench: bench/tcpbench.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(BENCH_CFLAGS) -o $@ $<
+
+# tcpbench's server on libtcpip's direct backend (the "via libtcpip" rows).
+build/bench/tcpipserver: bench/tcpbench.c build/client-lib/libtcpip.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(BENCH_CFLAGS) -DTCPBENCH_LIBTCPIP -o $@ $^ -pthread
 
 build/bench/tap_ceiling: bench/tap_ceiling.c build/libtcpipd.a build/libstack.a
 	@mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # run.sh - `make bench`: tcpipd's TCP beside the kernel's TCP and the raw TAP
-# ceiling, all measured in the same run, reported as medians of BENCH_RUNS
+# ceiling, and the same services through libtcpip beside the built-in ones,
+# all measured in the same run, reported as medians of BENCH_RUNS
 # runs with ratios (see bench/README.md for the method).
 #
 #   bench/run.sh [BUILD_DIR]     default build/ (tcpipd) and build/bench/ (tools)
@@ -22,7 +23,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces and a TAP device)"
 [ -c /dev/net/tun ] || die "no /dev/net/tun"
 for t in ip taskset timeout; do command -v $t >/dev/null || die "no '$t'"; done
-for b in "$TCPIPD" "$TOOLS/tcpbench" "$TOOLS/tap_ceiling"; do
+for b in "$TCPIPD" "$TOOLS/tcpbench" "$TOOLS/tap_ceiling" "$TOOLS/tcpipserver"; do
     [ -x "$b" ] || die "$b is missing (make bench builds it)"
 done
 NCPU=$(nproc)
@@ -67,20 +68,26 @@ wait_listen() { # NS IP PORT: until a connect from NS succeeds (at most 5 s)
 }
 
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# cpu_share TICKS NS: percent of one CPU
+cpu_share() { awk -v c="$1" -v hz="$HZ" -v ns="$2" 'BEGIN { printf "%.0f", 100 * c / hz / (ns / 1e9) }'; }
 
 # record KEY VALUE: one sample of a figure.
 record() { echo "$2" >>"$TMP/v.$1"; }
 
-# measure SIDE NS CPU_PID CMD...: run a tcpbench client in NS, record each
-# "RESULT key value" as SIDE.key; with CPU_PID, also the server's CPU share.
+# measure SIDE NS "PID [PID2]" CMD...: run a tcpbench client in NS, record
+# each "RESULT key value" as SIDE.key; with PID, also that server process's
+# CPU share as SIDE.cpu.KEY (and PID2's as SIDE.cpu2.KEY) for the first key.
 measure() {
-    local side=$1 ns=$2 pid=$3 out t0 t1 c0 c1 k v first=""
+    local side=$1 ns=$2 out t0 t1 k v first="" pid pid2 c0=0 c1=0 d0=0 d1=0
+    read -r pid pid2 <<<"$3"
     shift 3
     [ -n "$pid" ] && c0=$(cpu_ticks "$pid")
+    [ -n "$pid2" ] && d0=$(cpu_ticks "$pid2")
     t0=$(date +%s%N)
     out=$(ip netns exec "$ns" timeout $((SECS + 20)) "$@" 2>"$TMP/err")
     t1=$(date +%s%N)
     [ -n "$pid" ] && c1=$(cpu_ticks "$pid")
+    [ -n "$pid2" ] && d1=$(cpu_ticks "$pid2")
     [ -s "$TMP/err" ] && sed 's/^/  # /' "$TMP/err" >&2
     while read -r tag k v; do
         [ "$tag" = "#" ] && echo "  # $k $v"
@@ -90,21 +97,23 @@ measure() {
     done <<<"$out"
     if [ -n "$pid" ] && [ -n "$first" ]; then
         # percent of one CPU over the client's wall time
-        record "$side.cpu.$first" "$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v ns=$((t1 - t0)) \
-            'BEGIN { printf "%.0f", 100 * c / hz / (ns / 1e9) }')"
+        record "$side.cpu.$first" "$(cpu_share $((c1 - c0)) $((t1 - t0)))"
+        [ -n "$pid2" ] && record "$side.cpu2.$first" "$(cpu_share $((d1 - d0)) $((t1 - t0)))"
     fi
     [ -n "$first" ] || echo "  # $side: $* gave no result" >&2
 }
 
-# suite SIDE NS HOST PID: the client measurements against one server.
+# suite SIDE NS HOST "PID [PID2]" [ECHO DISCARD CHARGEN]: the client
+# measurements against one server (ports default to 7 9 19).
 suite() {
-    local side=$1 ns=$2 host=$3 pid=$4 tb=$PWD/$TOOLS/tcpbench
-    measure "$side" "$ns" "$pid" "$tb" send "$host" 9 "$SECS"
-    measure "$side" "$ns" "$pid" "$tb" recv "$host" 19 "$SECS"
-    measure "$side.other" "$ns" "$pid" "$tb" rr "$host" 7 "$SECS" "$OTHER_CPU"
-    measure "$side.same" "$ns" "$pid" "$tb" rr "$host" 7 "$SECS" 0
-    measure "$side.c1" "$ns" "$pid" "$tb" cps "$host" 7 "$SECS" 1
-    measure "$side.c8" "$ns" "$pid" "$tb" cps "$host" 7 "$SECS" 8
+    local side=$1 ns=$2 host=$3 pid=$4 echo=${5:-7} discard=${6:-9} chargen=${7:-19}
+    local tb=$PWD/$TOOLS/tcpbench
+    measure "$side" "$ns" "$pid" "$tb" send "$host" "$discard" "$SECS"
+    measure "$side" "$ns" "$pid" "$tb" recv "$host" "$chargen" "$SECS"
+    measure "$side.other" "$ns" "$pid" "$tb" rr "$host" "$echo" "$SECS" "$OTHER_CPU"
+    measure "$side.same" "$ns" "$pid" "$tb" rr "$host" "$echo" "$SECS" 0
+    measure "$side.c1" "$ns" "$pid" "$tb" cps "$host" "$echo" "$SECS" 1
+    measure "$side.c8" "$ns" "$pid" "$tb" cps "$host" "$echo" "$SECS" 8
 }
 
 # ---- setup: three namespaces ----
@@ -127,8 +136,10 @@ KPID=$!
 PIDS+=("$KPID")
 wait_listen "$NK1" 10.77.3.2 7 || die "kernel server did not start: $(cat "$TMP/kserver.log")"
 
-# (b) tcpipd on its TAP, pinned to CPU 0 like the kernel server.
-cat >"$TMP/tcpipd.json" <<'JSON'
+# (b) tcpipd on its TAP, pinned to CPU 0 like the kernel server, with its
+# application socket (libtcpip's direct backend) in the temp dir.
+IPC_SOCK=$TMP/tcpipd.sock
+cat >"$TMP/tcpipd.json" <<JSON
 {
   "log_level": "warning",
   "interfaces": [
@@ -144,7 +155,8 @@ cat >"$TMP/tcpipd.json" <<'JSON'
     "tcp_echo": { "enabled": true, "port": 7 },
     "tcp_discard": { "enabled": true, "port": 9 },
     "tcp_chargen": { "enabled": true, "port": 19 }
-  }
+  },
+  "ipc": { "path": "$IPC_SOCK" }
 }
 JSON
 ip netns exec "$NT" taskset -c 0 "$TCPIPD" -c "$TMP/tcpipd.json" >"$TMP/tcpipd.log" 2>&1 &
@@ -152,16 +164,26 @@ TPID=$!
 PIDS+=("$TPID")
 wait_listen "$NT" 10.77.0.2 7 || die "tcpipd did not start: $(cat "$TMP/tcpipd.log")"
 
+# (d) the same services through libtcpip: tcpbench's server built on the
+# direct backend, a separate process on tcpipd's CPU, ports 1007/1009/1019.
+ip netns exec "$NT" env TCPIP_SOCKET="$IPC_SOCK" taskset -c 0 "$PWD/$TOOLS/tcpipserver" \
+    server 10.77.0.2 1007 1009 1019 0 >"$TMP/libserver.log" 2>&1 &
+LPID=$!
+PIDS+=("$LPID")
+wait_listen "$NT" 10.77.0.2 1007 || die "tcpipserver did not start: $(cat "$TMP/libserver.log")"
+
 echo "bench: $RUNS run(s), $SECS s per measurement, $NCPU CPU(s); servers on CPU 0"
 start=$SECONDS
 for ((run = 1; run <= RUNS; run++)); do
     echo "bench: run $run/$RUNS ..."
     suite kernel "$NK1" 10.77.3.2 ""
     suite tcpipd "$NT" 10.77.0.2 "$TPID"
+    suite lib "$NT" 10.77.0.2 "$TPID $LPID" 1007 1009 1019
     # (c) the TAP ceiling, in its own namespace.
     measure tap "$NC" "" "$PWD/$TOOLS/tap_ceiling" write tcpipb0 "$SECS"
     measure tap "$NC" "" "$PWD/$TOOLS/tap_ceiling" read tcpipb0 "$SECS"
     kill -0 "$TPID" 2>/dev/null || die "tcpipd died: $(tail -n 5 "$TMP/tcpipd.log")"
+    kill -0 "$LPID" 2>/dev/null || die "tcpipserver died: $(tail -n 5 "$TMP/libserver.log")"
 done
 
 # ---- report ----
@@ -208,4 +230,32 @@ echo
 printf "TAP ceiling, one thread: write %s frames/s (%s MB/s of TCP payload), read %s frames/s (%s MB/s)\n" \
     "$(median tap.tap_write_fps)" "$CEIL_WRITE" "$(median tap.tap_read_fps)" "$CEIL_RECV"
 echo "latency rows: lower is better, so a t/kernel above 1 means slower; tcpipd CPU is % of one core"
+
+# The IPC hop: the same services behind libtcpip against the built-in ones.
+# verdict GOAL_OP GOAL RATIO: "ok" or "MISSED" (">=" for rates, "<=" for latency)
+verdict() {
+    awk -v op="$1" -v g="$2" -v r="$3" 'BEGIN {
+        if (op == "") { print ""; exit }
+        if (r == "-") { print "-"; exit }
+        ok = (op == ">=") ? (r >= g) : (r <= g)
+        printf "%s %s %s\n", (ok ? "ok" : "MISSED"), op, g }'
+}
+lrow() { # LABEL SUB KEY GOAL_OP GOAL: SUB is "" or the suite's "other." ...
+    local b l r
+    b=$(median "tcpipd.$2$3")
+    l=$(median "lib.$2$3")
+    r=$(ratio "$l" "$b")
+    printf "%-36s %10s %10s %8s %-12s %7s %7s\n" "$1" "$b" "$l" "$r" "$(verdict "$4" "$5" "$r")" \
+        "$(median "lib.${2}cpu.$3")%" "$(median "lib.${2}cpu2.$3")%"
+}
+echo
+echo "the same services through libtcpip (tcpipserver, direct backend) beside tcpipd's built-in ones"
+printf "%-36s %10s %10s %8s %-12s %7s %7s\n" figure built-in libtcpip lib/bi goal "tcpipd" "server"
+lrow "bulk send to discard (MB/s)" "" send_MBps ">=" 0.8
+lrow "bulk recv from chargen (MB/s)" "" recv_MBps ">=" 0.8
+lrow "1-byte rr p50, other core (us)" other. rr_p50_us "<=" 1.3
+lrow "1-byte rr p50, same core (us)" same. rr_p50_us "<=" 1.3
+lrow "connect+close/s, 1 at a time" c1. cps ">=" 0.7
+lrow "connect+close/s, 8 in parallel" c8. cps ">=" 0.7
+echo "tcpipd and server: % of one core used by tcpipd and by tcpipserver during the libtcpip runs"
 echo "bench: done in $((SECONDS - start)) s"

@@ -10,6 +10,12 @@
  *                                       sockets, one thread, epoll (the
  *                                       baseline's peer); runs until killed
  *
+ * Built with -DTCPBENCH_LIBTCPIP and linked with libtcpip, this file is
+ * build/bench/tcpipserver: the same server on tcpipd's stack through
+ * libtcpip's direct backend (TCPIP_SOCKET names the daemon's socket), so
+ * that the built-in services and an application behind the IPC hop are
+ * measured with the very same service code.
+ *
  * Each client prints one machine-readable line, "RESULT key value [unit]",
  * and diagnostics on stderr. Every measurement is bounded by SECS (plus a
  * few seconds of grace for connecting and draining). */
@@ -31,6 +37,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef TCPBENCH_LIBTCPIP
+#include "client-lib/tcpip.h"
+#endif
 
 #define CHUNK 65536
 #define RR_MAX 1000000
@@ -239,7 +249,59 @@ static int cmd_cps(const struct sockaddr_in *sa, int secs, int par)
     return total > 0 ? 0 : 1;
 }
 
-/* ---- server: echo, discard, chargen on kernel sockets ---- */
+/* ---- server: echo, discard, chargen on kernel sockets or libtcpip ---- */
+
+/* The server's socket calls, the only ones that differ between the two
+ * builds. Data moves with plain read()/write() in both: a libtcpip TCP
+ * socket is a real fd carrying the raw byte stream (ipc/PROTOCOL.md 7),
+ * and tcpip_recv() would add a GETERR round trip to the daemon at every
+ * end of file, which this server has no use for. */
+#ifdef TCPBENCH_LIBTCPIP
+#define SERVER_API "libtcpip"
+static int srv_start(void)
+{
+    /* Explicitly direct: TCPIP_BACKEND=socket must not quietly turn the
+     * libtcpip figures into kernel ones. */
+    if (tcpip_init(TCPIP_BACKEND_DIRECT, NULL) != 0) {
+        perror("tcpipserver: tcpip_init");
+        return -1;
+    }
+    return 0;
+}
+static int srv_socket(int type) { return tcpip_socket(AF_INET, type, 0); }
+static int srv_bind(int fd, const struct sockaddr_in *sa)
+{
+    return tcpip_bind(fd, (const struct sockaddr *)sa, sizeof *sa);
+}
+static int srv_listen(int fd, int backlog) { return tcpip_listen(fd, backlog); }
+static int srv_accept(int fd) { return tcpip_accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+static int srv_setsockopt(int fd, int level, int name, int value)
+{
+    return tcpip_setsockopt(fd, level, name, &value, sizeof value);
+}
+static int srv_close(int fd) { return tcpip_close(fd); }
+/* An accepted libtcpip socket has no control connection until an option
+ * call needs one (PROTOCOL.md 7): a per-connection TCP_NODELAY would cost
+ * a fresh Unix connection and an ATTACH round trip per accept. The stack's
+ * accepted sockets inherit it from the listener instead. */
+#define NODELAY_PER_CONN false
+#else
+#define SERVER_API "kernel sockets"
+static int srv_start(void) { return 0; }
+static int srv_socket(int type) { return socket(AF_INET, type, 0); }
+static int srv_bind(int fd, const struct sockaddr_in *sa)
+{
+    return bind(fd, (const struct sockaddr *)sa, sizeof *sa);
+}
+static int srv_listen(int fd, int backlog) { return listen(fd, backlog); }
+static int srv_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+static int srv_setsockopt(int fd, int level, int name, int value)
+{
+    return setsockopt(fd, level, name, &value, sizeof value);
+}
+static int srv_close(int fd) { return close(fd); }
+#define NODELAY_PER_CONN true
+#endif
 
 enum svc { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN };
 
@@ -249,6 +311,7 @@ struct conn {
     size_t pend_off, pend_len;   /* echo: bytes read, not yet written back */
     size_t chargen_pos;
     uint8_t *buf;
+    uint32_t events;             /* what epoll watches for now */
 };
 
 /* RFC 864: 72 characters from a ring of the 95 printable ones, then CR LF;
@@ -271,10 +334,16 @@ static int listen_on(const char *addr, const char *port)
     struct sockaddr_in sa;
     if (parse_addr(addr, port, &sa) != 0)
         return -1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, SERVER_BACKLOG) != 0) {
+    int fd = srv_socket(SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+        perror("tcpbench: server: socket");
+        return -1;
+    }
+    srv_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    srv_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    if (srv_bind(fd, &sa) != 0 || srv_listen(fd, SERVER_BACKLOG) != 0) {
         perror("tcpbench: server: bind/listen");
+        srv_close(fd);
         return -1;
     }
     return fd;
@@ -283,9 +352,20 @@ static int listen_on(const char *addr, const char *port)
 static void conn_close(int ep, struct conn *c)
 {
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    srv_close(c->fd);
     free(c->buf);
     free(c);
+}
+
+/* Watch c for events; a system call only when that changes (an echo or
+ * discard connection would otherwise pay an epoll_ctl at every wake-up). */
+static void conn_want(int ep, struct conn *c, uint32_t events)
+{
+    if (c->events == events)
+        return;
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->events = events;
 }
 
 /* Returns false when the connection is finished. */
@@ -315,8 +395,7 @@ static bool conn_io(int ep, struct conn *c, uint32_t events)
                 if (errno != EAGAIN)
                     return false;
                 /* Flow control: stop reading until the peer takes more. */
-                struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
-                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+                conn_want(ep, c, EPOLLOUT);
                 return true;
             }
             c->pend_off += (size_t)w;
@@ -329,8 +408,7 @@ static bool conn_io(int ep, struct conn *c, uint32_t events)
         if (n < 0) {
             if (errno != EAGAIN)
                 return false;
-            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-            epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+            conn_want(ep, c, EPOLLIN);
             return true;
         }
         if (c->svc == SVC_ECHO) {
@@ -346,6 +424,8 @@ static int cmd_server(const char *addr, const char *ports[3], int cpu)
     pin_cpu(cpu);
     signal(SIGPIPE, SIG_IGN);
     chargen_init();
+    if (srv_start() != 0)
+        return 2;
     int ep = epoll_create1(EPOLL_CLOEXEC), lfd[3];
     for (int i = 0; i < 3; i++) {
         lfd[i] = listen_on(addr, ports[i]);
@@ -355,7 +435,8 @@ static int cmd_server(const char *addr, const char *ports[3], int cpu)
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
         epoll_ctl(ep, EPOLL_CTL_ADD, lfd[i], &ev);
     }
-    printf("server: listening on %s ports %s %s %s\n", addr, ports[0], ports[1], ports[2]);
+    printf("server: listening on %s ports %s %s %s (%s)\n", addr, ports[0], ports[1], ports[2],
+           SERVER_API);
     fflush(stdout);
     struct epoll_event evs[64];
     for (;;) {
@@ -364,17 +445,17 @@ static int cmd_server(const char *addr, const char *ports[3], int cpu)
             if (evs[j].data.u64 < 3) {
                 int i = (int)evs[j].data.u64;
                 for (int k = 0; k < 64; k++) {
-                    int fd = accept4(lfd[i], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    int fd = srv_accept(lfd[i]);
                     if (fd < 0)
                         break;
                     struct conn *c = calloc(1, sizeof *c);
                     c->fd = fd;
                     c->svc = (enum svc)i;
                     c->buf = malloc(CHUNK);
-                    int one = 1;
-                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                    struct epoll_event ev = {.events = i == SVC_CHARGEN ? EPOLLIN | EPOLLOUT : EPOLLIN,
-                                             .data.ptr = c};
+                    if (NODELAY_PER_CONN)
+                        srv_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+                    c->events = i == SVC_CHARGEN ? EPOLLIN | EPOLLOUT : EPOLLIN;
+                    struct epoll_event ev = {.events = c->events, .data.ptr = c};
                     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
                 }
                 continue;

@@ -20,6 +20,9 @@ struct conf_host_side {
     bool has_ipv4;
     uint32_t ipv4_addr;          /* host order */
     uint8_t ipv4_prefix_len;
+    bool has_ipv6;               /* host.ipv6: an address for the kernel side */
+    uint8_t ipv6_addr[16];       /* network order */
+    uint8_t ipv6_prefix_len;
 };
 
 struct conf_iface {
@@ -33,6 +36,11 @@ struct conf_iface {
     uint32_t ipv4_gateway;       /* 0 = none */
     struct netif_static_neigh neigh[CONF_MAX_NEIGH];
     size_t n_neigh;
+    /* "ipv6": present = IPv6 on (link-local from the MAC, RFC 4291 2.5.1). */
+    bool has_ipv6;
+    bool slaac;                  /* RFC 4862 5.5.3, default true */
+    struct netif_addr6_config addr6[NETIF_MAX_STATIC_ADDR6];
+    size_t n_addr6;
     struct conf_host_side host;
 };
 

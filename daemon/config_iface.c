@@ -1,13 +1,15 @@
 /* config_iface.c - the "interfaces" array of tcpipd's config: TAP names,
- * MACs, MTU, IPv4 address and gateway, static neighbours, the host side of
- * the TAP, and the rules between interfaces (distinct names, disjoint
- * subnets, one default route). Keys are documented in conf/REFERENCE.md. */
+ * MACs, MTU, IPv4 address and gateway, static neighbours, IPv6 (static
+ * addresses, SLAAC), the host side of the TAP, and the rules between
+ * interfaces (distinct names, disjoint subnets and prefixes, one default
+ * route). Keys are documented in conf/REFERENCE.md. */
 #include "daemon/config_json.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "stack/wire/addr.h"
+#include "stack/wire/ipv6.h"
 
 /* ---- values ---- */
 
@@ -151,12 +153,103 @@ static int parse_ip(struct conf_loader *L, const char *path, const char *s, uint
     return 0;
 }
 
+/* ---- IPv6 values ---- */
+
+#define PREFIX6_HINT "expected addr/len, e.g. \"fd77::2/64\""
+
+/* "addr/len" (RFC 4291 2.3) with the length written out: 1..128, digits
+ * without a leading zero. */
+static int parse_prefix6(struct conf_loader *L, const char *path, const char *s, uint8_t addr[16],
+                         uint8_t *len)
+{
+    char q[QUOTE_LEN];
+    char a[IP_ADDR_STRLEN];
+    const char *slash = strchr(s, '/');
+    const char *p;
+    unsigned v = 0;
+    size_t alen;
+
+    conf_quote(q, s);
+    if (slash == NULL) {
+        if (ip6_parse(s, addr) == 0)
+            return conf_fail(L, path, "%s has no prefix length (expected addr/len, e.g. \"%s/64\")",
+                             q, s);
+        return conf_fail(L, path, "%s is not an IPv6 prefix (" PREFIX6_HINT ")", q);
+    }
+    alen = (size_t)(slash - s);
+    if (alen == 0 || alen >= sizeof a)
+        return conf_fail(L, path, "%s is not an IPv6 prefix (" PREFIX6_HINT ")", q);
+    memcpy(a, s, alen);
+    a[alen] = '\0';
+    if (ip6_parse(a, addr) != 0)
+        return conf_fail(L, path, "%s is not an IPv6 prefix (" PREFIX6_HINT ")", q);
+    for (p = slash + 1; *p >= '0' && *p <= '9' && p - slash <= 4; p++)
+        v = v * 10 + (unsigned)(*p - '0');
+    if (p == slash + 1 || *p != '\0' || (slash[1] == '0' && p - slash > 2))
+        return conf_fail(L, path, "%s is not an IPv6 prefix (" PREFIX6_HINT ")", q);
+    if (v < 1 || v > 128)
+        return conf_fail(L, path, "%s: prefix length %u is out of range (expected 1..128)", q, v);
+    *len = (uint8_t)v;
+    return 0;
+}
+
+/* Do a and b agree in their first len bits? */
+static bool prefix6_eq(const uint8_t a[16], const uint8_t b[16], unsigned len)
+{
+    unsigned full = len / 8, rest = len % 8;
+
+    if (memcmp(a, b, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    return ((a[full] ^ b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+static bool host_part6_is_zero(const uint8_t a[16], unsigned len)
+{
+    static const uint8_t zero[16];
+    uint8_t host[16];
+
+    memcpy(host, a, 16);
+    for (unsigned i = 0; i < 16; i++) {
+        if (i * 8 + 8 <= len)
+            host[i] = 0;
+        else if (i * 8 < len)
+            host[i] &= (uint8_t)(0xff >> (len - i * 8));
+    }
+    return memcmp(host, zero, 16) == 0;
+}
+
+/* An address an interface may own (RFC 4291 2.5, 2.6.1, 2.7). */
+static int check_unicast_ip6(struct conf_loader *L, const char *path, const char *q,
+                             const uint8_t a[16], unsigned prefix_len)
+{
+    char net[IP_ADDR_STRLEN];
+
+    if (ipv6_addr_is_unspecified(a))
+        return conf_fail(L, path, "%s is the unspecified address (::, never an interface's address)", q);
+    if (ipv6_addr_is_loopback(a))
+        return conf_fail(L, path, "%s is the loopback address (::1)", q);
+    if (ipv6_addr_is_multicast(a))
+        return conf_fail(L, path, "%s is a multicast address (ff00::/8)", q);
+    if (ipv6_addr_is_v4_mapped(a))
+        return conf_fail(L, path, "%s is an IPv4-mapped address (::ffff:0:0/96; use ipv4.address)", q);
+    /* RFC 4291 2.6.1: the all-zeros interface id of a subnet is the
+     * Subnet-Router anycast address (/127 and /128 have none, RFC 6164). */
+    if (prefix_len < 127 && host_part6_is_zero(a, prefix_len))
+        return conf_fail(L, path,
+                         "%s is the Subnet-Router anycast address of %s/%u (RFC 4291 2.6.1; expected a host address)",
+                         q, ip6_addr_format(a, net, sizeof net), prefix_len);
+    return 0;
+}
+
 /* ---- sections ---- */
 
-static const char *const iface_keys[] = {"name", "mac", "mtu", "ipv4", "neighbors", "host"};
+static const char *const iface_keys[] = {"name", "mac", "mtu", "ipv4", "ipv6", "neighbors", "host"};
 static const char *const ipv4_keys[] = {"address", "gateway"};
 static const char *const neigh_keys[] = {"ip", "mac"};
-static const char *const host_keys[] = {"configure", "ipv4"};
+static const char *const ipv6_keys[] = {"addresses", "slaac"};
+static const char *const host_keys[] = {"configure", "ipv4", "ipv6"};
 
 static int parse_ipv4(struct conf_loader *L, const cJSON *obj, const char *path,
                       struct conf_iface *ifc)
@@ -262,23 +355,13 @@ static int parse_neighbors(struct conf_loader *L, const cJSON *arr, const char *
     return 0;
 }
 
-static int parse_host(struct conf_loader *L, const cJSON *obj, const char *path,
-                      const char *iface_path, struct conf_iface *ifc)
+static int parse_host4(struct conf_loader *L, const char *sub, const char *s,
+                       const char *iface_path, struct conf_iface *ifc)
 {
     struct conf_host_side *h = &ifc->host;
-    char sub[PATH_LEN], q[QUOTE_LEN], net[16];
-    const char *s;
+    char q[QUOTE_LEN], net[16];
     uint32_t mask;
-    int r;
 
-    if (conf_check_object(L, obj, path, host_keys, N_KEYS(host_keys)) < 0)
-        return -1;
-    if (conf_opt_bool(L, obj, path, "configure", &h->configure) < 0)
-        return -1;
-    conf_key_path(sub, path, "ipv4");
-    r = conf_opt_string(L, obj, path, "ipv4", &s);
-    if (r <= 0)
-        return r;
     if (parse_prefix(L, sub, s, &h->ipv4_addr, &h->ipv4_prefix_len) < 0)
         return -1;
     conf_quote(q, s);
@@ -298,6 +381,115 @@ static int parse_host(struct conf_loader *L, const cJSON *obj, const char *path,
     if (check_unicast_ip(L, sub, q, h->ipv4_addr, h->ipv4_prefix_len) < 0)
         return -1;
     h->has_ipv4 = true;
+    return 0;
+}
+
+/* "ipv6": {"addresses": [...], "slaac": bool}. Its presence turns IPv6 on
+ * (the link-local address always comes from the MAC, RFC 4291 2.5.1). */
+static int parse_ipv6(struct conf_loader *L, const cJSON *obj, const char *path,
+                      struct conf_iface *ifc)
+{
+    const cJSON *arr;
+    char apath[PATH_LEN];
+    size_t i = 0;
+    int n;
+
+    if (conf_check_object(L, obj, path, ipv6_keys, N_KEYS(ipv6_keys)) < 0)
+        return -1;
+    ifc->has_ipv6 = true;
+    /* RFC 4862 5.5.3: hosts form addresses from advertised prefixes unless
+     * told not to; Linux's autoconf default is on as well. */
+    ifc->slaac = true;
+    if (conf_opt_bool(L, obj, path, "slaac", &ifc->slaac) < 0)
+        return -1;
+
+    conf_key_path(apath, path, "addresses");
+    if (conf_opt_container(L, obj, path, "addresses", cJSON_Array, &arr) < 0)
+        return -1;
+    if (arr == NULL)
+        return 0;
+    n = cJSON_GetArraySize(arr);
+    if (n > NETIF_MAX_STATIC_ADDR6)
+        return conf_fail(L, apath, "has %d entries (at most %d static IPv6 addresses)", n,
+                         NETIF_MAX_STATIC_ADDR6);
+    for (const cJSON *el = arr->child; el != NULL; el = el->next, i++) {
+        struct netif_addr6_config *a = &ifc->addr6[i];
+        char ep[PATH_LEN], q[QUOTE_LEN];
+
+        conf_index_path(ep, apath, i);
+        if (conf_expect_type(L, el, ep, cJSON_String, "a string such as \"fd77::2/64\"") < 0)
+            return -1;
+        if (parse_prefix6(L, ep, el->valuestring, a->addr, &a->prefix_len) < 0)
+            return -1;
+        conf_quote(q, el->valuestring);
+        if (check_unicast_ip6(L, ep, q, a->addr, a->prefix_len) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++) {
+            if (memcmp(ifc->addr6[j].addr, a->addr, 16) == 0)
+                return conf_fail(L, ep, "%s is already listed in %s[%zu]", q, apath, j);
+        }
+    }
+    ifc->n_addr6 = i;
+    return 0;
+}
+
+/* host.ipv6: the kernel side shares a prefix (same length) with one of
+ * the stack's static addresses, like host.ipv4 shares the subnet. */
+static int parse_host6(struct conf_loader *L, const char *sub, const char *s,
+                       const char *iface_path, struct conf_iface *ifc)
+{
+    struct conf_host_side *h = &ifc->host;
+    char q[QUOTE_LEN];
+    bool shares = false;
+
+    if (parse_prefix6(L, sub, s, h->ipv6_addr, &h->ipv6_prefix_len) < 0)
+        return -1;
+    conf_quote(q, s);
+    if (!ifc->has_ipv6)
+        return conf_fail(L, sub, "needs %s.ipv6 (IPv6 on the interface, with a static address in the same prefix)",
+                         iface_path);
+    if (check_unicast_ip6(L, sub, q, h->ipv6_addr, h->ipv6_prefix_len) < 0)
+        return -1;
+    for (size_t j = 0; j < ifc->n_addr6; j++) {
+        const struct netif_addr6_config *a = &ifc->addr6[j];
+
+        if (memcmp(a->addr, h->ipv6_addr, 16) == 0)
+            return conf_fail(L, sub, "%s is the stack's own address (%s.ipv6.addresses[%zu]); the host side needs another one",
+                             q, iface_path, j);
+        if (a->prefix_len == h->ipv6_prefix_len &&
+            prefix6_eq(a->addr, h->ipv6_addr, a->prefix_len))
+            shares = true;
+    }
+    if (!shares)
+        return conf_fail(L, sub, "%s is not in the prefix of any of %s.ipv6.addresses (expected the same prefix and length as one of them)",
+                         q, iface_path);
+    h->has_ipv6 = true;
+    return 0;
+}
+
+static int parse_host(struct conf_loader *L, const cJSON *obj, const char *path,
+                      const char *iface_path, struct conf_iface *ifc)
+{
+    char sub[PATH_LEN];
+    const char *s;
+    int r;
+
+    if (conf_check_object(L, obj, path, host_keys, N_KEYS(host_keys)) < 0)
+        return -1;
+    if (conf_opt_bool(L, obj, path, "configure", &ifc->host.configure) < 0)
+        return -1;
+    conf_key_path(sub, path, "ipv4");
+    r = conf_opt_string(L, obj, path, "ipv4", &s);
+    if (r < 0)
+        return -1;
+    if (r > 0 && parse_host4(L, sub, s, iface_path, ifc) < 0)
+        return -1;
+    conf_key_path(sub, path, "ipv6");
+    r = conf_opt_string(L, obj, path, "ipv6", &s);
+    if (r < 0)
+        return -1;
+    if (r > 0 && parse_host6(L, sub, s, iface_path, ifc) < 0)
+        return -1;
     return 0;
 }
 
@@ -349,6 +541,12 @@ static int parse_iface(struct conf_loader *L, const cJSON *obj, const char *path
     if (sect != NULL && parse_ipv4(L, sect, sub, ifc) < 0)
         return -1;
 
+    conf_key_path(sub, path, "ipv6");
+    if (conf_opt_container(L, obj, path, "ipv6", cJSON_Object, &sect) < 0)
+        return -1;
+    if (sect != NULL && parse_ipv6(L, sect, sub, ifc) < 0)
+        return -1;
+
     conf_key_path(sub, path, "neighbors");
     if (conf_opt_container(L, obj, path, "neighbors", cJSON_Array, &sect) < 0)
         return -1;
@@ -360,6 +558,33 @@ static int parse_iface(struct conf_loader *L, const cJSON *obj, const char *path
         return -1;
     if (sect != NULL && parse_host(L, sect, sub, path, ifc) < 0)
         return -1;
+    return 0;
+}
+
+/* Global prefixes of two interfaces must not overlap, or a route lookup
+ * would find two. Link-local ones (fe80::/10) are per link (RFC 4291
+ * 2.5.6) and may repeat. */
+static int check_prefixes6_disjoint(struct conf_loader *L, const struct conf_iface *a, size_t i,
+                                    const struct conf_iface *b, size_t j)
+{
+    char sub[PATH_LEN], ip[IP_ADDR_STRLEN];
+
+    for (size_t k = 0; k < a->n_addr6; k++) {
+        const struct netif_addr6_config *x = &a->addr6[k];
+
+        if (ipv6_addr_is_link_local(x->addr))
+            continue;
+        for (size_t m = 0; m < b->n_addr6; m++) {
+            const struct netif_addr6_config *y = &b->addr6[m];
+            unsigned shorter = x->prefix_len < y->prefix_len ? x->prefix_len : y->prefix_len;
+
+            if (!prefix6_eq(x->addr, y->addr, shorter))
+                continue;
+            conf_path_printf(sub, "interfaces[%zu].ipv6.addresses[%zu]", i, k);
+            return conf_fail(L, sub, "overlaps %s/%u of interfaces[%zu] (each interface needs its own prefix)",
+                             ip6_addr_format(y->addr, ip, sizeof ip), y->prefix_len, j);
+        }
+    }
     return 0;
 }
 
@@ -387,6 +612,8 @@ static int check_iface_against(struct conf_loader *L, const struct tcpipd_config
                                  ip, b->ipv4_prefix_len, j);
             }
         }
+        if (check_prefixes6_disjoint(L, a, i, b, j) < 0)
+            return -1;
         if (a->ipv4_gateway != 0 && b->ipv4_gateway != 0) {
             conf_path_printf(sub, "interfaces[%zu].ipv4.gateway", i);
             return conf_fail(L, sub, "interfaces[%zu] already has a gateway (only one default route is supported)",

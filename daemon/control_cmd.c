@@ -477,7 +477,8 @@ static cJSON *cmd_sockets(const struct control_env *env)
         if (u == NULL)
             break;
         cJSON_AddItemToArray(udp, u);
-        struct ip_endpoint ep = {.addr = ip_addr_v4(0), .port = si.port};
+        /* The built-in services bind the dual-stack [::]. */
+        struct ip_endpoint ep = {.addr = {.family = IP_FAMILY_V6}, .port = si.port};
         cJSON_AddStringToObject(u, "proto", "udp");
         cJSON_AddStringToObject(u, "state", "UNCONN");
         cJSON_AddNumberToObject(u, "recv_q", 0);

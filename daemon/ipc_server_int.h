@@ -12,9 +12,11 @@
 #include "ipc/ipc.h"
 
 /* Bytes taken off a TCP socket and not yet written to a full data fd.
- * Small on purpose: the TCP receive buffer is the real buffer, and while
- * this is full nothing is read from it, so the window closes. */
-#define IPC_PEND_CAP 16384
+ * Small next to the TCP receive buffer (the real buffer: while this is
+ * full nothing is read from it, so the window closes), but 64 KiB so a
+ * bulk transfer wakes the application once per 64 KiB, not per 16: the
+ * wake-ups were the cost (make bench, bench/README.md). */
+#define IPC_PEND_CAP 65536
 /* A read from a data fd: at most this many bytes per call. */
 #define IPC_IO_CHUNK 65536
 /* Budget charged for a UDP socket (its stack receive queue plus one

@@ -200,6 +200,8 @@ int ipc_tcp_open(struct ipc_sock *s, int *fd_out)
     s->ts = tcp_sock_open(s->srv->stack, tcp_event, s);
     if (s->ts == NULL)
         return ENOMEM;
+    /* socket(2)'s domain: an AF_INET6 listener on :: is dual-stack. */
+    (void)tcp_sock_set_family(s->ts, s->family == IPC_AF_INET6 ? IP_FAMILY_V6 : IP_FAMILY_V4);
     return data_pair(s, fd_out);
 }
 
@@ -425,7 +427,9 @@ static void do_setopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_re
         return;
     }
     if (o->name == IPC_IPV6_V6ONLY) {
-        r->err = s->family != IPC_AF_INET6 ? ENOPROTOOPT : s->bound ? EINVAL : 0;
+        r->err = s->family != IPC_AF_INET6 ? ENOPROTOOPT
+                 : s->bound                ? EINVAL
+                                           : -tcp_sock_setopt(s->ts, TCP_OPT_V6ONLY, v != 0);
         return;
     }
     if (opt_map(o->name, &opt) != 0) {
@@ -473,6 +477,8 @@ static void do_getopt(struct ipc_client *c, struct ipc_sock *s, const struct ipc
     case IPC_IPV6_V6ONLY:
         if (s->family != IPC_AF_INET6)
             r->err = ENOPROTOOPT;
+        else
+            r->err = -tcp_sock_getopt(s->ts, TCP_OPT_V6ONLY, &r->value);
         return;
     default:
         break;

@@ -97,6 +97,8 @@ int ipc_udp_open(struct ipc_sock *s, int *fd_out)
     s->us = udp_sock_open(s->srv->stack, udp_event, s);
     if (s->us == NULL)
         return ENOMEM;
+    /* socket(2)'s domain: an AF_INET6 socket on :: is dual-stack. */
+    (void)udp_sock_set_family(s->us, s->family == IPC_AF_INET6 ? IP_FAMILY_V6 : IP_FAMILY_V4);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return errno == EMFILE || errno == ENFILE ? ENFILE : ENOMEM;
     s->fd = sv[0];
@@ -165,12 +167,24 @@ void ipc_udp_request(struct ipc_client *c, const struct ipc_request *q, struct i
         r->err = s->connected ? 0 : ENOTCONN;
         break;
     case IPC_OP_SETOPT:
+        if (q->u.opt.name == IPC_IPV6_V6ONLY) {
+            /* PROTOCOL.md 6.6: IPv4 socket ENOPROTOOPT, after bind EINVAL. */
+            r->err = s->family != IPC_AF_INET6 ? ENOPROTOOPT
+                     : s->bound ? EINVAL
+                                : -udp_sock_setopt(s->us, UDP_OPT_V6ONLY, q->u.opt.value != 0);
+            break;
+        }
         r->err = q->u.opt.name == IPC_SO_REUSEADDR || q->u.opt.name == IPC_SO_RCVBUF ||
                          q->u.opt.name == IPC_SO_SNDBUF || q->u.opt.name == IPC_SO_LINGER
                      ? 0 : ENOPROTOOPT;
         break;
     case IPC_OP_GETOPT:
-        if (q->u.opt.name == IPC_SO_TYPE) {
+        if (q->u.opt.name == IPC_IPV6_V6ONLY) {
+            if (s->family != IPC_AF_INET6)
+                r->err = ENOPROTOOPT;
+            else
+                r->err = -udp_sock_getopt(s->us, UDP_OPT_V6ONLY, &r->value);
+        } else if (q->u.opt.name == IPC_SO_TYPE) {
             r->value = SOCK_DGRAM;
         } else if (q->u.opt.name == IPC_SO_ERROR) {
             r->value = s->err != 0 ? s->err : udp_sock_error(s->us);

@@ -172,13 +172,17 @@ static int udp_service_open(struct services *sv, struct service *svc, char *err,
                  svc->def->name);
         return -ENOMEM;
     }
+    /* One dual-stack socket per service, as Linux daemons bind [::]
+     * (RFC 3493 3.7): IPv6 peers directly, IPv4 ones as ::ffff:a.b.c.d. */
     struct ip_endpoint local;
     memset(&local, 0, sizeof local);
-    local.addr = ip_addr_v4(0);
+    local.addr.family = IP_FAMILY_V6;
     local.port = svc->port;
-    int rc = udp_sock_bind(svc->us, &local);
+    int rc = udp_sock_set_family(svc->us, IP_FAMILY_V6);
+    if (rc == 0)
+        rc = udp_sock_bind(svc->us, &local);
     if (rc < 0) {
-        snprintf(err, errlen, "service udp %s: cannot bind 0.0.0.0:%u: %s", svc->def->name,
+        snprintf(err, errlen, "service udp %s: cannot bind [::]:%u: %s", svc->def->name,
                  (unsigned)svc->port, strerror(-rc));
         udp_sock_close(svc->us);
         svc->us = NULL;
@@ -423,11 +427,14 @@ static int tcp_service_open(struct services *sv, struct service *svc, char *err,
                  svc->def->name);
         return -ENOMEM;
     }
+    /* Dual-stack, as the UDP services: [::] takes IPv4 too. */
     struct ip_endpoint local;
     memset(&local, 0, sizeof local);
-    local.addr = ip_addr_v4(0);
+    local.addr.family = IP_FAMILY_V6;
     local.port = svc->port;
-    int rc = tcp_sock_bind(svc->listener, &local);
+    int rc = tcp_sock_set_family(svc->listener, IP_FAMILY_V6);
+    if (rc == 0)
+        rc = tcp_sock_bind(svc->listener, &local);
     const char *what = "bind";
     if (rc == 0) {
         /* The stack clamps the backlog to stack.tcp.max_backlog. */
@@ -435,7 +442,7 @@ static int tcp_service_open(struct services *sv, struct service *svc, char *err,
         what = "listen on";
     }
     if (rc < 0) {
-        snprintf(err, errlen, "service tcp %s: cannot %s 0.0.0.0:%u: %s", svc->def->name, what,
+        snprintf(err, errlen, "service tcp %s: cannot %s [::]:%u: %s", svc->def->name, what,
                  (unsigned)svc->port, strerror(-rc));
         tcp_sock_close(svc->listener, sv->clock(sv->clock_ctx));
         svc->listener = NULL;
@@ -513,7 +520,7 @@ struct services *services_start(struct stack *s, const struct tcpipd_config *cfg
             return NULL;
         }
         sv->n++;
-        log_msg(STACK_LOG_INFO, "service: %s %s listening on 0.0.0.0:%u (%s)", tcp ? "tcp" : "udp",
+        log_msg(STACK_LOG_INFO, "service: %s %s listening on [::]:%u (%s)", tcp ? "tcp" : "udp",
                 svc->def->name, (unsigned)svc->port, svc->def->rfc);
     }
     return sv;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/ipv6.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -276,4 +277,66 @@ int tap_host_configure(const char *name, uint32_t addr, uint8_t prefix_len, char
         return 0;
     ifr.ifr_flags = (short)(ifr.ifr_flags | IFF_UP);
     return if_ioctl(name, SIOCSIFFLAGS, &ifr, "bring up", err, errlen);
+}
+
+/* A TAP we just made inherits net.ipv6.conf.default.disable_ipv6; the
+ * config asked for an IPv6 address on its host side, so turn IPv6 on for
+ * this one device only (never "all" or "default"). */
+static void enable_ipv6_on(const char *name)
+{
+    char path[96], v = '1';
+    int fd;
+
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return; /* no IPv6 in the kernel: the ioctl below says so */
+    if (read(fd, &v, 1) == 1 && v == '1' && lseek(fd, 0, SEEK_SET) == 0) {
+        ssize_t n = write(fd, "0\n", 2);
+        (void)n; /* if refused, the ioctl below fails with EACCES and says why */
+    }
+    close(fd);
+}
+
+/* SIOCSIFADDR on an AF_INET6 socket takes a struct in6_ifreq (linux/ipv6.h)
+ * naming the interface by index (see ipv6(7)). EEXIST means the address is
+ * already there (a persistent TAP kept it from our last run): fine. */
+int tap_host_configure6(const char *name, const uint8_t addr[16], uint8_t prefix_len, char *err,
+                        size_t errlen)
+{
+    struct ifreq ifr;
+    struct in6_ifreq r6;
+    int rc, s;
+
+    if (prefix_len == 0 || prefix_len > 128) {
+        snprintf(err, errlen, "%s: bad IPv6 prefix length %u", name, (unsigned)prefix_len);
+        return -EINVAL;
+    }
+    rc = ifreq_for(&ifr, name, err, errlen);
+    if (rc < 0)
+        return rc;
+    rc = if_ioctl(name, SIOCGIFINDEX, &ifr, "get index", err, errlen);
+    if (rc < 0)
+        return rc;
+    enable_ipv6_on(name);
+    s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "socket(AF_INET6): %s%s", strerror(-rc),
+                 rc == -EAFNOSUPPORT ? " (IPv6 disabled in the kernel?)" : "");
+        return rc;
+    }
+    memset(&r6, 0, sizeof r6);
+    memcpy(&r6.ifr6_addr, addr, 16);
+    r6.ifr6_prefixlen = prefix_len;
+    r6.ifr6_ifindex = ifr.ifr_ifindex;
+    if (ioctl(s, SIOCSIFADDR, &r6) != 0 && errno != EEXIST) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: set IPv6 address: %s%s", name, strerror(-rc),
+                 rc == -EPERM ? " (need CAP_NET_ADMIN)"
+                 : rc == -EACCES ? " (IPv6 disabled on it? net.ipv6.conf.<if>.disable_ipv6)"
+                                 : "");
+    }
+    close(s);
+    return rc;
 }

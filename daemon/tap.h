@@ -57,5 +57,11 @@ int tap_is_up(const char *name, char *err, size_t errlen);
  * SIOCSIFNETMASK. */
 int tap_host_configure(const char *name, uint32_t addr, uint8_t prefix_len, char *err,
                        size_t errlen);
+/* Host side: add the IPv6 address addr/prefix_len (network order bytes,
+ * 1..128) with SIOCSIFADDR on an AF_INET6 socket, first setting this
+ * device's disable_ipv6 to 0 if it is 1. An address that is already there
+ * is not an error. */
+int tap_host_configure6(const char *name, const uint8_t addr[16], uint8_t prefix_len, char *err,
+                        size_t errlen);
 
 #endif

@@ -218,7 +218,12 @@ static bool ifaces_differ(const struct tcpipd_config *a, const struct tcpipd_con
             memcmp(x->neigh, y->neigh, x->n_neigh * sizeof x->neigh[0]) != 0 ||
             x->host.configure != y->host.configure || x->host.has_ipv4 != y->host.has_ipv4 ||
             x->host.ipv4_addr != y->host.ipv4_addr ||
-            x->host.ipv4_prefix_len != y->host.ipv4_prefix_len)
+            x->host.ipv4_prefix_len != y->host.ipv4_prefix_len ||
+            x->has_ipv6 != y->has_ipv6 || x->slaac != y->slaac || x->n_addr6 != y->n_addr6 ||
+            memcmp(x->addr6, y->addr6, x->n_addr6 * sizeof x->addr6[0]) != 0 ||
+            x->host.has_ipv6 != y->host.has_ipv6 ||
+            memcmp(x->host.ipv6_addr, y->host.ipv6_addr, 16) != 0 ||
+            x->host.ipv6_prefix_len != y->host.ipv6_prefix_len)
             return true;
     }
     return false;
@@ -365,12 +370,27 @@ struct tcpipd *tcpipd_new(const struct tcpipd_config *cfg, const char *config_pa
     return d;
 }
 
+/* "off", or the static addresses (else "link-local"), and "+ slaac". */
+static void iface_ipv6_describe(const struct conf_iface *ci, char *buf, size_t len)
+{
+    char a6[IP_ADDR_STRLEN];
+    size_t used = 0;
+
+    snprintf(buf, len, "%s", !ci->has_ipv6 ? "off" : ci->n_addr6 ? "" : "link-local");
+    for (size_t k = 0; ci->has_ipv6 && k < ci->n_addr6 && (used = strlen(buf)) < len; k++)
+        snprintf(buf + used, len - used, "%s%s/%u", k ? " " : "",
+                 ip6_addr_format(ci->addr6[k].addr, a6, sizeof a6), ci->addr6[k].prefix_len);
+    used = strlen(buf);
+    if (ci->has_ipv6 && ci->slaac && used < len)
+        snprintf(buf + used, len - used, " + slaac");
+}
+
 static int iface_start(struct tcpipd *d, size_t i)
 {
     const struct conf_iface *ci = &d->cfg.ifaces[i];
     struct tcpipd_iface *ifc = &d->ifaces[i];
     char err[256];
-    char mac_s[ETH_ADDR_STRLEN], a[16], gw[16], host[48];
+    char mac_s[ETH_ADDR_STRLEN], a[16], gw[16], host[128], a6[IP_ADDR_STRLEN];
     ifc->d = d;
 
     if (ci->has_mac) {
@@ -402,9 +422,21 @@ static int iface_start(struct tcpipd *d, size_t i)
             log_msg(STACK_LOG_ERR, "tap: cannot configure the host side: %s", err);
             return TCPIPD_EXIT_RUNTIME;
         }
+        if (ci->host.has_ipv6) {
+            rc = tap_host_configure6(ifc->tap.name, ci->host.ipv6_addr, ci->host.ipv6_prefix_len,
+                                     err, sizeof err);
+            if (rc < 0) {
+                log_msg(STACK_LOG_ERR, "tap: cannot configure the host side: %s", err);
+                return TCPIPD_EXIT_RUNTIME;
+            }
+        }
         if (ci->host.has_ipv4)
             snprintf(host, sizeof host, ", host side %s/%u",
                      ip4_format(ci->host.ipv4_addr, a, sizeof a), (unsigned)ci->host.ipv4_prefix_len);
+        if (ci->host.has_ipv6)
+            snprintf(host + strlen(host), sizeof host - strlen(host), "%s%s/%u",
+                     ci->host.has_ipv4 ? " and " : ", host side ",
+                     ip6_addr_format(ci->host.ipv6_addr, a6, sizeof a6), ci->host.ipv6_prefix_len);
     } else if (tap_is_up(ifc->tap.name, err, sizeof err) == 0) {
         /* Not our job (host.configure is false), but worth saying. */
         log_msg(STACK_LOG_INFO, "tap: %s is down on the host side; `ip link set %s up` to use it",
@@ -430,6 +462,10 @@ static int iface_start(struct tcpipd *d, size_t i)
     }
     nc.neigh = ci->neigh;
     nc.n_neigh = ci->n_neigh;
+    nc.ipv6 = ci->has_ipv6;
+    nc.slaac = ci->slaac;
+    nc.n_addr6 = ci->n_addr6;
+    memcpy(nc.addr6, ci->addr6, ci->n_addr6 * sizeof nc.addr6[0]);
     if (ifc->tap.vnet)
         nc.offloads = NETIF_OFFLOAD_TX_CSUM | NETIF_OFFLOAD_TSO4;
     rc = stack_netif_add(d->stack, &nc, &tap_netif_ops, ifc, tcpipd_now_ns());
@@ -452,9 +488,11 @@ static int iface_start(struct tcpipd *d, size_t i)
         ip4_format(ci->ipv4_gateway, gw, sizeof gw);
     else
         snprintf(gw, sizeof gw, "none");
-    log_msg(STACK_LOG_INFO, "tap: %s up, mtu %u, mac %s%s, ipv4 %s, gateway %s%s (%s)",
-            ifc->tap.name, (unsigned)ci->mtu, mac_s, ci->has_mac ? "" : " (auto)", ip, gw, host,
-            ifc->tap.persistent ? "attached to a persistent device" : "created");
+    char ip6[NETIF_MAX_STATIC_ADDR6 * (IP_ADDR_STRLEN + 6) + 32];
+    iface_ipv6_describe(ci, ip6, sizeof ip6);
+    log_msg(STACK_LOG_INFO, "tap: %s up, mtu %u, mac %s%s, ipv4 %s, gateway %s, ipv6 %s%s (%s)",
+            ifc->tap.name, (unsigned)ci->mtu, mac_s, ci->has_mac ? "" : " (auto)", ip, gw, ip6,
+            host, ifc->tap.persistent ? "attached to a persistent device" : "created");
     return TCPIPD_EXIT_OK;
 }
 

@@ -28,7 +28,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "client-lib/tcpip.h"
+#include <tcpip.h>
 
 #define PENDING_MAX 16384
 #define EVENTS_PER_WAIT 256

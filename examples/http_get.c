@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client-lib/tcpip.h"
+#include <tcpip.h>
 
 static void usage(FILE *out)
 {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client-lib/tcpip.h"
+#include <tcpip.h>
 
 /* RFC 768 length field minus the UDP and IPv4 headers. */
 #define UDP_MAX_PAYLOAD 65507

@@ -8,6 +8,8 @@ test_pkgs="iproute2 iputils-ping socat netcat-openbsd tcpdump tshark clang libcl
 # test_systemd.sh: systemd-analyze (verify, security), groff (man pages),
 # python3 (the NOTIFY_SOCKET listener).
 test_pkgs="$test_pkgs systemd groff-base python3"
+# test_ipv6.sh: radvd advertises a prefix inside the test namespace.
+test_pkgs="$test_pkgs radvd"
 pkgs=$build_pkgs
 [ "$group" = test ] && pkgs="$pkgs $test_pkgs"
 

@@ -128,6 +128,76 @@ enum stack_counter {
     CTR_TCP_RENO_RECOVERIES,      /* recoveries by dupacks alone (RFC 6582) */
     CTR_TCP_OOW_ACK_LIMITED,      /* ACK to a bare out-of-window/PAWS segment not sent: 500 ms limit */
     CTR_TCP_ABORT_ON_DATA,        /* data for a closed (orphaned) connection: RST */
+    /* IPv6 (core/ipv6.c, core/reasm6.c) */
+    CTR_IPV6_RX,
+    CTR_IPV6_RX_DELIVERED,
+    CTR_IPV6_TX,
+    CTR_IPV6_RX_DROP_TRUNCATED,   /* shorter than 40 bytes */
+    CTR_IPV6_RX_DROP_BAD_VERSION,
+    CTR_IPV6_RX_DROP_BAD_LENGTH,  /* payload length past the frame */
+    CTR_IPV6_RX_DROP_JUMBO,       /* RFC 2675 jumbogram: not supported */
+    CTR_IPV6_RX_DROP_BAD_SRC,     /* multicast or loopback source */
+    CTR_IPV6_RX_DROP_NOT_FOR_US,  /* not our address nor a joined group */
+    CTR_IPV6_RX_DROP_BAD_EXT,     /* extension header chain refused */
+    CTR_IPV6_RX_DROP_UNKNOWN_PROTO, /* Parameter Problem code 1 */
+    CTR_IPV6_RX_NO_NEXT_HEADER,   /* Next Header 59: nothing to deliver */
+    CTR_IPV6_TX_DROP_NO_ROUTE,
+    CTR_IPV6_TX_DROP_TOO_BIG,     /* above the path MTU */
+    CTR_IPV6_TX_DROP_NO_SRC,      /* no usable source address */
+    CTR_IPV6_TX_FRAGMENTS,        /* fragments sent (echo replies only) */
+    CTR_IPV6_RX_ATOMIC_FRAGS,     /* RFC 6946: handled without reassembly */
+    CTR_IPV6_REASM_FRAGS,         /* fragments handed to reassembly */
+    CTR_IPV6_REASM_OK,            /* datagrams reassembled */
+    CTR_IPV6_REASM_DROP_OVERLAP,  /* RFC 5722: whole datagram dropped */
+    CTR_IPV6_REASM_DROP_DUP,      /* exact duplicate fragment dropped */
+    CTR_IPV6_REASM_DROP_TIMEOUT,  /* 60 s passed before completion */
+    CTR_IPV6_REASM_DROP_MEMORY,   /* fragment dropped: memory or slot cap */
+    CTR_IPV6_REASM_DROP_BAD,      /* inconsistent lengths, nested fragment */
+    CTR_IPV6_PMTU_UPDATES,        /* path MTU lowered by Packet Too Big */
+    /* ICMPv6 (core/icmp6.c) */
+    CTR_ICMP6_RX,
+    CTR_ICMP6_RX_ECHO_REQUESTS,
+    CTR_ICMP6_RX_ECHO_REPLIES,
+    CTR_ICMP6_RX_DEST_UNREACH,
+    CTR_ICMP6_RX_PKT_TOO_BIG,
+    CTR_ICMP6_RX_TIME_EXCEEDED,
+    CTR_ICMP6_RX_PARAM_PROBLEM,
+    CTR_ICMP6_RX_ND,              /* valid ND messages handed to nd_input */
+    CTR_ICMP6_RX_MLD_QUERIES,
+    CTR_ICMP6_RX_OTHER,
+    CTR_ICMP6_RX_DROP_TRUNCATED,
+    CTR_ICMP6_RX_DROP_BAD_CSUM,
+    CTR_ICMP6_RX_DROP_BAD_QUOTE,  /* error whose quoted packet is not ours */
+    CTR_ICMP6_RX_DROP_BAD_ND,     /* refused by the RFC 4861 validity checks */
+    CTR_ICMP6_RX_DROP_BAD_MLD,    /* query refused (RFC 3810 5, 6.2) */
+    CTR_ICMP6_TX_ECHO_REPLIES,
+    CTR_ICMP6_TX_DEST_UNREACH,
+    CTR_ICMP6_TX_TIME_EXCEEDED,
+    CTR_ICMP6_TX_PARAM_PROBLEM,
+    CTR_ICMP6_TX_MLD_REPORTS,
+    CTR_ICMP6_TX_RATELIMITED,     /* error not sent: token bucket empty */
+    CTR_ICMP6_TX_SUPPRESSED,      /* error not sent: RFC 4443 2.4 (e) */
+    /* ND and address configuration (RFC 4861, RFC 4862: core/nd.c, addrconf.c) */
+    CTR_ND_RX_NS,
+    CTR_ND_RX_NA,
+    CTR_ND_RX_RA,
+    CTR_ND_RX_IGNORED,            /* RS and Redirect: a host ignores them */
+    CTR_ND_RX_DROP_INVALID,       /* bad fixed part or options, RA not link-local */
+    CTR_ND_RX_NOT_FOR_US,         /* NS for an address that is not ours */
+    CTR_ND_TX_NS,
+    CTR_ND_TX_DAD_NS,             /* NS from :: for duplicate address detection */
+    CTR_ND_TX_NA,
+    CTR_ND_TX_RS,
+    CTR_ND_PENDING_QUEUED,        /* packets queued while resolving */
+    CTR_ND_PENDING_DROPPED,       /* queue full, no memory, or resolution failed */
+    CTR_ND_RESOLVE_FAILED,        /* INCOMPLETE or PROBE without an answer */
+    CTR_ND_CACHE_EVICTIONS,
+    CTR_ND_DAD_DUPLICATES,        /* DAD failed: address not used */
+    CTR_ND_ADDR_CONFLICTS,        /* NA from another node for one of our addresses */
+    CTR_ND_SLAAC_ADDRS,           /* addresses formed from RA prefixes */
+    CTR_ND_ADDR_TABLE_FULL,       /* address not added: NETIF_MAX_ADDR6 */
+    CTR_ND_ROUTERS_IGNORED,       /* default router list full */
+    CTR_ND_PREFIXES_IGNORED,      /* prefix list full, or not /64 for SLAAC */
     CTR_MAX
 };
 

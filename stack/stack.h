@@ -47,6 +47,9 @@ struct stack_config {
     /* ICMP error rate limit: token bucket (like Linux icmp_ratelimit) */
     uint32_t icmp_rate_per_sec;  /* default 1000 */
     uint32_t icmp_burst;         /* default 50 */
+    /* IPv6 neighbour discovery */
+    uint64_t nd_dad_max_delay_ns; /* DAD's first NS waits up to this (RFC 4862
+                                     5.4.2 MAX_RTR_SOLICITATION_DELAY); default 1 s */
     /* UDP */
     uint32_t udp_rcvbuf;         /* bytes queued per socket; default 212992 */
     /* TCP (RFC 9293 and friends); the defaults follow Linux where it has one */
@@ -125,6 +128,13 @@ struct netif_static_neigh {
     struct eth_addr mac;
 };
 
+#define NETIF_MAX_STATIC_ADDR6 4
+
+struct netif_addr6_config {
+    uint8_t addr[16];
+    uint8_t prefix_len;          /* 1..128 */
+};
+
 struct netif_config {
     char name[STACK_IFNAMSIZ];
     struct eth_addr mac;
@@ -133,6 +143,13 @@ struct netif_config {
     uint8_t ipv4_prefix_len;     /* 0..32 */
     uint32_t ipv4_gateway;       /* host order; 0 = no default route */
     uint32_t offloads;           /* NETIF_OFFLOAD_*; needs ops->send_offload */
+    /* IPv6 (RFC 8200, 4861, 4862): on if ipv6 is set. The link-local
+     * address comes from the MAC (modified EUI-64, RFC 4291 2.5.1); static
+     * addresses and SLAAC ones (RFC 4862, if slaac) are used after DAD. */
+    bool ipv6;
+    bool slaac;
+    struct netif_addr6_config addr6[NETIF_MAX_STATIC_ADDR6];
+    size_t n_addr6;
     const struct netif_static_neigh *neigh;
     size_t n_neigh;
 };
@@ -206,9 +223,24 @@ typedef void (*udp_event_fn)(void *user, struct udp_sock *us, int events);
 struct udp_sock *udp_sock_open(struct stack *s, udp_event_fn cb, void *user);
 /* Close and free; queued datagrams are dropped. */
 void udp_sock_close(struct udp_sock *us);
-/* Bind to a local address (any = 0.0.0.0) and port (0 = ephemeral, RFC 6056).
- * 0, or -EADDRINUSE, -EADDRNOTAVAIL (not one of our addresses), -EINVAL
- * (already bound, or not IPv4), -EAFNOSUPPORT. */
+/* Dual stack (RFC 3493 3.7, 5.3), as Linux: a socket's family is
+ * socket(2)'s domain. Without this call it is the family of the first
+ * address given to bind/connect/sendto (IPv4 if none). An IPv6 socket
+ * takes IPv4-mapped addresses (::ffff:a.b.c.d) for IPv4 peers, and
+ * bound to :: also receives IPv4 unless V6ONLY; its peers and names are
+ * then shown as IPv4-mapped. Before bind: 0, -EINVAL (bound, or not
+ * IP_FAMILY_V4/V6). The same for TCP below. */
+int udp_sock_set_family(struct udp_sock *us, uint8_t family);
+enum udp_sockopt {
+    UDP_OPT_V6ONLY,              /* bool, IPv6 sockets, before bind (else -EINVAL) */
+};
+/* 0, -EINVAL, -ENOPROTOOPT (V6ONLY on an IPv4 socket). */
+int udp_sock_setopt(struct udp_sock *us, enum udp_sockopt opt, int value);
+int udp_sock_getopt(const struct udp_sock *us, enum udp_sockopt opt, int *value);
+/* Bind to a local address (any = 0.0.0.0 or ::) and port (0 = ephemeral,
+ * RFC 6056). 0, or -EADDRINUSE, -EADDRNOTAVAIL (not one of our addresses),
+ * -EINVAL (already bound; IPv4-mapped on a V6ONLY socket), -EAFNOSUPPORT
+ * (the other family). */
 int udp_sock_bind(struct udp_sock *us, const struct ip_endpoint *local);
 /* Set the default peer; ICMP errors about it become socket errors
  * (ECONNREFUSED, EHOSTUNREACH...), as on Linux. Binds an ephemeral port
@@ -274,10 +306,15 @@ enum tcp_sockopt {
     TCP_OPT_REUSEADDR,           /* bool: bind over TIME_WAIT connections */
     TCP_OPT_LINGER_ZERO,         /* bool: close() sends RST, as SO_LINGER {1, 0} */
     TCP_OPT_MAXSEG,              /* read only: the MSS in use */
+    TCP_OPT_V6ONLY,              /* bool: IPV6_V6ONLY (IPv6 sockets, before bind) */
 };
 
 /* NULL on allocation failure. */
 struct tcp_sock *tcp_sock_open(struct stack *s, tcp_event_fn cb, void *user);
+/* The socket's family, as udp_sock_set_family (a listener on :: of an
+ * IPv6 socket accepts IPv4 connections unless V6ONLY; they are shown as
+ * IPv4-mapped). 0 or -EINVAL (bound, or not IP_FAMILY_V4/V6). */
+int tcp_sock_set_family(struct tcp_sock *ts, uint8_t family);
 /* 0, -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL (already bound), -EAFNOSUPPORT. */
 int tcp_sock_bind(struct tcp_sock *ts, const struct ip_endpoint *local);
 /* Passive open; binds an ephemeral port if unbound. backlog is clamped to

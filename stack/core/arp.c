@@ -492,7 +492,9 @@ size_t stack_neigh_list(const struct stack *s, struct neigh_info *out, size_t ma
         }
         n++;
     }
-    return n;
+    /* Then the IPv6 neighbours (core/nd.c). */
+    size_t m = nd_neigh_list(s, out != NULL && n < max ? out + n : NULL, n < max ? max - n : 0);
+    return n + m;
 }
 
 const char *neigh_state_name(enum neigh_state st)

@@ -33,12 +33,17 @@ void eth_input(struct stack *s, struct netif *nif, const uint8_t *frame, size_t 
     case ETHERTYPE_IPV4:
         ipv4_input(s, nif, eth.payload, eth.payload_len, link_multicast, now);
         break;
+    case ETHERTYPE_IPV6:
+        /* Frames to our MAC or to a 33:33 group (RFC 2464 7); ipv6_input
+         * keeps the groups the interface joined. */
+        ipv6_input(s, nif, eth.payload, eth.payload_len, link_multicast, now);
+        break;
     case ETHERTYPE_VLAN:
     case ETHERTYPE_QINQ:
         ctr_inc(s, CTR_ETH_RX_DROP_VLAN);
         break;
     default:
-        /* Includes IPv6 for now and 802.3 length fields (< 0x0600). */
+        /* Includes 802.3 length fields (< 0x0600). */
         ctr_inc(s, CTR_ETH_RX_DROP_UNKNOWN_TYPE);
         break;
     }

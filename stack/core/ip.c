@@ -6,10 +6,18 @@
 
 #include "stack/core/stack_impl.h"
 #include "stack/wire/icmp4.h"
+#include "stack/wire/icmp6.h"
+#include "stack/wire/ipv6.h"
 
 int ip_route(struct stack *s, const struct ip_addr *dst, const struct ip_addr *src_hint,
              struct ip_route *rt)
 {
+    if (dst->family == IP_FAMILY_V6) {
+        const uint8_t *hint6 = NULL;
+        if (src_hint != NULL && src_hint->family == IP_FAMILY_V6)
+            hint6 = src_hint->u.v6;
+        return ipv6_route(s, dst->u.v6, hint6, rt);
+    }
     if (dst->family != IP_FAMILY_V4)
         return -EAFNOSUPPORT;
     uint32_t hint = 0;
@@ -29,6 +37,8 @@ int ip_route(struct stack *s, const struct ip_addr *dst, const struct ip_addr *s
 int ip_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
               const struct ip_addr *dst, uint8_t proto, uint64_t now)
 {
+    if (dst->family == IP_FAMILY_V6 && rt->src.family == IP_FAMILY_V6)
+        return ipv6_output(s, rt, p, dst->u.v6, proto, 0, now); /* 0: the default hop limit */
     if (dst->family != IP_FAMILY_V4 || rt->src.family != IP_FAMILY_V4)
         return -EAFNOSUPPORT;
     struct ipv4_route r4 = {
@@ -44,6 +54,8 @@ bool ip_addr_is_local(struct stack *s, const struct ip_addr *a)
 {
     if (a->family == IP_FAMILY_V4)
         return netif_by_ip4(s, a->u.v4) != NULL;
+    if (a->family == IP_FAMILY_V6)
+        return netif_by_ip6(s, a->u.v6) != NULL;
     return false;
 }
 
@@ -54,4 +66,9 @@ void ip_port_unreachable(struct stack *s, const struct ip_rx *rx, uint64_t now)
     if (rx->v4 != NULL)
         icmp4_send_error(s, rx->nif, rx->v4, rx->pkt, rx->to_broadcast, ICMP4_DEST_UNREACH,
                          ICMP4_PORT_UNREACH, now);
+    else if (rx->src.family == IP_FAMILY_V6 && rx->pkt != NULL)
+        /* RFC 4443 3.1: code 4; icmp6_send_error applies 2.4 (e) and the
+         * rate limit. The packet's own length is in its header. */
+        icmp6_send_error(s, rx->nif, rx->pkt, IPV6_HLEN + rd16(rx->pkt + 4),
+                         ICMP6_DEST_UNREACH, ICMP6_PORT_UNREACH, 0, rx->to_broadcast, now);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "stack/core/stack_impl.h"
+#include "stack/wire/ipv6.h"
 
 struct netif *netif_get(struct stack *s, int ifindex)
 {
@@ -82,6 +83,16 @@ static int netif_config_check(const struct stack *s, const struct netif_config *
     } else if (cfg->ipv4_gateway != 0) {
         return -EINVAL;
     }
+    if (cfg->n_addr6 > NETIF_MAX_STATIC_ADDR6)
+        return -EINVAL;
+    for (size_t i = 0; i < cfg->n_addr6; i++) {
+        /* RFC 4291 2.5: an interface's unicast address. */
+        const uint8_t *a = cfg->addr6[i].addr;
+        if (cfg->addr6[i].prefix_len == 0 || cfg->addr6[i].prefix_len > 128 ||
+            ipv6_addr_is_multicast(a) || ipv6_addr_is_unspecified(a) ||
+            ipv6_addr_is_loopback(a) || ipv6_addr_is_v4_mapped(a))
+            return -EINVAL;
+    }
     if (cfg->n_neigh > 0 && cfg->neigh == NULL)
         return -EINVAL;
     if (cfg->n_neigh > s->cfg.arp_cache_size)
@@ -124,6 +135,18 @@ int stack_netif_add(struct stack *s, const struct netif_config *cfg,
     if (ops->send_offload != NULL && (cfg->offloads & NETIF_OFFLOAD_TX_CSUM) != 0)
         nif->offloads = cfg->offloads & (NETIF_OFFLOAD_TX_CSUM | NETIF_OFFLOAD_TSO4);
     nif->up = true;
+    /* IPv6 (RFC 4862 5.4): static addresses start TENTATIVE; nd_netif_up
+     * adds the link-local one and runs DAD on all of them. */
+    nif->ipv6 = cfg->ipv6;
+    nif->slaac = cfg->slaac;
+    nif->cur_hop_limit = 64;
+    if (cfg->ipv6) {
+        for (size_t i = 0; i < cfg->n_addr6 && i < NETIF_MAX_STATIC_ADDR6; i++) {
+            nif->addr6[i].state = ADDR6_TENTATIVE;
+            memcpy(nif->addr6[i].addr, cfg->addr6[i].addr, 16);
+            nif->addr6[i].prefix_len = cfg->addr6[i].prefix_len;
+        }
+    }
     s->n_netifs++;
 
     for (size_t i = 0; i < cfg->n_neigh; i++) {
@@ -140,5 +163,6 @@ int stack_netif_add(struct stack *s, const struct netif_config *cfg,
     }
     if (nif->ip4 != 0)
         arp_announce(s, nif); /* RFC 5227 2.3: announce our address */
+    nd_netif_up(s, nif, now);
     return index;
 }

@@ -55,6 +55,23 @@ struct stack *stack_new(const struct stack_config *cfg)
         errno = ENOMEM;
         return NULL;
     }
+    if (nd_init(s) != 0) {
+        tcp_table_free(s);
+        udp_table_free(s);
+        arp_free(s);
+        free(s);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (ipv6_init(s) != 0) {
+        nd_free(s);
+        tcp_table_free(s);
+        udp_table_free(s);
+        arp_free(s);
+        free(s);
+        errno = ENOMEM;
+        return NULL;
+    }
     token_bucket_init(&s->icmp_bucket, cfg->icmp_rate_per_sec, cfg->icmp_burst);
     /* Start the IP id somewhere the key decides rather than at 0. */
     s->ip_id = (uint16_t)(cfg->key[0] << 8 | cfg->key[1]);
@@ -65,6 +82,8 @@ void stack_free(struct stack *s)
 {
     if (s == NULL)
         return;
+    ipv6_free(s);
+    nd_free(s);
     tcp_table_free(s);
     udp_table_free(s);
     arp_free(s);
@@ -93,14 +112,20 @@ void stack_input_offload(struct stack *s, int ifindex, const uint8_t *frame, siz
 void stack_poll(struct stack *s, uint64_t now)
 {
     arp_poll(s, now);
+    nd_poll(s, now);
+    ipv6_poll(s, now);
     tcp_poll(s, now);
 }
 
 uint64_t stack_next_deadline(const struct stack *s)
 {
     /* The ICMP token bucket refills from `now` when used: no timer. */
-    uint64_t a = arp_next_deadline(s), t = tcp_next_deadline(s);
-    return a < t ? a : t;
+    uint64_t a = arp_next_deadline(s), t = tcp_next_deadline(s), n = nd_next_deadline(s);
+    uint64_t next = a < t ? a : t;
+    if (n < next)
+        next = n;
+    uint64_t v6 = ipv6_next_deadline(s); /* reassembly, path MTU expiry */
+    return v6 < next ? v6 : next;
 }
 
 const uint64_t *stack_counters(const struct stack *s)

@@ -14,6 +14,7 @@ void stack_config_defaults(struct stack_config *cfg)
     cfg->ip_default_ttl = 64;                /* RFC 1700 / Linux ip_default_ttl */
     cfg->icmp_rate_per_sec = 1000;           /* Linux icmp_msgs_per_sec */
     cfg->icmp_burst = 50;                    /* Linux icmp_msgs_burst */
+    cfg->nd_dad_max_delay_ns = 1 * NS_PER_SEC;   /* RFC 4861 10 MAX_RTR_SOLICITATION_DELAY */
     cfg->udp_rcvbuf = 212992;                /* Linux rmem_default */
     cfg->tcp.sndbuf = 262144;
     cfg->tcp.rcvbuf = 262144;

@@ -27,8 +27,34 @@
 
 /* ---- interfaces ---- */
 
+/* An IPv6 address of an interface (core/addrconf.c). */
+#define NETIF_MAX_ADDR6 8
+enum addr6_state {
+    ADDR6_UNUSED = 0,
+    ADDR6_TENTATIVE,             /* DAD running (RFC 4862 5.4): not usable yet */
+    ADDR6_PREFERRED,
+    ADDR6_DEPRECATED,            /* usable, not chosen as a source for new use */
+    ADDR6_DUPLICATE,             /* DAD failed: never used */
+};
+struct netif_addr6 {
+    enum addr6_state state;
+    uint8_t addr[16];
+    uint8_t prefix_len;
+    bool autoconf;               /* from SLAAC (RFC 4862 5.5.3) */
+    uint64_t valid_until;        /* `now` it expires; 0 = forever */
+    uint64_t preferred_until;    /* 0 = forever */
+    uint32_t dad_left;           /* NS still to send */
+    uint64_t dad_timer;          /* next DAD step; 0 = none */
+};
+
 struct netif {
     bool up;
+    /* IPv6 (core/ipv6.c, core/nd.c, core/addrconf.c). */
+    bool ipv6;
+    bool slaac;
+    struct netif_addr6 addr6[NETIF_MAX_ADDR6];
+    uint32_t mtu6;               /* from an RA MTU option (RFC 4861 6.3.4); 0 = mtu */
+    uint8_t cur_hop_limit;       /* from RAs, default 64 */
     uint32_t offloads;           /* NETIF_OFFLOAD_*, only with ops.send_offload */
     int index;
     char name[STACK_IFNAMSIZ];
@@ -96,6 +122,10 @@ struct stack {
     struct arp_cache arp;
     struct udp_table udp;
     struct tcp_table *tcp;       /* sock/tcp_impl.h */
+    struct nd_table *nd;         /* core/nd.c */
+    struct reasm6 *reasm6;       /* core/reasm6.c */
+    struct ipv6_state *ipv6;     /* core/ipv6.c: path MTU cache, fragment ids */
+    struct token_bucket icmp6_bucket;
     struct token_bucket icmp_bucket;
     uint16_t ip_id;              /* IPv4 identification, per stack */
     uint64_t ctr[CTR_MAX];
@@ -215,6 +245,79 @@ int ip_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
 bool ip_addr_is_local(struct stack *s, const struct ip_addr *a);
 /* An ICMP "port unreachable" (or the family's equivalent) about rx. */
 void ip_port_unreachable(struct stack *s, const struct ip_rx *rx, uint64_t now);
+
+/* ---- IPv6: core/ipv6.c, core/icmp6.c, core/reasm6.c, core/nd.c,
+ *      core/addrconf.c ---- */
+
+struct ipv6_view;
+struct icmp6_view;
+struct ipv6_chain;
+struct nd_table;                 /* core/nd.c */
+struct reasm6;                   /* core/reasm6.c */
+struct ipv6_state;               /* core/ipv6.c */
+
+/* core/ipv6.c: input (validation, extension headers, reassembly,
+ * delivery to ICMPv6/UDP/TCP through struct ip_rx) and output. */
+void ipv6_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t len,
+                bool link_multicast, uint64_t now);
+/* Route to dst (host order bytes): interface, source (RFC 6724 rules 1,
+ * 2, 3, 8 simplified: same address, same scope, avoid deprecated, longest
+ * prefix), next hop (on-link prefix or default router). src_hint NULL or
+ * :: = choose. 0 or -ENETUNREACH / -EADDRNOTAVAIL. */
+int ipv6_route(struct stack *s, const uint8_t dst[16], const uint8_t *src_hint,
+               struct ip_route *rt);
+/* Prepend the IPv6 header and send (nd_output resolves the next hop;
+ * multicast goes to 33:33:...). 0 or -errno (-EMSGSIZE above the path
+ * MTU: we never fragment what we send). */
+int ipv6_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
+                const uint8_t dst[16], uint8_t proto, uint8_t hop_limit, uint64_t now);
+/* Is addr one of ours (PREFERRED or DEPRECATED), on any interface? */
+struct netif *netif_by_ip6(struct stack *s, const uint8_t addr[16]);
+/* Has nif joined group (all-nodes ff02::1, the solicited-node group of
+ * each of its addresses, tentative ones included: RFC 4862 5.4.2)? */
+bool netif_joined6(const struct netif *nif, const uint8_t group[16]);
+/* The path MTU toward dst (RFC 8201: lowered by Packet Too Big, never
+ * below 1280), or the interface's. */
+uint32_t ipv6_path_mtu(struct stack *s, const struct netif *nif, const uint8_t dst[16]);
+void ipv6_pmtu_update(struct stack *s, const uint8_t dst[16], uint32_t mtu, uint64_t now);
+int ipv6_init(struct stack *s);
+void ipv6_free(struct stack *s);
+void ipv6_poll(struct stack *s, uint64_t now);
+uint64_t ipv6_next_deadline(const struct stack *s);
+
+/* core/icmp6.c (RFC 4443): echo, errors in (to transports) and out (rate
+ * limited), ND and MLD dispatch. */
+void icmp6_input(struct stack *s, struct netif *nif, const struct ipv6_view *ip,
+                 const uint8_t *msg, size_t len, uint64_t now);
+/* An error about the packet pkt (whole, header first) with RFC 4443 2.4
+ * (e) applied (never about an error, a multicast destination except PTB
+ * and option-code-2 Parameter Problems, an unspecified/multicast source)
+ * and the rate limit. */
+void icmp6_send_error(struct stack *s, struct netif *nif, const uint8_t *pkt, size_t len,
+                      uint8_t type, uint8_t code, uint32_t param, bool to_multicast,
+                      uint64_t now);
+
+/* core/nd.c (RFC 4861): neighbour cache with NUD, router and prefix
+ * lists, RS/RA/NS/NA processing. */
+int nd_init(struct stack *s);
+void nd_free(struct stack *s);
+void nd_input(struct stack *s, struct netif *nif, const struct ipv6_view *ip,
+              const struct icmp6_view *m, uint64_t now);
+/* Send the IPv6 packet in p to next_hop on nif: at once if its MAC is
+ * known, else queued (bounded) while resolving. Consumes p (copies). */
+int nd_output(struct stack *s, struct netif *nif, const uint8_t next_hop[16], struct pbuf *p,
+              uint64_t now);
+/* The interface came up (or its addresses changed): link-local address,
+ * DAD, router solicitation. */
+void nd_netif_up(struct stack *s, struct netif *nif, uint64_t now);
+/* The default router to use on nif (RFC 4861 6.3.6), false if none. */
+bool nd_default_router(struct stack *s, const struct netif *nif, uint8_t out[16]);
+/* Is dst on-link on nif (its prefixes, link-local)? */
+bool nd_on_link(const struct stack *s, const struct netif *nif, const uint8_t dst[16]);
+void nd_poll(struct stack *s, uint64_t now);
+uint64_t nd_next_deadline(const struct stack *s);
+/* For stack_neigh_list: copy ND entries after the ARP ones. */
+size_t nd_neigh_list(const struct stack *s, struct neigh_info *out, size_t max);
 
 /* ---- core/icmp4.c ---- */
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stack/sock/sock_addr.h"
 #include "stack/sock/tcp_impl.h"
 #include "stack/util/siphash.h"
 
@@ -145,18 +146,23 @@ struct tcp_sock *tcp_lookup(struct stack *s, const struct tcp_tuple *t)
     for (struct tcp_sock *ts = s->tcp->hash[tuple_hash(s, t)]; ts != NULL; ts = ts->hash_next)
         if (tuple_eq(&ts->t, t))
             return ts;
-    /* No connection: a listener on the port, the exact address first. */
-    struct tcp_sock *wild = NULL;
+    /* No connection: a listener on the port, the exact address first,
+     * then a wildcard of the segment's family, then a dual-stack one. */
+    struct tcp_sock *best = NULL;
+    int best_rank = 3;
     for (struct tcp_sock *ts = s->tcp->lhash[t->lport % TCP_LHASH_SIZE]; ts != NULL;
          ts = ts->hash_next) {
         if (ts->state != TCP_LISTEN || ts->t.lport != t->lport)
             continue;
-        if (ip_addr_eq(&ts->t.laddr, &t->laddr))
+        int rank = sock_addr_rank(&ts->t.laddr, ts->family, ts->v6only, &t->laddr);
+        if (rank == 0)
             return ts;
-        if (ip_addr_is_any(&ts->t.laddr))
-            wild = ts;
+        if (rank > 0 && rank < best_rank) {
+            best = ts;
+            best_rank = rank;
+        }
     }
-    return wild;
+    return best;
 }
 
 /* Is lport on laddr taken for a new bind? Listeners always conflict;
@@ -165,11 +171,12 @@ struct tcp_sock *tcp_lookup(struct stack *s, const struct tcp_tuple *t)
 static bool port_taken(struct stack *s, const struct tcp_sock *me, const struct ip_addr *laddr,
                        uint16_t lport)
 {
+    uint8_t fam = me != NULL ? me->family : IP_FAMILY_NONE;
+    bool v6only = me != NULL && me->v6only;
     for (struct tcp_sock *o = s->tcp->all; o != NULL; o = o->all_next) {
         if (o == me || o->zombie || !o->bound || o->t.lport != lport)
             continue;
-        if (!(ip_addr_is_any(laddr) || ip_addr_is_any(&o->t.laddr) ||
-              ip_addr_eq(laddr, &o->t.laddr)))
+        if (!sock_addr_overlap(laddr, fam, v6only, &o->t.laddr, o->family, o->v6only))
             continue;
         if (o->state == TCP_LISTEN)
             return true;
@@ -268,7 +275,7 @@ static void conn_init(struct tcp_sock *ts, uint64_t now)
     ts->buf_seq = ts->iss + 1;
     ts->ts_offset = tcp_ts_offset(ts->s->cfg.key, &ts->t);
     ts->rcv_wscale = c->window_scaling ? pick_rcv_wscale(ts->rcvbuf_size) : 0;
-    ts->rmss = (uint16_t)(ts->rt.nif->mtu - 40);
+    ts->rmss = tcp_mtu_mss(ts->rt.nif, ts->t.raddr.family);
     ts->peer_mss = TCP_DEFAULT_MSS;
     tcp_update_mss(ts);
     tcp_cc_init(&ts->cc, (enum tcp_cc_algo)c->cc, ts->smss, now);
@@ -292,6 +299,8 @@ struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct tcp_tuple *t, ui
     }
     ts->t = *t;
     ts->bound = true;
+    ts->family = l->family;
+    ts->v6only = l->v6only;
     ts->parent = l;
     ts->nodelay = l->nodelay;
     ts->keepalive = l->keepalive;
@@ -460,12 +469,14 @@ void tcp_done(struct tcp_sock *ts, int err, uint64_t now)
 
 /* ---- the API ---- */
 
-static int family_check(const struct ip_addr *a)
+int tcp_sock_set_family(struct tcp_sock *ts, uint8_t family)
 {
-    if (a->family == IP_FAMILY_V6)
-        return -EAFNOSUPPORT;
-    if (a->family != IP_FAMILY_V4)
+    if (ts == NULL || ts->bound || ts->state != TCP_CLOSED || ts->had_conn ||
+        (family != IP_FAMILY_V4 && family != IP_FAMILY_V6))
         return -EINVAL;
+    ts->family = family;
+    ts->t.laddr = sock_addr_any(family);
+    ts->t.raddr = sock_addr_any(family);
     return 0;
 }
 
@@ -473,23 +484,26 @@ int tcp_sock_bind(struct tcp_sock *ts, const struct ip_endpoint *local)
 {
     if (ts == NULL || local == NULL)
         return -EINVAL;
-    int err = family_check(&local->addr);
-    if (err != 0)
-        return err;
     if (ts->bound || ts->state != TCP_CLOSED)
         return -EINVAL;
-    if (!ip_addr_is_any(&local->addr) && !ip_addr_is_local(ts->s, &local->addr))
+    uint8_t fam = ts->family;
+    struct ip_addr laddr;
+    int err = sock_addr_in(&fam, ts->v6only, &local->addr, &laddr);
+    if (err != 0)
+        return err == -ENETUNREACH ? -EINVAL : err; /* Linux: mapped on V6ONLY */
+    if (!ip_addr_is_any(&laddr) && !ip_addr_is_local(ts->s, &laddr))
         return -EADDRNOTAVAIL;
+    ts->family = fam;
     uint16_t port = local->port;
     if (port == 0) {
-        struct ip_addr none = ip_addr_v4(0);
-        port = ephemeral_port(ts->s, ts, &local->addr, &none, 0);
+        struct ip_addr none = sock_addr_any(laddr.family);
+        port = ephemeral_port(ts->s, ts, &laddr, &none, 0);
         if (port == 0)
             return -EADDRINUSE;
-    } else if (port_taken(ts->s, ts, &local->addr, port)) {
+    } else if (port_taken(ts->s, ts, &laddr, port)) {
         return -EADDRINUSE;
     }
-    ts->t.laddr = local->addr;
+    ts->t.laddr = laddr;
     ts->t.lport = port;
     ts->bound = true;
     hash_bound(ts);
@@ -509,7 +523,8 @@ int tcp_sock_listen(struct tcp_sock *ts, int backlog)
     if (ts->state != TCP_CLOSED || ts->rcvbuf.buf != NULL)
         return -EINVAL;
     if (!ts->bound) {
-        struct ip_endpoint any = {.addr = ip_addr_v4(0), .port = 0};
+        uint8_t fam = ts->family == IP_FAMILY_V6 ? IP_FAMILY_V6 : IP_FAMILY_V4;
+        struct ip_endpoint any = {.addr = sock_addr_any(fam), .port = 0};
         int err = tcp_sock_bind(ts, &any);
         if (err != 0)
             return err;
@@ -553,7 +568,9 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
 {
     if (ts == NULL || remote == NULL)
         return -EINVAL;
-    int err = family_check(&remote->addr);
+    uint8_t fam = ts->family;
+    struct ip_addr raddr;
+    int err = sock_addr_in(&fam, ts->v6only, &remote->addr, &raddr);
     if (err != 0)
         return err;
     if (ts->state == TCP_SYN_SENT || ts->state == TCP_SYN_RECEIVED)
@@ -562,13 +579,22 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
         return -EINVAL;
     if (ts->state != TCP_CLOSED || ts->sndbuf.buf != NULL)
         return -EISCONN;
-    if (ip_addr_is_any(&remote->addr) || remote->port == 0)
+    if (ip_addr_is_any(&raddr) || remote->port == 0)
         return -EINVAL;
-    uint32_t dst = remote->addr.u.v4;
-    if ((dst >> 24) >= 224 || dst == 0xffffffffu)
-        return -ENETUNREACH; /* TCP is unicast only */
+    /* TCP is unicast only. */
+    if (raddr.family == IP_FAMILY_V4 && ((raddr.u.v4 >> 24) >= 224 || raddr.u.v4 == 0xffffffffu))
+        return -ENETUNREACH;
+    if (raddr.family == IP_FAMILY_V6 && ipv6_addr_is_multicast(raddr.u.v6))
+        return -ENETUNREACH;
+    /* Bound to one family's address, the socket cannot reach the other
+     * (a dual-stack wildcard can: its IPv4 source is chosen now). */
+    const struct ip_addr *hint = NULL;
+    if (ts->bound && ts->t.laddr.family == raddr.family)
+        hint = &ts->t.laddr;
+    else if (ts->bound && !ip_addr_is_any(&ts->t.laddr))
+        return -ENETUNREACH;
     struct ip_route rt;
-    err = ip_route(ts->s, &remote->addr, ts->bound ? &ts->t.laddr : NULL, &rt);
+    err = ip_route(ts->s, &raddr, hint, &rt);
     if (err != 0)
         return err;
     if (rt.broadcast)
@@ -576,12 +602,12 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
     if (ts->s->tcp->n_conns >= ts->s->cfg.tcp.max_conns)
         return -EAGAIN;
     struct tcp_tuple t = {
-        .laddr = rt.src, .raddr = remote->addr,
+        .laddr = rt.src, .raddr = raddr,
         .lport = ts->t.lport, .rport = remote->port,
     };
     if (!ts->bound) {
-        struct ip_addr any = ip_addr_v4(0);
-        t.lport = ephemeral_port(ts->s, ts, &any, &remote->addr, remote->port);
+        struct ip_addr any = sock_addr_any(raddr.family);
+        t.lport = ephemeral_port(ts->s, ts, &any, &raddr, remote->port);
         if (t.lport == 0)
             return -EADDRNOTAVAIL;
     }
@@ -594,6 +620,7 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
     ts->rt = rt;
     ts->t = t;
     ts->bound = true;
+    ts->family = fam;
     if (tcp_alloc_buffers(ts) != 0)
         return -ENOMEM;
     conn_init(ts, now);
@@ -777,104 +804,6 @@ int tcp_sock_error(struct tcp_sock *ts)
     return e;
 }
 
-int tcp_sock_setopt(struct tcp_sock *ts, enum tcp_sockopt opt, int value)
-{
-    if (ts == NULL)
-        return -EINVAL;
-    switch (opt) {
-    case TCP_OPT_NODELAY:
-        ts->nodelay = value != 0;
-        return 0;
-    case TCP_OPT_KEEPALIVE:
-        ts->keepalive = value != 0;
-        tcp_keepalive_reset(ts, ts->last_recv);
-        return 0;
-    case TCP_OPT_KEEPIDLE:
-    case TCP_OPT_KEEPINTVL:
-        if (value < 1 || value > 32767) /* Linux MAX_TCP_KEEPIDLE */
-            return -EINVAL;
-        if (opt == TCP_OPT_KEEPIDLE)
-            ts->keep_idle_s = (uint32_t)value;
-        else
-            ts->keep_intvl_s = (uint32_t)value;
-        tcp_keepalive_reset(ts, ts->last_recv);
-        return 0;
-    case TCP_OPT_KEEPCNT:
-        if (value < 1 || value > 127) /* Linux MAX_TCP_KEEPCNT */
-            return -EINVAL;
-        ts->keep_cnt = (uint32_t)value;
-        return 0;
-    case TCP_OPT_SNDBUF:
-    case TCP_OPT_RCVBUF: {
-        if (value <= 0)
-            return -EINVAL;
-        /* Linux doubles the value for bookkeeping; we take it as the
-         * payload buffer, clamped like Linux's SOCK_MIN_*BUF. */
-        uint32_t v = (uint32_t)value < 2048 ? 2048 : (uint32_t)value;
-        if (v > (64u << 20))
-            v = 64u << 20;
-        struct ring *r = opt == TCP_OPT_SNDBUF ? &ts->sndbuf : &ts->rcvbuf;
-        if (r->buf != NULL) {
-            if (v < ring_len(r) || ring_resize(r, v) != 0)
-                return -ENOBUFS;
-        }
-        if (opt == TCP_OPT_SNDBUF)
-            ts->sndbuf_size = v;
-        else
-            ts->rcvbuf_size = v;
-        return 0;
-    }
-    case TCP_OPT_REUSEADDR:
-        ts->reuseaddr = value != 0;
-        return 0;
-    case TCP_OPT_LINGER_ZERO:
-        ts->linger0 = value != 0;
-        return 0;
-    case TCP_OPT_MAXSEG:
-        return -EINVAL;
-    }
-    return -ENOPROTOOPT;
-}
-
-int tcp_sock_getopt(const struct tcp_sock *ts, enum tcp_sockopt opt, int *value)
-{
-    if (ts == NULL || value == NULL)
-        return -EINVAL;
-    switch (opt) {
-    case TCP_OPT_NODELAY: *value = ts->nodelay; return 0;
-    case TCP_OPT_KEEPALIVE: *value = ts->keepalive; return 0;
-    case TCP_OPT_KEEPIDLE: *value = (int)ts->keep_idle_s; return 0;
-    case TCP_OPT_KEEPINTVL: *value = (int)ts->keep_intvl_s; return 0;
-    case TCP_OPT_KEEPCNT: *value = (int)ts->keep_cnt; return 0;
-    case TCP_OPT_SNDBUF: *value = (int)ts->sndbuf_size; return 0;
-    case TCP_OPT_RCVBUF: *value = (int)ts->rcvbuf_size; return 0;
-    case TCP_OPT_REUSEADDR: *value = ts->reuseaddr; return 0;
-    case TCP_OPT_LINGER_ZERO: *value = ts->linger0; return 0;
-    case TCP_OPT_MAXSEG: *value = ts->smss != 0 ? ts->smss : TCP_DEFAULT_MSS; return 0;
-    }
-    return -ENOPROTOOPT;
-}
-
-int tcp_sock_getsockname(const struct tcp_sock *ts, struct ip_endpoint *out)
-{
-    if (ts == NULL || out == NULL)
-        return -EINVAL;
-    out->addr = ts->t.laddr;
-    out->port = ts->t.lport;
-    return 0;
-}
-
-int tcp_sock_getpeername(const struct tcp_sock *ts, struct ip_endpoint *out)
-{
-    if (ts == NULL || out == NULL)
-        return -EINVAL;
-    if (ts->state == TCP_CLOSED || ts->state == TCP_LISTEN || ts->state == TCP_SYN_SENT)
-        return -ENOTCONN;
-    out->addr = ts->t.raddr;
-    out->port = ts->t.rport;
-    return 0;
-}
-
 enum tcp_state tcp_sock_state(const struct tcp_sock *ts)
 {
     return ts == NULL ? TCP_CLOSED : ts->state;
@@ -890,53 +819,4 @@ size_t tcp_sock_writable(const struct tcp_sock *ts)
     if (ts == NULL || ts->fin_queued || !can_send_state(ts->state))
         return 0;
     return ring_space(&ts->sndbuf);
-}
-
-void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *o)
-{
-    memset(o, 0, sizeof *o);
-    if (ts == NULL)
-        return;
-    o->state = ts->state;
-    o->local.addr = ts->t.laddr;
-    o->local.port = ts->t.lport;
-    o->remote.addr = ts->t.raddr;
-    o->remote.port = ts->t.rport;
-    o->snd_wnd = ts->snd_wnd;
-    o->rcv_wnd = ts->rcvbuf.buf != NULL ? tcp_rcv_window(ts) : 0;
-    o->snd_wscale = ts->snd_wscale;
-    o->rcv_wscale = ts->rcv_wscale;
-    o->mss = ts->smss;
-    o->sack = ts->sack_ok;
-    o->timestamps = ts->ts_ok;
-    o->cwnd = ts->cc.cwnd;
-    o->ssthresh = ts->cc.ssthresh;
-    o->srtt_us = ts->rtt.srtt / 1000;
-    o->rttvar_us = ts->rtt.rttvar / 1000;
-    o->rto_us = tcp_rtt_backoff(&ts->rtt, ts->backoff) / 1000;
-    o->send_queue = (uint32_t)ring_len(&ts->sndbuf);
-    o->recv_queue = (uint32_t)ring_len(&ts->rcvbuf);
-    o->retransmits = ts->retransmits;
-    o->backoff = ts->backoff;
-    o->accept_queue = ts->n_acceptq;
-    o->backlog = ts->backlog;
-    o->cc = ts->cc.ops != NULL ? ts->cc.ops->name : "";
-    o->orphan = ts->orphan;
-    o->user = ts->orphan ? NULL : ts->user;
-    o->sock = ts;
-}
-
-size_t stack_tcp_list(const struct stack *s, struct tcp_conn_info *out, size_t max)
-{
-    size_t n = 0;
-    if (s == NULL || s->tcp == NULL)
-        return 0;
-    for (const struct tcp_sock *ts = s->tcp->all; ts != NULL; ts = ts->all_next) {
-        if (ts->zombie || (ts->state == TCP_CLOSED && !ts->bound))
-            continue;
-        if (n < max && out != NULL)
-            tcp_sock_info(ts, &out[n]);
-        n++;
-    }
-    return n;
 }

@@ -2,8 +2,9 @@
  * and the functions the TCP files share. Not public: stack/stack.h is.
  *
  * Files:
- *   sock/tcp.c        the socket API, the connection table and its demux,
- *                     ports, events, freeing
+ *   sock/tcp.c        the socket API, the connection table and its demux
+ *                     (dual stack: sock/sock_addr.h), ports, events, freeing
+ *   sock/tcp_opt.c    socket options, names, the connection views
  *   sock/tcp_in.c     input: validation, LISTEN, SYN-SENT, the
  *                     synchronized states (RFC 9293 3.10.7), ACK
  *                     processing and loss recovery, data, FIN
@@ -67,8 +68,12 @@ struct tcp_sock {
     bool orphan;                 /* closed by the user: cb is never called */
 
     /* Addresses. */
-    struct tcp_tuple t;          /* laddr/lport valid once bound, raddr/rport once connecting */
+    struct tcp_tuple t;          /* laddr/lport valid once bound, raddr/rport once connecting;
+                                    wire form: an IPv4 peer of an IPv6 socket is IPv4 here
+                                    (sock/sock_addr.h) */
     bool bound;
+    uint8_t family;              /* socket(2)'s domain: IP_FAMILY_V4/V6, NONE = not yet said */
+    bool v6only;                 /* IPV6_V6ONLY (RFC 3493 5.3) */
     struct ip_route rt;          /* cached route to the peer */
 
     /* Listener: SYN queue (children in SYN-RECEIVED, counted) and accept
@@ -226,6 +231,10 @@ void tcp_window_update(struct tcp_sock *ts, uint64_t now);
 uint32_t tcp_flight(const struct tcp_sock *ts);
 /* Pick SMSS from the peer's MSS, our MTU and the options. */
 void tcp_update_mss(struct tcp_sock *ts);
+/* The MSS an interface allows for a wire family: the MTU less 40 bytes
+ * of IPv4 + TCP headers, or 60 of IPv6 + TCP (RFC 8200 5, RFC 9293
+ * 3.7.1) with the RA's MTU (RFC 4861 6.3.4) if one lowered it. */
+uint16_t tcp_mtu_mss(const struct netif *nif, uint8_t family);
 
 /* ---- sock/tcp_timer.c ---- */
 void tcp_timer_set(struct tcp_sock *ts, enum tcp_timer t, uint64_t when);

@@ -8,6 +8,7 @@
 
 #include "stack/sock/tcp_impl.h"
 #include "stack/wire/ipv4.h"
+#include "stack/wire/ipv6.h"
 #include "stack/wire/wire.h"
 
 #define IP4_BROADCAST 0xffffffffu
@@ -47,8 +48,14 @@ static bool bad_endpoints(const struct ip_rx *rx, const struct tcp_view *t)
         if ((dst >> 24) >= 224 || (src >> 24) >= 224 || src == IP4_BROADCAST ||
             netif_is_subnet_bcast(rx->nif, src))
             return true;
-    } else if (rx->src.u.v6[0] == 0xff || rx->dst.u.v6[0] == 0xff) {
+    } else if (ipv6_addr_is_multicast(rx->src.u.v6) || ipv6_addr_is_multicast(rx->dst.u.v6)) {
         return true; /* IPv6 multicast (RFC 4291 2.7) */
+    } else if (ipv6_addr_is_unspecified(rx->src.u.v6) || ipv6_addr_is_v4_mapped(rx->src.u.v6) ||
+               ipv6_addr_is_v4_mapped(rx->dst.u.v6)) {
+        /* RFC 4291 2.5.2: :: is never a source; IPv4-mapped addresses
+         * (2.5.5.2) belong to the API, not the wire (Linux drops them in
+         * tcp_v6_conn_request too). */
+        return true;
     }
     return false;
 }
@@ -141,7 +148,7 @@ static void send_cookie_synack(struct tcp_sock *l, const struct ip_rx *rx,
 {
     const struct stack_tcp_config *c = &l->s->cfg.tcp;
     uint16_t asked = t->opt.has_mss && t->opt.mss != 0 ? t->opt.mss : TCP_DEFAULT_MSS;
-    uint16_t ours = (uint16_t)(rx->nif->mtu - (rx->src.family == IP_FAMILY_V6 ? 60 : 40));
+    uint16_t ours = tcp_mtu_mss(rx->nif, rx->src.family);
     if (asked > ours)
         asked = ours;
     uint16_t mss_used;
@@ -957,8 +964,16 @@ void tcp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr 
     uint32_t seq = rd32(l4 + 4);
     if (!local && !seq_between(seq, ts->snd_una, ts->snd_max + 1))
         return;
-    if (err == EMSGSIZE)
-        return; /* we never exceed the interface MTU; no PMTU discovery yet */
+    if (err == EMSGSIZE) {
+        /* IPv6 Packet Too Big (RFC 8201 4; core/icmp6.c lowered the path
+         * MTU already): send smaller segments from now on; the lost one
+         * goes again, cut to the new MSS, at the retransmission timeout.
+         * IPv4 keeps DF segments within the interface MTU (no RFC 1191
+         * yet). Never an error for the socket. */
+        if (ts->t.raddr.family == IP_FAMILY_V6 && ts->state != TCP_SYN_SENT)
+            tcp_update_mss(ts);
+        return;
+    }
     s->tcp->depth++;
     if (ts->state == TCP_SYN_SENT) {
         ctr_inc(s, CTR_TCP_ATTEMPT_FAILS);

@@ -14,9 +14,28 @@
  * at a 1460-byte MSS is ~46000; the ACK clock brings the rest). */
 #define TCP_OUTPUT_BURST 64
 
+uint16_t tcp_mtu_mss(const struct netif *nif, uint8_t family)
+{
+    if (family != IP_FAMILY_V6)
+        return (uint16_t)(nif->mtu - 40);
+    uint32_t mtu = nif->mtu6 != 0 && nif->mtu6 < nif->mtu ? nif->mtu6 : nif->mtu;
+    /* RFC 8200 5: every IPv6 link carries 1280 bytes. */
+    if (mtu < 1280)
+        mtu = 1280;
+    return (uint16_t)(mtu - 60);
+}
+
 void tcp_update_mss(struct tcp_sock *ts)
 {
-    uint32_t mtu_mss = ts->rt.nif != NULL ? (uint32_t)ts->rt.nif->mtu - 40 : TCP_DEFAULT_MSS;
+    uint32_t mtu_mss = ts->rt.nif != NULL ? tcp_mtu_mss(ts->rt.nif, ts->t.raddr.family)
+                                          : TCP_DEFAULT_MSS;
+    /* RFC 8201 4: the path MTU a Packet Too Big lowered (never below 1280)
+     * bounds what we send; the MSS we advertise stays the link's. */
+    if (ts->rt.nif != NULL && ts->t.raddr.family == IP_FAMILY_V6) {
+        uint32_t pmtu = ipv6_path_mtu(ts->s, ts->rt.nif, ts->t.raddr.u.v6);
+        if (pmtu > 60 && pmtu - 60 < mtu_mss)
+            mtu_mss = pmtu - 60;
+    }
     uint32_t m = ts->peer_mss < mtu_mss ? ts->peer_mss : mtu_mss;
     /* Every segment then carries NOP NOP TS (RFC 7323 3): the payload
      * room shrinks by 12, as Linux's mss_cache does. */
@@ -367,7 +386,9 @@ static void skip_sacked(struct tcp_sock *ts)
  * whole MSS as an IP packet holds (the device cuts them). */
 static uint32_t tso_max(const struct tcp_sock *ts)
 {
-    if (ts->rt.nif == NULL || !(ts->rt.nif->offloads & NETIF_OFFLOAD_TSO4))
+    /* NETIF_OFFLOAD_TSO4 cuts IPv4 segments only. */
+    if (ts->rt.nif == NULL || !(ts->rt.nif->offloads & NETIF_OFFLOAD_TSO4) ||
+        ts->t.raddr.family != IP_FAMILY_V4)
         return ts->smss;
     uint32_t segs = TCP_TSO_MAX_PAYLOAD / ts->smss;
     return segs * ts->smss;

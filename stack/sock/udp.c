@@ -5,12 +5,15 @@
  * Bound sockets sit in a small hash keyed by local port; a datagram goes to
  * the most specific match (connected 4-tuple > bound address > wildcard),
  * a broadcast to every match, as Linux does. Addresses are family-tagged
- * (struct ip_addr) so that IPv6 adds an input path, not a new table. */
+ * (struct ip_addr) so that IPv6 adds an input path, not a new table; an
+ * IPv6 socket's IPv4 peers are kept in wire form and shown IPv4-mapped
+ * (sock/sock_addr.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stack/core/stack_impl.h"
+#include "stack/sock/sock_addr.h"
 #include "stack/util/siphash.h"
 #include "stack/wire/icmp4.h"
 #include "stack/wire/ipv4.h"
@@ -19,8 +22,10 @@
 /* RFC 6056 2.1 / Linux ip_local_port_range. */
 #define EPHEMERAL_MIN 32768u
 #define EPHEMERAL_MAX 60999u
-/* RFC 768 datagram above IPv4: 65535 - 20 - 8. */
+/* RFC 768 datagram above IPv4: 65535 - 20 - 8; above IPv6 the payload
+ * length counts no header of its own (RFC 8200 3): 65535 - 8. */
 #define UDP_MAX_PAYLOAD 65507u
+#define UDP6_MAX_PAYLOAD 65527u
 
 struct udp_dgram {
     struct udp_dgram *next;
@@ -36,7 +41,9 @@ struct udp_sock {
     struct udp_sock *all_next, **all_pprev;
     struct udp_sock *hash_next, **hash_pprev;
     bool bound;
-    struct ip_addr local_addr;   /* the any address when bound to all */
+    uint8_t family;              /* socket(2)'s domain; NONE = not said yet */
+    bool v6only;                 /* IPV6_V6ONLY (RFC 3493 5.3) */
+    struct ip_addr local_addr;   /* the any address when bound to all (wire form) */
     uint16_t local_port;
     bool connected;
     struct ip_addr remote_addr;
@@ -113,10 +120,22 @@ void udp_sock_close(struct udp_sock *us)
     free(us);
 }
 
-/* The bound address (NULL = any), for routing. */
-static const struct ip_addr *local_hint(const struct udp_sock *us)
+/* The bound address (NULL = any), for routing to a wire address of family
+ * fam. */
+static const struct ip_addr *local_hint(const struct udp_sock *us, uint8_t fam)
 {
-    return us->bound && !ip_addr_is_any(&us->local_addr) ? &us->local_addr : NULL;
+    return us->bound && !ip_addr_is_any(&us->local_addr) && us->local_addr.family == fam
+               ? &us->local_addr
+               : NULL;
+}
+
+/* The MTU of nif for a family: IPv6 takes a lower one from an RA (RFC
+ * 4861 6.3.4). */
+static size_t link_mtu(const struct netif *nif, uint8_t family)
+{
+    if (family == IP_FAMILY_V6 && nif->mtu6 != 0 && nif->mtu6 < nif->mtu)
+        return nif->mtu6;
+    return nif->mtu;
 }
 
 /* Bytes of IP header in front of a datagram to this family. */
@@ -138,15 +157,17 @@ static void hash_insert(struct udp_sock *us, const struct ip_addr *addr, uint16_
     *head = us;
 }
 
-/* Would binding addr:port overlap a bound socket? (No SO_REUSEADDR yet.)
- * addr NULL: any socket on the port counts. */
-static bool port_taken(struct stack *s, const struct ip_addr *addr, uint16_t port)
+/* Would binding addr:port (by a socket of family fam, v6only) overlap a
+ * bound socket? (No SO_REUSEADDR yet.) addr NULL: any socket on the port
+ * counts. */
+static bool port_taken(struct stack *s, const struct ip_addr *addr, uint8_t fam, bool v6only,
+                       uint16_t port)
 {
     for (struct udp_sock *o = *bucket(s, port); o != NULL; o = o->hash_next) {
         if (o->local_port != port)
             continue;
-        if (addr == NULL || ip_addr_is_any(addr) || ip_addr_is_any(&o->local_addr) ||
-            ip_addr_eq(&o->local_addr, addr))
+        if (addr == NULL ||
+            sock_addr_overlap(addr, fam, v6only, &o->local_addr, o->family, o->v6only))
             return true;
     }
     return false;
@@ -177,43 +198,89 @@ static uint16_t ephemeral_port(struct stack *s, const struct ip_addr *local,
     for (uint32_t i = 0; i < n; i++) {
         uint16_t port = (uint16_t)(EPHEMERAL_MIN + (offset + s->udp.next_ephemeral) % n);
         s->udp.next_ephemeral++;
-        if (!port_taken(s, NULL, port))
+        if (!port_taken(s, NULL, IP_FAMILY_NONE, false, port))
             return port;
     }
     return 0;
 }
 
-static int family_check(const struct ip_addr *a)
+int udp_sock_set_family(struct udp_sock *us, uint8_t family)
 {
-    if (a->family == IP_FAMILY_V6)
-        return -EAFNOSUPPORT;
-    if (a->family != IP_FAMILY_V4)
+    if (us->bound || (family != IP_FAMILY_V4 && family != IP_FAMILY_V6))
         return -EINVAL;
+    us->family = family;
     return 0;
+}
+
+int udp_sock_setopt(struct udp_sock *us, enum udp_sockopt opt, int value)
+{
+    switch (opt) {
+    case UDP_OPT_V6ONLY:
+        /* RFC 3493 5.3; Linux: ENOPROTOOPT on AF_INET, EINVAL once bound. */
+        if (us->family == IP_FAMILY_V4)
+            return -ENOPROTOOPT;
+        if (us->bound)
+            return -EINVAL;
+        us->v6only = value != 0;
+        return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+int udp_sock_getopt(const struct udp_sock *us, enum udp_sockopt opt, int *value)
+{
+    if (value == NULL)
+        return -EINVAL;
+    switch (opt) {
+    case UDP_OPT_V6ONLY:
+        if (us->family == IP_FAMILY_V4)
+            return -ENOPROTOOPT;
+        *value = us->v6only;
+        return 0;
+    }
+    return -ENOPROTOOPT;
 }
 
 int udp_sock_bind(struct udp_sock *us, const struct ip_endpoint *local)
 {
     if (local == NULL)
         return -EINVAL;
-    int err = family_check(&local->addr);
-    if (err != 0)
-        return err;
     if (us->bound)
         return -EINVAL;
-    const struct ip_addr *addr = &local->addr;
+    uint8_t fam = us->family;
+    struct ip_addr wire;
+    int err = sock_addr_in(&fam, us->v6only, &local->addr, &wire);
+    if (err != 0)
+        return err == -ENETUNREACH ? -EINVAL : err; /* Linux: mapped on V6ONLY */
+    const struct ip_addr *addr = &wire;
     if (!ip_addr_is_any(addr) && !ip_addr_is_local(us->s, addr))
         return -EADDRNOTAVAIL;
+    us->family = fam;
     uint16_t port = local->port;
     if (port == 0) {
-        struct ip_addr none = ip_addr_v4(0);
+        struct ip_addr none = sock_addr_any(addr->family);
         port = ephemeral_port(us->s, addr, &none, 0);
         if (port == 0)
             return -EADDRINUSE;
-    } else if (port_taken(us->s, addr, port)) {
+    } else if (port_taken(us->s, addr, us->family, us->v6only, port)) {
         return -EADDRINUSE;
     }
     hash_insert(us, addr, port);
+    return 0;
+}
+
+/* A destination given by the user, into wire form; the socket's family
+ * is settled by it if it was not yet. A socket bound to one address of
+ * a family cannot send to the other family. */
+static int dest_in(struct udp_sock *us, const struct ip_addr *user, struct ip_addr *wire)
+{
+    uint8_t fam = us->family;
+    int err = sock_addr_in(&fam, us->v6only, user, wire);
+    if (err != 0)
+        return err;
+    if (us->bound && us->local_addr.family != wire->family && !ip_addr_is_any(&us->local_addr))
+        return -ENETUNREACH;
+    us->family = fam;
     return 0;
 }
 
@@ -223,7 +290,8 @@ static int autobind(struct udp_sock *us, const struct ip_addr *remote, uint16_t 
 {
     if (us->bound)
         return 0;
-    struct ip_addr any = ip_addr_v4(0);
+    /* An IPv6 socket binds [::] (dual stack unless V6ONLY), as Linux. */
+    struct ip_addr any = sock_addr_any(us->family == IP_FAMILY_V6 ? IP_FAMILY_V6 : IP_FAMILY_V4);
     uint16_t port = ephemeral_port(us->s, &any, remote, rport);
     if (port == 0)
         return -EAGAIN;
@@ -239,23 +307,24 @@ int udp_sock_connect(struct udp_sock *us, const struct ip_endpoint *remote)
         us->connected = false; /* AF_UNSPEC: dissolve the association */
         return 0;
     }
-    int err = family_check(&remote->addr);
+    struct ip_addr raddr;
+    int err = dest_in(us, &remote->addr, &raddr);
     if (err != 0)
         return err;
-    if (ip_addr_is_any(&remote->addr) || remote->port == 0)
+    if (ip_addr_is_any(&raddr) || remote->port == 0)
         return -EINVAL;
     struct ip_route rt;
-    err = ip_route(us->s, &remote->addr, local_hint(us), &rt);
+    err = ip_route(us->s, &raddr, local_hint(us, raddr.family), &rt);
     if (err != 0)
         return err;
-    err = autobind(us, &remote->addr, remote->port);
+    err = autobind(us, &raddr, remote->port);
     if (err != 0)
         return err;
     /* Like Linux, a wildcard socket takes the route's source address. */
     if (ip_addr_is_any(&us->local_addr) && !rt.broadcast)
         us->local_addr = rt.src;
     us->connected = true;
-    us->remote_addr = remote->addr;
+    us->remote_addr = raddr;
     us->remote_port = remote->port;
     return 0;
 }
@@ -273,10 +342,9 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
         dst_a = us->remote_addr;
         dport = us->remote_port;
     } else {
-        int err = family_check(&dst->addr);
+        int err = dest_in(us, &dst->addr, &dst_a);
         if (err != 0)
             return err;
-        dst_a = dst->addr;
         dport = dst->port;
         if (ip_addr_is_any(&dst_a) || dport == 0)
             return -EINVAL;
@@ -288,7 +356,7 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
         us->error = 0;
         return -err;
     }
-    if (len > UDP_MAX_PAYLOAD) {
+    if (len > (dst_a.family == IP_FAMILY_V6 ? UDP6_MAX_PAYLOAD : UDP_MAX_PAYLOAD)) {
         ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
         return -EMSGSIZE;
     }
@@ -297,13 +365,16 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
         return err;
 
     struct ip_route rt;
-    err = ip_route(s, &dst_a, local_hint(us), &rt);
+    err = ip_route(s, &dst_a, local_hint(us, dst_a.family), &rt);
     if (err != 0)
         return err;
-    /* DF is set and we do not fragment (RFC 1191): too big is an error. */
-    if (len + UDP_HLEN > (size_t)rt.nif->mtu - ip_hlen(&dst_a)) {
+    /* DF is set and we do not fragment (RFC 1191); IPv6 never fragments
+     * on the way (RFC 8200 5) and we do not at the source: too big is an
+     * error. (ipv6_output also checks the path MTU.) */
+    if (len + UDP_HLEN > link_mtu(rt.nif, dst_a.family) - ip_hlen(&dst_a)) {
         ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
-        ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
+        ctr_inc(s, dst_a.family == IP_FAMILY_V6 ? CTR_IPV6_TX_DROP_TOO_BIG
+                                                : CTR_IPV4_TX_DROP_TOO_BIG);
         return -EMSGSIZE;
     }
 
@@ -340,8 +411,10 @@ int udp_sock_recvfrom(struct udp_sock *us, void *buf, size_t len, struct ip_endp
     size_t n = d->len < len ? d->len : len;
     if (n > 0 && buf != NULL)
         memcpy(buf, d->data, n);
-    if (src != NULL)
+    if (src != NULL) {
         *src = d->src;
+        src->addr = sock_addr_show(us->family, &d->src.addr);
+    }
     int full = (int)d->len;
     free(d);
     return full;
@@ -364,27 +437,29 @@ int udp_sock_getsockname(const struct udp_sock *us, struct ip_endpoint *out)
     if (out == NULL)
         return -EINVAL;
     memset(out, 0, sizeof *out);
-    out->addr = us->bound ? us->local_addr : ip_addr_v4(0);
+    out->addr = us->bound ? sock_addr_show(us->family, &us->local_addr)
+                          : sock_addr_any(us->family == IP_FAMILY_V6 ? IP_FAMILY_V6
+                                                                     : IP_FAMILY_V4);
     out->port = us->bound ? us->local_port : 0;
     return 0;
 }
 
-/* -1: no match; higher is more specific. */
+/* -1: no match; higher is more specific: connected, then bound to the
+ * address, then a wildcard of the datagram's family, then a dual-stack
+ * wildcard (as Linux's compute_score). */
 static int match_score(const struct udp_sock *us, const struct ip_addr *src, uint16_t sport,
                        const struct ip_addr *dst, uint16_t dport)
 {
     if (!us->bound || us->local_port != dport)
         return -1;
-    int score = 0;
-    if (!ip_addr_is_any(&us->local_addr)) {
-        if (!ip_addr_eq(&us->local_addr, dst))
-            return -1;
-        score += 1;
-    }
+    int rank = sock_addr_rank(&us->local_addr, us->family, us->v6only, dst);
+    if (rank < 0)
+        return -1;
+    int score = 2 - rank; /* 2 exact, 1 native wildcard, 0 dual-stack */
     if (us->connected) {
         if (!ip_addr_eq(&us->remote_addr, src) || us->remote_port != sport)
             return -1;
-        score += 2;
+        score += 4;
     }
     return score;
 }

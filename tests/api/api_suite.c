@@ -10,6 +10,9 @@
  * cases that have two sides run with the libtcpip socket on each side
  * (client and server, the one that resets and the one that is reset).
  *
+ * The family is the addresses': two IPv4 addresses run every case over
+ * AF_INET, two IPv6 ones (e.g. fd77::2 and fd77::1) over AF_INET6.
+ *
  * Output: "ok - LABEL: case" / "not ok - LABEL: case" per case (counted by
  * tests/run.sh through test_api.sh), with "# " lines naming, on failure,
  * the exact call and the expected vs actual result. Exit 0 iff all passed.
@@ -37,8 +40,19 @@
 #define CASE_SECS 20
 #define WAIT_MS 5000
 
-static struct sockaddr_in local_addr; /* the stack under test */
-static struct sockaddr_in peer_addr;  /* the kernel peer */
+/* An address of the suite's family: the cases are written once for
+ * AF_INET and AF_INET6. As input to bind/connect/sendto the whole union's
+ * size is passed (both Linux and libtcpip accept a longer length); as
+ * output the length must be the family's (addr_len). */
+union inaddr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
+static int family = AF_INET;          /* of --local and --peer */
+static union inaddr local_addr;       /* the stack under test */
+static union inaddr peer_addr;        /* the kernel peer */
 static const char *label = "api";
 
 /* ---- reporting ---- */
@@ -53,15 +67,54 @@ static void note(const char *fmt, ...)
     va_end(ap);
 }
 
-/* "10.77.0.2:49152" in a static buffer (one of four, for one printf). */
-static const char *fmt_addr(const struct sockaddr_in *sa)
+/* The length getsockname/accept/recvfrom report for the family. */
+static socklen_t addr_len(void)
 {
-    static char bufs[4][32];
+    return family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static uint16_t port_of(const union inaddr *a)
+{
+    return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in.sin_port);
+}
+
+static bool same_ip(const union inaddr *a, const union inaddr *b)
+{
+    if (a->sa.sa_family != b->sa.sa_family)
+        return false;
+    if (a->sa.sa_family == AF_INET6)
+        return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+    return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
+/* The unspecified address of the family (0.0.0.0 or ::) with a port. */
+static union inaddr any_addr(uint16_t port)
+{
+    union inaddr r;
+    memset(&r, 0, sizeof(r));
+    r.sa.sa_family = (sa_family_t)family;
+    if (family == AF_INET6)
+        r.in6.sin6_port = htons(port);
+    else
+        r.in.sin_port = htons(port);
+    return r;
+}
+
+/* "10.77.0.2:49152" or "[fd77::2]:49152" in a static buffer (one of
+ * four, for one printf). */
+static const char *fmt_addr(const union inaddr *sa)
+{
+    static char bufs[4][64];
     static int next;
     char *b = bufs[next++ % 4];
-    char ip[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &sa->sin_addr, ip, sizeof(ip));
-    snprintf(b, 32, "%s:%u", ip, ntohs(sa->sin_port));
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa.sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &sa->in6.sin6_addr, ip, sizeof(ip));
+        snprintf(b, 64, "[%s]:%u", ip, port_of(sa));
+    } else {
+        inet_ntop(AF_INET, &sa->in.sin_addr, ip, sizeof(ip));
+        snprintf(b, 64, "%s:%u", ip, port_of(sa));
+    }
     return b;
 }
 
@@ -128,16 +181,18 @@ static void close_kern(int *fd)
     *fd = -1;
 }
 
-static bool same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+static bool same_addr(const union inaddr *a, const union inaddr *b)
 {
-    return a->sin_family == b->sin_family && a->sin_port == b->sin_port &&
-           a->sin_addr.s_addr == b->sin_addr.s_addr;
+    return same_ip(a, b) && port_of(a) == port_of(b);
 }
 
-static struct sockaddr_in with_port(const struct sockaddr_in *a, uint16_t port)
+static union inaddr with_port(const union inaddr *a, uint16_t port)
 {
-    struct sockaddr_in r = *a;
-    r.sin_port = htons(port);
+    union inaddr r = *a;
+    if (r.sa.sa_family == AF_INET6)
+        r.in6.sin6_port = htons(port);
+    else
+        r.in.sin_port = htons(port);
     return r;
 }
 
@@ -152,15 +207,15 @@ static int wait_fd(int fd, short events, int ms)
 /* ---- the kernel peer: plain libc sockets, bounded by SO_RCVTIMEO ---- */
 
 /* A kernel socket bound to the peer address, port 0; NULL name ok. */
-static int kern_socket(int type, struct sockaddr_in *name)
+static int kern_socket(int type, union inaddr *name)
 {
-    int fd = socket(AF_INET, type, 0);
+    int fd = socket(family, type, 0);
     if (fd < 0)
         return -1;
     struct timeval tv = {.tv_sec = WAIT_MS / 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a = with_port(&peer_addr, 0);
+    union inaddr a = with_port(&peer_addr, 0);
     socklen_t len = sizeof(a);
     if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
         (name != NULL && getsockname(fd, (struct sockaddr *)name, &len) < 0)) {
@@ -170,7 +225,7 @@ static int kern_socket(int type, struct sockaddr_in *name)
     return fd;
 }
 
-static int kern_listener(struct sockaddr_in *name)
+static int kern_listener(union inaddr *name)
 {
     int fd = kern_socket(SOCK_STREAM, name);
     if (fd >= 0 && listen(fd, 16) < 0) {
@@ -233,13 +288,13 @@ static int lib_read_exact(int fd, char *buf, size_t len)
  * as *kfd. 0 or -1 (with a note). */
 static int pair_lib_client(int *lfd, int *kfd)
 {
-    struct sockaddr_in srv;
+    union inaddr srv;
     int ls = kern_listener(&srv);
     if (ls < 0) {
         note("kernel listener on %s: %s", fmt_addr(&peer_addr), strerror(errno));
         return -1;
     }
-    *lfd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    *lfd = tcpip_socket(family, SOCK_STREAM, 0);
     if (*lfd < 0 || tcpip_connect(*lfd, (struct sockaddr *)&srv, sizeof(srv)) < 0) {
         note("tcpip_connect(%s): %s", fmt_addr(&srv), strerror(errno));
         close(ls);
@@ -258,8 +313,8 @@ static int pair_lib_client(int *lfd, int *kfd)
  * libtcpip listener as *lfd. */
 static int pair_lib_server(int *lfd, int *kfd)
 {
-    int ls = tcpip_socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = with_port(&local_addr, 0);
+    int ls = tcpip_socket(family, SOCK_STREAM, 0);
+    union inaddr a = with_port(&local_addr, 0);
     socklen_t alen = sizeof(a);
     if (ls < 0 || tcpip_bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 ||
         tcpip_listen(ls, 16) < 0 || tcpip_getsockname(ls, (struct sockaddr *)&a, &alen) < 0) {
@@ -297,11 +352,11 @@ static bool case_refused(void)
 {
     bool pass = false;
     int kfd = -1, fd = -1;
-    struct sockaddr_in closed;
+    union inaddr closed;
     kfd = kern_socket(SOCK_STREAM, &closed);
     CHECK(kfd >= 0, "kernel bind %s: %s", fmt_addr(&peer_addr), strerror(errno));
-    fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
-    CHECK_OK("tcpip_socket(AF_INET, SOCK_STREAM)", fd);
+    fd = tcpip_socket(family, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket(family, SOCK_STREAM)", fd);
     int rc = tcpip_connect(fd, (struct sockaddr *)&closed, sizeof(closed));
     char what[96];
     snprintf(what, sizeof(what), "tcpip_connect(%s) [closed port]", fmt_addr(&closed));
@@ -319,11 +374,11 @@ static bool case_accept_poll(void)
 {
     bool pass = false;
     int ls = -1, kfd = -1, fd = -1;
-    struct sockaddr_in a = with_port(&local_addr, 0), kname, from, name;
+    union inaddr a = with_port(&local_addr, 0), kname, from, name;
     socklen_t alen = sizeof(a), flen = sizeof(from), nlen = sizeof(name);
     char buf[8];
 
-    ls = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    ls = tcpip_socket(family, SOCK_STREAM, 0);
     CHECK_OK("tcpip_socket", ls);
     CHECK_OK("tcpip_bind(local:0)", tcpip_bind(ls, (struct sockaddr *)&a, sizeof(a)));
     CHECK_OK("tcpip_listen(16)", tcpip_listen(ls, 16));
@@ -339,7 +394,7 @@ static bool case_accept_poll(void)
           ev);
     fd = tcpip_accept(ls, (struct sockaddr *)&from, &flen);
     CHECK_OK("tcpip_accept after POLLIN", fd);
-    CHECK(flen == sizeof(from) && same_addr(&from, &kname),
+    CHECK(flen == addr_len() && same_addr(&from, &kname),
           "tcpip_accept peer: expected %s, got %s (len %u)", fmt_addr(&kname), fmt_addr(&from),
           (unsigned)flen);
     CHECK_OK("tcpip_getsockname(accepted)", tcpip_getsockname(fd, (struct sockaddr *)&name, &nlen));
@@ -536,12 +591,12 @@ static bool nonblock_connect(bool refused)
 {
     bool pass = false;
     int ls = -1, fd = -1, kfd = -1;
-    struct sockaddr_in srv, name, peer;
+    union inaddr srv, name, peer;
     socklen_t nlen = sizeof(name), plen = sizeof(peer);
     char buf[8];
     ls = refused ? kern_socket(SOCK_STREAM, &srv) : kern_listener(&srv);
     CHECK(ls >= 0, "kernel socket on %s: %s", fmt_addr(&peer_addr), strerror(errno));
-    fd = tcpip_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    fd = tcpip_socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     CHECK_OK("tcpip_socket(SOCK_STREAM|SOCK_NONBLOCK)", fd);
     int rc = tcpip_connect(fd, (struct sockaddr *)&srv, sizeof(srv));
     CHECK_ERRNO("tcpip_connect (non-blocking)", rc, EINPROGRESS);
@@ -561,7 +616,8 @@ static bool nonblock_connect(bool refused)
     CHECK(same_addr(&peer, &srv), "tcpip_getpeername: expected %s, got %s", fmt_addr(&srv),
           fmt_addr(&peer));
     CHECK_OK("tcpip_getsockname", tcpip_getsockname(fd, (struct sockaddr *)&name, &nlen));
-    CHECK(name.sin_port != 0 && name.sin_addr.s_addr != 0,
+    union inaddr unspec = any_addr(0);
+    CHECK(port_of(&name) != 0 && !same_ip(&name, &unspec),
           "tcpip_getsockname of a connected socket: expected an address and a port, got %s",
           fmt_addr(&name));
     kfd = kern_accept(ls);
@@ -588,12 +644,12 @@ static bool case_nonblock_connect_refused(void) { return nonblock_connect(true);
 
 /* A libtcpip UDP socket bound to local:0 and a kernel UDP socket; *lname
  * is the libtcpip socket's name. */
-static int udp_pair(int *fd, int *kfd, struct sockaddr_in *lname, struct sockaddr_in *kname)
+static int udp_pair(int *fd, int *kfd, union inaddr *lname, union inaddr *kname)
 {
-    struct sockaddr_in a = with_port(&local_addr, 0);
+    union inaddr a = with_port(&local_addr, 0);
     socklen_t alen = sizeof(*lname);
     *kfd = kern_socket(SOCK_DGRAM, kname);
-    *fd = tcpip_socket(AF_INET, SOCK_DGRAM, 0);
+    *fd = tcpip_socket(family, SOCK_DGRAM, 0);
     if (*kfd < 0 || *fd < 0 || tcpip_bind(*fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
         tcpip_getsockname(*fd, (struct sockaddr *)lname, &alen) < 0) {
         note("UDP sockets: %s", strerror(errno));
@@ -607,7 +663,7 @@ static bool case_udp_boundaries(void)
 {
     bool pass = false;
     int fd = -1, kfd = -1;
-    struct sockaddr_in lname, kname;
+    union inaddr lname, kname;
     static const size_t sizes[3] = {1, 1400, 700};
     static char out_buf[1400], in_buf[2048];
     for (size_t i = 0; i < sizeof(out_buf); i++)
@@ -620,14 +676,14 @@ static bool case_udp_boundaries(void)
                   (ssize_t)sizes[i],
               "kernel sendto(%s): %s", fmt_addr(&lname), strerror(errno));
     for (int i = 0; i < 3; i++) {
-        struct sockaddr_in from;
+        union inaddr from;
         socklen_t flen = sizeof(from);
         CHECK(wait_fd(fd, POLLIN, WAIT_MS) > 0, "datagram %d (%zu bytes) never arrived", i, sizes[i]);
         ssize_t n = tcpip_recvfrom(fd, in_buf, sizeof(in_buf), 0, (struct sockaddr *)&from, &flen);
         CHECK(n == (ssize_t)sizes[i] && memcmp(in_buf, out_buf, sizes[i]) == 0,
               "tcpip_recvfrom #%d: expected %zu bytes, got %zd/%s", i, sizes[i], n,
               n < 0 ? errname(errno) : "-");
-        CHECK(flen == sizeof(from) && same_addr(&from, &kname),
+        CHECK(flen == addr_len() && same_addr(&from, &kname),
               "tcpip_recvfrom #%d source: expected %s, got %s", i, fmt_addr(&kname),
               fmt_addr(&from));
     }
@@ -639,7 +695,7 @@ static bool case_udp_boundaries(void)
               sizes[i], sizes[i], n, n < 0 ? errname(errno) : "-");
     }
     for (int i = 0; i < 3; i++) {
-        struct sockaddr_in from;
+        union inaddr from;
         socklen_t flen = sizeof(from);
         ssize_t n = recvfrom(kfd, in_buf, sizeof(in_buf), 0, (struct sockaddr *)&from, &flen);
         CHECK(n == (ssize_t)sizes[i] && memcmp(in_buf, out_buf, sizes[i]) == 0,
@@ -663,7 +719,7 @@ static bool case_udp_truncation(void)
 {
     bool pass = false;
     int fd = -1, kfd = -1;
-    struct sockaddr_in lname, kname;
+    union inaddr lname, kname;
     char big[300], small[50];
     memset(big, 'A', sizeof(big));
     if (udp_pair(&fd, &kfd, &lname, &kname) < 0)
@@ -702,11 +758,11 @@ static bool case_reuseaddr(void)
     bool pass = false;
     int ls = -1, fd = -1, kfd = -1, again = -1;
     int one = 1;
-    struct sockaddr_in a = with_port(&local_addr, 0);
+    union inaddr a = with_port(&local_addr, 0);
     socklen_t alen = sizeof(a);
     char buf[4];
 
-    ls = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    ls = tcpip_socket(family, SOCK_STREAM, 0);
     CHECK_OK("tcpip_socket", ls);
     CHECK_OK("tcpip_setsockopt(SO_REUSEADDR, 1)",
              tcpip_setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
@@ -727,7 +783,7 @@ static bool case_reuseaddr(void)
      * TIME-WAIT. Bounded: a short fixed pause is all it needs locally. */
     usleep(200 * 1000);
 
-    again = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    again = tcpip_socket(family, SOCK_STREAM, 0);
     CHECK_OK("tcpip_socket", again);
     char what[96];
     snprintf(what, sizeof(what), "tcpip_bind(%s) without SO_REUSEADDR, port in TIME_WAIT",
@@ -736,7 +792,7 @@ static bool case_reuseaddr(void)
     CHECK_ERRNO(what, rc, EADDRINUSE);
     close_lib(&again);
 
-    again = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    again = tcpip_socket(family, SOCK_STREAM, 0);
     CHECK_OK("tcpip_socket", again);
     CHECK_OK("tcpip_setsockopt(SO_REUSEADDR, 1)",
              tcpip_setsockopt(again, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
@@ -786,7 +842,7 @@ static bool case_options(void)
     bool pass = false;
     int fd = -1, ufd = -1, one = 1, v;
     socklen_t len;
-    fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    fd = tcpip_socket(family, SOCK_STREAM, 0);
     CHECK_OK("tcpip_socket", fd);
     CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", 1, 1), "TCP_NODELAY");
     CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY", 0, 0), "TCP_NODELAY off");
@@ -823,7 +879,7 @@ static bool case_options(void)
     rc = tcpip_setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
     CHECK_ERRNO("tcpip_setsockopt(TCP_KEEPIDLE, 0)", rc, EINVAL);
 
-    ufd = tcpip_socket(AF_INET, SOCK_DGRAM, 0);
+    ufd = tcpip_socket(family, SOCK_DGRAM, 0);
     CHECK_OK("tcpip_socket(SOCK_DGRAM)", ufd);
     rc = tcpip_setsockopt(ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     CHECK_ERRNO("tcpip_setsockopt(UDP socket, TCP_NODELAY)", rc, ENOPROTOOPT);
@@ -847,21 +903,21 @@ static bool case_getsockname(void)
     int fds[4] = {-1, -1, -1, -1};
     static const int types[4] = {SOCK_STREAM, SOCK_DGRAM, SOCK_STREAM, SOCK_DGRAM};
     for (int i = 0; i < 4; i++) {
-        struct sockaddr_in a = with_port(&local_addr, 0), got;
+        union inaddr a = with_port(&local_addr, 0), got;
         if (i >= 2)
-            a.sin_addr.s_addr = htonl(INADDR_ANY);
+            a = any_addr(0);
         socklen_t len = sizeof(got);
         const char *t = types[i] == SOCK_STREAM ? "TCP" : "UDP";
-        fds[i] = tcpip_socket(AF_INET, types[i], 0);
+        fds[i] = tcpip_socket(family, types[i], 0);
         CHECK_OK("tcpip_socket", fds[i]);
         CHECK_OK("tcpip_bind(port 0)", tcpip_bind(fds[i], (struct sockaddr *)&a, sizeof(a)));
         memset(&got, 0, sizeof(got));
         CHECK_OK("tcpip_getsockname", tcpip_getsockname(fds[i], (struct sockaddr *)&got, &len));
-        CHECK(len == sizeof(got) && got.sin_family == AF_INET &&
-                  got.sin_addr.s_addr == a.sin_addr.s_addr && got.sin_port != 0,
+        CHECK(len == addr_len() && got.sa.sa_family == family && same_ip(&got, &a) &&
+                  port_of(&got) != 0,
               "%s tcpip_getsockname after bind(%s): expected that address, a non-zero port, "
               "len %zu; got %s len %u",
-              t, fmt_addr(&a), sizeof(got), fmt_addr(&got), (unsigned)len);
+              t, fmt_addr(&a), (size_t)addr_len(), fmt_addr(&got), (unsigned)len);
         len = sizeof(got);
         int rc = tcpip_getpeername(fds[i], (struct sockaddr *)&got, &len);
         CHECK_ERRNO("tcpip_getpeername (unconnected)", rc, ENOTCONN);
@@ -944,19 +1000,27 @@ static bool run_case(size_t i)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: api_suite --local ADDR --peer ADDR [--label NAME] [--only CASE] [--list]\n"
-                 "  --local ADDR  IPv4 address of the stack under test (TCPIP_BACKEND)\n"
-                 "  --peer ADDR   IPv4 address of the kernel peer (a local kernel address)\n"
+                 "  --local ADDR  address of the stack under test (TCPIP_BACKEND)\n"
+                 "  --peer ADDR   address of the kernel peer (a local kernel address)\n"
+                 "  Both IPv4 or both IPv6: the cases run over AF_INET or AF_INET6.\n"
                  "  --label NAME  prefix of each result line (default \"api\")\n"
                  "  --only CASE   run one case (ids: --list)\n"
                  "  Prints \"ok - NAME: case\" / \"not ok - ...\"; exit 0 iff all passed.\n"
                  "  Sends packets: run it inside a network namespace.\n");
 }
 
-static bool parse_ip(const char *s, struct sockaddr_in *sa)
+static bool parse_ip(const char *s, union inaddr *sa)
 {
     memset(sa, 0, sizeof(*sa));
-    sa->sin_family = AF_INET;
-    return inet_pton(AF_INET, s, &sa->sin_addr) == 1;
+    if (inet_pton(AF_INET, s, &sa->in.sin_addr) == 1) {
+        sa->sa.sa_family = AF_INET;
+        return true;
+    }
+    if (inet_pton(AF_INET6, s, &sa->in6.sin6_addr) == 1) {
+        sa->sa.sa_family = AF_INET6;
+        return true;
+    }
+    return false;
 }
 
 int main(int argc, char **argv)
@@ -990,11 +1054,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!have_local || !have_peer) {
-        fprintf(stderr, "api_suite: --local and --peer must be dotted IPv4 addresses\n");
+    if (!have_local || !have_peer || local_addr.sa.sa_family != peer_addr.sa.sa_family) {
+        fprintf(stderr, "api_suite: --local and --peer must be two IPv4 or two IPv6 addresses\n");
         usage(stderr);
         return 2;
     }
+    family = local_addr.sa.sa_family;
     /* The backend is fixed before any case forks, so every child uses it. */
     if (tcpip_init(TCPIP_BACKEND_DEFAULT, NULL) < 0) {
         fprintf(stderr, "api_suite: tcpip_init: %s (TCPIP_BACKEND=%s)\n", strerror(errno),

@@ -166,6 +166,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nc.mtu = 1500;
     nc.ipv4_addr = 0x0a4d0001; /* 10.77.0.1/24 */
     nc.ipv4_prefix_len = 24;
+    /* IPv6 too: fd77::1/64 and the link-local address, SLAAC on, so
+     * frames reach ND, ICMPv6, reassembly and the dual-stack sockets. */
+    nc.ipv6 = true;
+    nc.slaac = true;
+    nc.addr6[0].addr[0] = 0xfd;
+    nc.addr6[0].addr[1] = 0x77;
+    nc.addr6[0].addr[15] = 0x01;
+    nc.addr6[0].prefix_len = 64;
+    nc.n_addr6 = 1;
     if (flags & FLAG_GATEWAY)
         nc.ipv4_gateway = 0x0a4d00fe;
     if (flags & FLAG_NEIGH) {

@@ -1,6 +1,7 @@
-/* tcpkit.c - the kernel side of test_tcp_kernel.sh: small TCP clients and
- * servers on Linux sockets, each bounded by a timeout, each printing one
- * result line and exiting 0 only if what it checked held.
+/* tcpkit.c - the kernel side of test_tcp_kernel.sh and test_ipv6.sh: small
+ * TCP (and one UDP) clients and servers on Linux sockets, each bounded by
+ * a timeout, each printing one result line and exiting 0 only if what it
+ * checked held.
  *
  *   tcpkit stream HOST PORT IN OUT SECS   send file IN, half-close, read
  *                                         until EOF into OUT, concurrently
@@ -13,6 +14,12 @@
  *                                         the pattern and the count
  *   tcpkit source ADDR PORT BYTES SECS    accept one, send BYTES of the
  *                                         pattern, half-close, wait for EOF
+ *   tcpkit udp HOST PORT BYTES SECS       BYTES of the pattern through a UDP
+ *                                         echo, 64 datagrams in flight,
+ *                                         resent when the echo is late,
+ *                                         every echoed byte checked
+ *
+ * HOST and ADDR are IPv4 or IPv6 addresses ("10.77.0.2", "fd77::2").
  *
  * The pattern (shared with bench/stackpeer.c): byte i is byte i%4 of a hash
  * of the word index i/4, so a lost, duplicated or reordered segment shows
@@ -57,16 +64,32 @@ static int left_ms(uint64_t deadline)
     return n >= deadline ? 0 : (int)(deadline - n);
 }
 
-static int parse_addr(const char *host, const char *port, struct sockaddr_in *sa)
+/* An IPv4 or IPv6 socket address (the IPv6 tests pass "fd77::2"). */
+struct kaddr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+};
+
+static int parse_addr(const char *host, const char *port, struct kaddr *ka)
 {
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)atoi(port));
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        fprintf(stderr, "tcpkit: bad address %s\n", host);
-        return -1;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ka->ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ka->ss;
+
+    memset(ka, 0, sizeof *ka);
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)atoi(port));
+        ka->len = sizeof *sin;
+        return 0;
     }
-    return 0;
+    if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)atoi(port));
+        ka->len = sizeof *sin6;
+        return 0;
+    }
+    fprintf(stderr, "tcpkit: bad address %s\n", host);
+    return -1;
 }
 
 static void set_nonblock(int fd)
@@ -75,12 +98,12 @@ static void set_nonblock(int fd)
 }
 
 /* Blocking connect bounded by secs; the fd (non-blocking) or -1. */
-static int connect_to(const struct sockaddr_in *sa, int secs)
+static int connect_to(const struct kaddr *sa, int secs)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(sa->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
-    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0)
+    if (connect(fd, (const struct sockaddr *)&sa->ss, sa->len) == 0)
         return fd;
     if (errno != EINPROGRESS) {
         perror("tcpkit: connect");
@@ -104,7 +127,7 @@ static int connect_to(const struct sockaddr_in *sa, int secs)
 static int cmd_stream(const char *host, const char *port, const char *in, const char *out,
                       int secs)
 {
-    struct sockaddr_in sa;
+    struct kaddr sa;
     if (parse_addr(host, port, &sa) != 0)
         return 2;
     FILE *fi = fopen(in, "rb"), *fo = fopen(out, "wb");
@@ -180,7 +203,7 @@ static int ring_next(int c) { return c == 0x7e ? 0x20 : c + 1; }
 
 static int cmd_chargen(const char *host, const char *port, long long want, int secs)
 {
-    struct sockaddr_in sa;
+    struct kaddr sa;
     if (parse_addr(host, port, &sa) != 0)
         return 2;
     uint64_t t0 = now_ms(), deadline = t0 + (uint64_t)secs * 1000;
@@ -255,7 +278,7 @@ struct conn {
 
 static int cmd_many(const char *host, const char *port, int n, int secs)
 {
-    struct sockaddr_in sa;
+    struct kaddr sa;
     if (parse_addr(host, port, &sa) != 0 || n <= 0)
         return 2;
     struct rlimit rl;
@@ -271,9 +294,9 @@ static int cmd_many(const char *host, const char *port, int n, int secs)
     int done = 0, failed = 0;
     for (int i = 0; i < n; i++) {
         c[i].len = (size_t)snprintf(c[i].msg, sizeof c[i].msg, "hello %d\n", i);
-        c[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        c[i].fd = socket(sa.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (c[i].fd < 0 ||
-            (connect(c[i].fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS)) {
+            (connect(c[i].fd, (struct sockaddr *)&sa.ss, sa.len) != 0 && errno != EINPROGRESS)) {
             fprintf(stderr, "tcpkit: many: connect %d: %s\n", i, strerror(errno));
             c[i].state = 3;
             failed++;
@@ -343,13 +366,13 @@ static int cmd_many(const char *host, const char *port, int n, int secs)
 
 static int cmd_refused(const char *host, const char *port)
 {
-    struct sockaddr_in sa;
+    struct kaddr sa;
     if (parse_addr(host, port, &sa) != 0)
         return 2;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(sa.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct timeval tv = {.tv_sec = 5};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    int rc = connect(fd, (struct sockaddr *)&sa.ss, sa.len);
     int e = errno;
     close(fd);
     printf("refused: connect returned %d: %s\n", rc, rc == 0 ? "connected" : strerror(e));
@@ -360,12 +383,12 @@ static int cmd_refused(const char *host, const char *port)
 
 static int accept_one(const char *addr, const char *port, int secs)
 {
-    struct sockaddr_in sa;
+    struct kaddr sa;
     if (parse_addr(addr, port, &sa) != 0)
         return -1;
-    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    int l = socket(sa.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(l, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(l, 4) != 0) {
+    if (bind(l, (struct sockaddr *)&sa.ss, sa.len) != 0 || listen(l, 4) != 0) {
         perror("tcpkit: bind/listen");
         return -1;
     }
@@ -467,6 +490,107 @@ static int cmd_source(const char *addr, const char *port, long long want, int se
     return sent == want ? 0 : 1;
 }
 
+/* ---- udp: BYTES through a UDP echo service, windowed, every byte checked ---- */
+
+#define UDP_PAYLOAD 1200  /* fits one IPv6 packet on a 1500-byte link */
+#define UDP_WINDOW 64     /* datagrams in flight */
+#define UDP_RESEND_MS 200
+
+/* Datagram seq: an 8-byte big-endian sequence number, then bytes
+ * [seq*UDP_PAYLOAD, ...) of the pattern. */
+static size_t udp_fill(uint8_t *buf, uint64_t seq, long long total)
+{
+    uint64_t off = seq * UDP_PAYLOAD;
+    size_t n = (uint64_t)total - off < UDP_PAYLOAD ? (size_t)((uint64_t)total - off) : UDP_PAYLOAD;
+    for (int i = 0; i < 8; i++)
+        buf[i] = (uint8_t)(seq >> (56 - 8 * i));
+    for (size_t i = 0; i < n; i++)
+        buf[8 + i] = pattern_byte(off + i);
+    return 8 + n;
+}
+
+static int cmd_udp(const char *host, const char *port, long long total, int secs)
+{
+    struct kaddr sa;
+    if (parse_addr(host, port, &sa) != 0 || total <= 0)
+        return 2;
+    uint64_t n = ((uint64_t)total + UDP_PAYLOAD - 1) / UDP_PAYLOAD;
+    uint64_t *sent_at = calloc(n, sizeof *sent_at);   /* 0 = not sent yet */
+    uint8_t *acked = calloc(n, 1);
+    int fd = socket(sa.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (sent_at == NULL || acked == NULL || fd < 0 ||
+        connect(fd, (struct sockaddr *)&sa.ss, sa.len) != 0) {
+        perror("tcpkit: udp: socket/connect");
+        return 2;
+    }
+    uint64_t t0 = now_ms(), deadline = t0 + (uint64_t)secs * 1000;
+    uint64_t base = 0, done = 0, resent = 0, bad = 0, dups = 0;
+    static uint8_t sbuf[8 + UDP_PAYLOAD], rbuf[8 + UDP_PAYLOAD + 64], want[8 + UDP_PAYLOAD];
+    while (done < n) {
+        int ms = left_ms(deadline);
+        if (ms == 0) {
+            fprintf(stderr, "tcpkit: udp: timeout with %llu of %llu datagrams echoed\n",
+                    (unsigned long long)done, (unsigned long long)n);
+            return 1;
+        }
+        /* Send what the window allows: new datagrams, and old ones whose
+         * echo is overdue (UDP may lose them anywhere). */
+        uint64_t now = now_ms();
+        for (uint64_t q = base; q < n && q < base + UDP_WINDOW; q++) {
+            if (acked[q] || (sent_at[q] != 0 && now - sent_at[q] < UDP_RESEND_MS))
+                continue;
+            size_t len = udp_fill(sbuf, q, total);
+            if (send(fd, sbuf, len, 0) < 0) {
+                if (errno == EAGAIN || errno == ENOBUFS)
+                    break;
+                perror("tcpkit: udp: send");
+                return 1;
+            }
+            if (sent_at[q] != 0)
+                resent++;
+            sent_at[q] = now;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int wait = ms < 20 ? ms : 20;
+        if (poll(&p, 1, wait) < 0 && errno != EINTR)
+            return 1;
+        for (int k = 0; k < 2 * UDP_WINDOW; k++) {
+            ssize_t got = recv(fd, rbuf, sizeof rbuf, 0);
+            if (got < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                    break;
+                perror("tcpkit: udp: recv");
+                return 1;
+            }
+            uint64_t q = 0;
+            for (int i = 0; i < 8 && got >= 8; i++)
+                q = q << 8 | rbuf[i];
+            if (got < 8 || q >= n || (size_t)got != udp_fill(want, q, total) ||
+                memcmp(rbuf, want, (size_t)got) != 0) {
+                bad++;
+                continue;
+            }
+            if (acked[q]) {
+                dups++;
+                continue;
+            }
+            acked[q] = 1;
+            done++;
+        }
+        while (base < n && acked[base])
+            base++;
+    }
+    close(fd);
+    free(sent_at);
+    free(acked);
+    uint64_t ms = now_ms() - t0;
+    printf("udp: %llu datagrams, %lld bytes echoed in %llu ms (%.1f MB/s each way), resent %llu, duplicates %llu, bad %llu\n",
+           (unsigned long long)n, total, (unsigned long long)ms,
+           ms ? (double)total / 1e3 / (double)ms : 0.0, (unsigned long long)resent,
+           (unsigned long long)dups, (unsigned long long)bad);
+    return bad == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -478,6 +602,8 @@ int main(int argc, char **argv)
         return cmd_many(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
     if (argc == 4 && strcmp(argv[1], "refused") == 0)
         return cmd_refused(argv[2], argv[3]);
+    if (argc == 6 && strcmp(argv[1], "udp") == 0)
+        return cmd_udp(argv[2], argv[3], atoll(argv[4]), atoi(argv[5]));
     if (argc == 6 && strcmp(argv[1], "sink") == 0)
         return cmd_sink(argv[2], argv[3], atoll(argv[4]), atoi(argv[5]));
     if (argc == 6 && strcmp(argv[1], "source") == 0)

@@ -71,8 +71,8 @@ fi
 startup_log_ok() {
     grep -q 'info: config loaded from' "$TMP/a.log" &&
         grep -q 'info: tap: tcpip0 up, mtu 1500, mac 02:77:00:00:00:02, ipv4 10.77.0.2/24, gateway none' "$TMP/a.log" &&
-        grep -q 'info: service: udp echo listening on 0.0.0.0:7' "$TMP/a.log" &&
-        grep -q 'info: service: udp discard listening on 0.0.0.0:9' "$TMP/a.log" &&
+        grep -q 'info: service: udp echo listening on \[::\]:7' "$TMP/a.log" &&
+        grep -q 'info: service: udp discard listening on \[::\]:9' "$TMP/a.log" &&
         grep -Eq "^tcpipd\[$A_PID\]: info: ready" "$TMP/a.log" || { show_log "$TMP/a.log"; false; }
 }
 check "startup log: interface line, services, ready" startup_log_ok

@@ -20,6 +20,7 @@ ITEST_CHECKS=(
     "systemd-analyze security: overall exposure 2.0 or lower"
     "make install DESTDIR: binary, unit, sysusers, config and man pages in place"
     "make install: the unit's ExecStart names PREFIX's tcpipd and SYSCONFDIR's config"
+    "installed libtcpip: an example builds with pkg-config --cflags --libs tcpip, shared and static, and runs"
     "make uninstall DESTDIR: no file left behind"
     "man pages format without warnings"
     "notify: READY=1 then STATUS=serving 1 interface(s), 0 connection(s)"
@@ -106,6 +107,31 @@ unit_paths_ok() {
             "$PFX/usr/lib/systemd/system/tcpipd.service"
 }
 check "make install: the unit's ExecStart names PREFIX's tcpipd and SYSCONFDIR's config" unit_paths_ok
+
+# A program built the way a user builds one: only the installed header,
+# library and tcpip.pc (PKG_CONFIG_SYSROOT_DIR maps /usr onto DESTDIR).
+pkgconfig_ok() {
+    local pcdir="$DEST/usr/lib/pkgconfig" cflags libs
+    command -v pkg-config >/dev/null || { note "no pkg-config"; return 1; }
+    [ -f "$pcdir/tcpip.pc" ] || { note "no $pcdir/tcpip.pc"; return 1; }
+    cflags=$(PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$DEST" \
+        pkg-config --cflags tcpip) &&
+        libs=$(PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$DEST" \
+            pkg-config --libs tcpip) || { note "pkg-config tcpip failed"; return 1; }
+    # shellcheck disable=SC2086 # word splitting of the flags is wanted
+    cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $cflags -o "$TMP/echo_shared" \
+        "$REPO/examples/echo_server.c" $libs >"$TMP/cc.log" 2>&1 || { show_log "$TMP/cc.log"; return 1; }
+    LD_LIBRARY_PATH="$DEST/usr/lib" ldd "$TMP/echo_shared" | grep -q "$DEST/usr/lib/libtcpip.so.1" ||
+        { note "echo_shared does not use the installed libtcpip.so.1"; return 1; }
+    LD_LIBRARY_PATH="$DEST/usr/lib" "$TMP/echo_shared" --help >/dev/null 2>&1 ||
+        { note "echo_shared --help failed"; return 1; }
+    # shellcheck disable=SC2086
+    cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $cflags -o "$TMP/echo_static" \
+        "$REPO/examples/echo_server.c" "$DEST/usr/lib/libtcpip.a" -pthread >"$TMP/cc.log" 2>&1 ||
+        { show_log "$TMP/cc.log"; return 1; }
+    "$TMP/echo_static" --help >/dev/null 2>&1 || { note "echo_static --help failed"; return 1; }
+}
+check "installed libtcpip: an example builds with pkg-config --cflags --libs tcpip, shared and static, and runs" pkgconfig_ok
 
 uninstall_ok() {
     make -s -C "$REPO" uninstall DESTDIR="$DEST" PREFIX=/usr >"$inst_log" 2>&1 || {

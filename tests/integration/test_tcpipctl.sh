@@ -147,18 +147,18 @@ check "neigh: the kernel's address and MAC, table and json" neigh_ok
 
 sockets_conn_ok() {
     table_has sockets '^Netid +State +Recv-Q +Send-Q +Local Address:Port +Peer Address:Port +cwnd +rtt\(ms\) +Process$' &&
-        table_has sockets "^tcp +ESTABLISHED +[0-9]+ +[0-9]+ +10\.77\.0\.2:7 +10\.77\.0\.1:[0-9]+ +[0-9]+ +[0-9.]+/[0-9.]+ +tcpipd\(pid=$PID,uid=0\)$" &&
-        json_check sockets "any(s['state']=='ESTABLISHED' and s['local']=='10.77.0.2:7' and s['remote'].startswith('10.77.0.1:')
+        table_has sockets "^tcp +ESTABLISHED +[0-9]+ +[0-9]+ +\[::ffff:10\.77\.0\.2\]:7 +\[::ffff:10\.77\.0\.1\]:[0-9]+ +[0-9]+ +[0-9.]+/[0-9.]+ +tcpipd\(pid=$PID,uid=0\)$" &&
+        json_check sockets "any(s['state']=='ESTABLISHED' and s['local']=='[::ffff:10.77.0.2]:7' and s['remote'].startswith('[::ffff:10.77.0.1]:')
             and s['cwnd'] > 0 and s['srtt_us'] >= 0 and s['rto_us'] > 0 and s['mss'] > 0
             and s['owner'] == {'pid': $PID, 'uid': 0, 'name': 'tcpipd'} for s in d['tcp'])"
 }
 check "sockets: the kernel's connection to echo is ESTABLISHED with cwnd/rtt and owner" sockets_conn_ok
 
 sockets_other_ok() {
-    table_has sockets '^tcp +LISTEN +0 +[0-9]+ +0\.0\.0\.0:7 +\*:\* +- +- +tcpipd' &&
-        table_has sockets '^udp +UNCONN +0 +0 +0\.0\.0\.0:7 +\*:\* ' &&
-        json_check sockets "any(s['state']=='LISTEN' and s['local']=='0.0.0.0:7' for s in d['tcp'])
-            and [u['local'] for u in d['udp']] == ['0.0.0.0:7'] and 'built-in' in d['udp_source']"
+    table_has sockets '^tcp +LISTEN +0 +[0-9]+ +\[::\]:7 +\*:\* +- +- +tcpipd' &&
+        table_has sockets '^udp +UNCONN +0 +0 +\[::\]:7 +\*:\* ' &&
+        json_check sockets "any(s['state']=='LISTEN' and s['local']=='[::]:7' for s in d['tcp'])
+            and [u['local'] for u in d['udp']] == ['[::]:7'] and 'built-in' in d['udp_source']"
 }
 check "sockets: the listener and the UDP service" sockets_other_ok
 

@@ -330,7 +330,7 @@ static void test_sockets(void **state)
         assert_string_equal(str(own, "name"), "tcpipd");
         if (strcmp(str(s, "state"), "LISTEN") == 0) {
             saw_listen = true;
-            assert_string_equal(str(s, "local"), "0.0.0.0:7");
+            assert_string_equal(str(s, "local"), "[::]:7");
             assert_string_equal(str(s, "remote"), "*:*");
             assert_null(cJSON_GetObjectItemCaseSensitive(s, "cwnd"));
         } else {
@@ -349,7 +349,7 @@ static void test_sockets(void **state)
     assert_true(saw_listen && saw_syn_sent);
     assert_int_equal(cJSON_GetArraySize(udp), 1);
     const cJSON *u = cJSON_GetArrayItem(udp, 0);
-    assert_string_equal(str(u, "local"), "0.0.0.0:7");
+    assert_string_equal(str(u, "local"), "[::]:7");
     assert_string_equal(str(u, "service"), "echo");
     assert_string_equal(str(u, "state"), "UNCONN");
     assert_non_null(strstr(str(d, "udp_source"), "built-in services"));

@@ -673,7 +673,7 @@ static void test_tcp_port_in_use(void **state)
     f->sv = services_start(f->server, &f->cfg, fake_clock, f, err, sizeof err);
     assert_null(f->sv);
     assert_non_null(strstr(err, "tcp chargen"));
-    assert_non_null(strstr(err, "0.0.0.0:19"));
+    assert_non_null(strstr(err, "[::]:19"));
     tcp_sock_close(squatter, f->now);
     start(f); /* echo and discard were released */
     assert_int_equal(services_count(f->sv), 3);

@@ -65,7 +65,7 @@ static void test_drops(void **state)
     assert_int_equal(env_ctr(e, CTR_ETH_RX_DROP_BAD_SRC), 2);
 
     memcpy(g, f, n);
-    wr16(g + 12, ETHERTYPE_IPV6);
+    wr16(g + 12, 0x88b5); /* IEEE 802 local experimental ethertype */
     env_input(e, g, n);
     wr16(g + 12, 46); /* an 802.3 length field */
     env_input(e, g, n);

@@ -1,0 +1,480 @@
+/* addrconf.c - IPv6 address configuration (RFC 4862) and router discovery
+ * (RFC 4861 6.3): the link-local address from the MAC (modified EUI-64,
+ * RFC 4291 2.5.1), static addresses from the config, duplicate address
+ * detection before any address is used, SLAAC from advertised prefixes,
+ * router solicitations at start, and router advertisements (default
+ * routers, on-link prefixes, MTU, hop limit, timers).
+ */
+#include <string.h>
+
+#include "stack/core/nd.h"
+#include "stack/util/siphash.h"
+
+static const uint8_t all_routers[16] = {0xff, 0x02, [15] = 2}; /* RFC 4291 2.7.1 */
+
+/* RFC 4861 4.6.2 and RFC 4862 5.5.3: 0xffffffff seconds is infinity. */
+#define ND_INFINITY 0xffffffffu
+
+static uint64_t lifetime_end(uint64_t now, uint32_t seconds)
+{
+    if (seconds == ND_INFINITY)
+        return 0;
+    return nd_add_sat(now, (uint64_t)seconds * NS_PER_SEC);
+}
+
+static bool prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned len)
+{
+    unsigned bytes = len / 8, bits = len % 8;
+    if (len > 128)
+        return false;
+    if (memcmp(a, b, bytes) != 0)
+        return false;
+    if (bits == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - bits));
+    return (a[bytes] & mask) == (b[bytes] & mask);
+}
+
+/* RFC 4291 2.5.1 / appendix A: the interface identifier from a 48-bit MAC,
+ * ff:fe in the middle and the universal/local bit inverted. */
+static void eui64_iid(const struct eth_addr *mac, uint8_t out[8])
+{
+    out[0] = mac->b[0] ^ 0x02;
+    out[1] = mac->b[1];
+    out[2] = mac->b[2];
+    out[3] = 0xff;
+    out[4] = 0xfe;
+    out[5] = mac->b[3];
+    out[6] = mac->b[4];
+    out[7] = mac->b[5];
+}
+
+struct netif_addr6 *addrconf_find(struct netif *nif, const uint8_t a[16])
+{
+    for (size_t i = 0; i < NETIF_MAX_ADDR6; i++) {
+        struct netif_addr6 *x = &nif->addr6[i];
+        if (x->state != ADDR6_UNUSED && memcmp(x->addr, a, 16) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+static void log_addr(const struct stack *s, int level, const struct netif *nif,
+                     const struct netif_addr6 *a, const char *what)
+{
+    char txt[IP_ADDR_STRLEN];
+    stack_log(s, level, "nd: %s: %s/%u %s", nif->name,
+              ip6_addr_format(a->addr, txt, sizeof txt), (unsigned)a->prefix_len, what);
+}
+
+/* RFC 4862 5.4.2: the first NS waits a random delay in [0,
+ * MAX_RTR_SOLICITATION_DELAY) (1 s, RFC 4861 10), so hosts coming up
+ * together do not collide -- and so the link is really up when it goes
+ * (a freshly attached TAP may not pass it on at once). The stack has no
+ * random source: the delay is a keyed hash of the address, unpredictable
+ * from outside and the same on every run; its bound is
+ * stack_config.nd_dad_max_delay_ns (1 s; 0 = none). */
+static uint64_t dad_delay(const struct stack *s, const uint8_t addr[16])
+{
+    uint64_t max = s->cfg.nd_dad_max_delay_ns;
+    if (max == 0)
+        return 0;
+    uint8_t msg[1 + 16];
+    msg[0] = 'D';
+    memcpy(msg + 1, addr, 16);
+    return siphash24(s->cfg.key, msg, sizeof msg) % max;
+}
+
+/* Start DAD: the first NS after dad_delay (at once if that is 0). */
+static void dad_start(struct stack *s, struct netif *nif, struct netif_addr6 *a, uint64_t now)
+{
+    a->state = ADDR6_TENTATIVE;
+    uint64_t delay = dad_delay(s, a->addr);
+    if (delay == 0) {
+        a->dad_left = ND_DAD_TRANSMITS - 1;
+        a->dad_timer = nd_add_sat(now, s->nd->retrans_ns);
+        nd_dad_send(s, nif, a->addr);
+        return;
+    }
+    a->dad_left = ND_DAD_TRANSMITS;
+    a->dad_timer = nd_add_sat(now, delay);
+}
+
+/* A new TENTATIVE address; NULL if the table is full (counted). */
+static struct netif_addr6 *addr_add(struct stack *s, struct netif *nif, const uint8_t a[16],
+                                    uint8_t prefix_len, bool autoconf)
+{
+    for (size_t i = 0; i < NETIF_MAX_ADDR6; i++) {
+        struct netif_addr6 *x = &nif->addr6[i];
+        if (x->state != ADDR6_UNUSED)
+            continue;
+        memset(x, 0, sizeof *x);
+        x->state = ADDR6_TENTATIVE;
+        memcpy(x->addr, a, 16);
+        x->prefix_len = prefix_len;
+        x->autoconf = autoconf;
+        return x;
+    }
+    ctr_inc(s, CTR_ND_ADDR_TABLE_FULL);
+    return NULL;
+}
+
+void addrconf_netif_up(struct stack *s, struct netif *nif, uint64_t now)
+{
+    if (nif->cur_hop_limit == 0)
+        nif->cur_hop_limit = 64; /* RFC 8200 / IANA default */
+    uint8_t ll[16] = {0xfe, 0x80};
+    eui64_iid(&nif->mac, ll + 8);
+    if (addrconf_find(nif, ll) == NULL)
+        (void)addr_add(s, nif, ll, 64, false);
+    /* Every address not yet checked: RFC 4862 5.4, static ones too. */
+    for (size_t i = 0; i < NETIF_MAX_ADDR6; i++) {
+        struct netif_addr6 *a = &nif->addr6[i];
+        if (a->state == ADDR6_TENTATIVE && a->dad_timer == 0)
+            dad_start(s, nif, a, now);
+    }
+    /* RFC 4861 6.3.7: solicit routers; the first one now (from :: while
+     * the link-local address is tentative, which 6.3.7 allows). */
+    if (nif->index >= 0 && nif->index < STACK_MAX_NETIFS) {
+        s->nd->rs_left[nif->index] = ND_MAX_RTR_SOLICITATIONS;
+        s->nd->rs_timer[nif->index] = now;
+    }
+}
+
+void addrconf_dad_failed(struct stack *s, struct netif *nif, struct netif_addr6 *a)
+{
+    /* RFC 4862 5.4.5: the address is not used; logged for the operator. */
+    a->state = ADDR6_DUPLICATE;
+    a->dad_timer = 0;
+    a->dad_left = 0;
+    ctr_inc(s, CTR_ND_DAD_DUPLICATES);
+    log_addr(s, STACK_LOG_WARN, nif, a, "is a duplicate address (DAD failed), not used");
+}
+
+static void send_rs(struct stack *s, struct netif *nif)
+{
+    uint8_t msg[ND_RS_LEN + ND_OPT_LLADDR_LEN];
+    uint8_t src[16] = {0};
+    size_t opts = 0;
+    /* RFC 4861 4.1: SLLA only with a source address. */
+    if (nd_pick_source(nif, src) && ipv6_addr_is_link_local(src))
+        opts = nd_opt_emit_lladdr(msg + ND_RS_LEN, ND_OPT_SLLA, &nif->mac);
+    else
+        memset(src, 0, sizeof src);
+    struct eth_addr mac;
+    ipv6_multicast_mac(all_routers, &mac);
+    struct ip_addr as = ipv6_addr_tag(src), ad = ipv6_addr_tag(all_routers);
+    size_t len = nd_emit_rs(msg, opts, &as, &ad);
+    nd_send_icmp(s, nif, src, all_routers, &mac, msg, len);
+    ctr_inc(s, CTR_ND_TX_RS);
+}
+
+static void router_update(struct stack *s, struct netif *nif, const uint8_t addr[16],
+                          uint16_t lifetime_s, uint64_t now)
+{
+    struct nd_router *free_slot = NULL;
+    for (size_t i = 0; i < ND_MAX_ROUTERS; i++) {
+        struct nd_router *r = &s->nd->routers[i];
+        if (!r->in_use) {
+            if (free_slot == NULL)
+                free_slot = r;
+            continue;
+        }
+        if (r->ifindex == nif->index && memcmp(r->addr, addr, 16) == 0) {
+            if (lifetime_s == 0)
+                memset(r, 0, sizeof *r); /* RFC 4861 6.3.4: time out now */
+            else
+                r->expires = nd_add_sat(now, (uint64_t)lifetime_s * NS_PER_SEC);
+            return;
+        }
+    }
+    if (lifetime_s == 0)
+        return;
+    if (free_slot == NULL) {
+        ctr_inc(s, CTR_ND_ROUTERS_IGNORED);
+        return;
+    }
+    free_slot->in_use = true;
+    free_slot->ifindex = nif->index;
+    memcpy(free_slot->addr, addr, 16);
+    free_slot->expires = nd_add_sat(now, (uint64_t)lifetime_s * NS_PER_SEC);
+}
+
+/* RFC 4861 6.3.4: the L flag. */
+static void onlink_update(struct stack *s, struct netif *nif, const struct nd_prefix_info *pi,
+                          uint64_t now)
+{
+    struct nd_prefix *free_slot = NULL;
+    for (size_t i = 0; i < ND_MAX_PREFIXES; i++) {
+        struct nd_prefix *p = &s->nd->prefixes[i];
+        if (!p->in_use) {
+            if (free_slot == NULL)
+                free_slot = p;
+            continue;
+        }
+        if (p->ifindex == nif->index && p->len == pi->prefix_len &&
+            prefix_match(p->prefix, pi->prefix, pi->prefix_len)) {
+            if (pi->valid_lifetime == 0)
+                memset(p, 0, sizeof *p);
+            else
+                p->expires = lifetime_end(now, pi->valid_lifetime);
+            return;
+        }
+    }
+    if (pi->valid_lifetime == 0)
+        return;
+    if (free_slot == NULL) {
+        ctr_inc(s, CTR_ND_PREFIXES_IGNORED);
+        return;
+    }
+    free_slot->in_use = true;
+    free_slot->ifindex = nif->index;
+    memcpy(free_slot->prefix, pi->prefix, 16);
+    free_slot->len = pi->prefix_len;
+    free_slot->expires = lifetime_end(now, pi->valid_lifetime);
+}
+
+/* RFC 4862 5.5.3: the A flag. */
+static void slaac_update(struct stack *s, struct netif *nif, const struct nd_prefix_info *pi,
+                         uint64_t now)
+{
+    if (pi->preferred_lifetime > pi->valid_lifetime) /* (c) */
+        return;
+    if (pi->prefix_len != 64) {
+        /* (d): prefix + our 64-bit interface id must make 128 bits. */
+        ctr_inc(s, CTR_ND_PREFIXES_IGNORED);
+        return;
+    }
+    uint8_t addr[16];
+    memcpy(addr, pi->prefix, 8);
+    eui64_iid(&nif->mac, addr + 8);
+    struct netif_addr6 *a = addrconf_find(nif, addr);
+    if (a != NULL && !a->autoconf)
+        return; /* configured statically: the config wins */
+    if (a == NULL) {
+        if (pi->valid_lifetime == 0)
+            return;
+        a = addr_add(s, nif, addr, 64, true);
+        if (a == NULL)
+            return;
+        a->valid_until = lifetime_end(now, pi->valid_lifetime);
+        a->preferred_until = lifetime_end(now, pi->preferred_lifetime);
+        ctr_inc(s, CTR_ND_SLAAC_ADDRS);
+        log_addr(s, STACK_LOG_INFO, nif, a, "formed from a router advertisement (SLAAC)");
+        dad_start(s, nif, a, now);
+        return;
+    }
+    if (a->state == ADDR6_DUPLICATE)
+        return;
+    /* (e): preferred lifetime as advertised; the valid lifetime only
+     * shrinks below two hours when the remaining one is already shorter,
+     * so a forged RA cannot kill the address at once. */
+    a->preferred_until = lifetime_end(now, pi->preferred_lifetime);
+    if (a->state == ADDR6_DEPRECATED && pi->preferred_lifetime > 0)
+        a->state = ADDR6_PREFERRED;
+    uint64_t remaining = a->valid_until == 0 ? UINT64_MAX
+                         : a->valid_until > now ? a->valid_until - now
+                                                : 0;
+    uint64_t adv = pi->valid_lifetime == ND_INFINITY
+                       ? UINT64_MAX
+                       : (uint64_t)pi->valid_lifetime * NS_PER_SEC;
+    if (adv > ND_TWO_HOURS_NS || adv > remaining)
+        a->valid_until = lifetime_end(now, pi->valid_lifetime);
+    else if (remaining > ND_TWO_HOURS_NS)
+        a->valid_until = nd_add_sat(now, ND_TWO_HOURS_NS);
+    /* else: remaining <= 2 h and adv <= remaining: ignore. */
+}
+
+void addrconf_ra_input(struct stack *s, struct netif *nif, const struct ipv6_view *ip,
+                       const struct icmp6_view *m, uint64_t now)
+{
+    struct nd_ra ra;
+    if (nd_parse_ra(m, &ra) != WIRE_OK || !nd_opts_valid(ra.options, ra.options_len) ||
+        !ipv6_addr_is_link_local(ip->src)) {
+        ctr_inc(s, CTR_ND_RX_DROP_INVALID);
+        return;
+    }
+    if (nif->index >= 0 && nif->index < STACK_MAX_NETIFS)
+        s->nd->rs_left[nif->index] = 0; /* RFC 4861 6.3.7: a router answered */
+
+    /* RFC 4861 6.3.4: parameters, when specified. */
+    if (ra.cur_hop_limit != 0)
+        nif->cur_hop_limit = ra.cur_hop_limit;
+    if (ra.reachable_time != 0 && ra.reachable_time <= 3600000) /* MAX_REACHABLE_TIME */
+        s->nd->reachable_ns = (uint64_t)ra.reachable_time * NS_PER_MS;
+    if (ra.retrans_timer != 0)
+        s->nd->retrans_ns = (uint64_t)ra.retrans_timer * NS_PER_MS;
+    router_update(s, nif, ip->src, ra.router_lifetime, now);
+
+    struct nd_opt_iter it;
+    struct nd_opt opt;
+    nd_opt_iter_init(&it, ra.options, ra.options_len);
+    for (unsigned guard = 0; guard < 256 && nd_opt_next(&it, &opt) == 1; guard++) {
+        if (opt.type == ND_OPT_SLLA) {
+            struct eth_addr mac;
+            if (nd_opt_lladdr(&opt, &mac) == WIRE_OK)
+                nd_learn_lladdr(s, nif, ip->src, &mac, true, now);
+        } else if (opt.type == ND_OPT_MTU) {
+            uint32_t mtu;
+            /* Ignore an MTU below the IPv6 minimum or above the link's. */
+            if (nd_opt_mtu(&opt, &mtu) == WIRE_OK && mtu >= IPV6_MIN_MTU && mtu <= nif->mtu)
+                nif->mtu6 = mtu;
+        } else if (opt.type == ND_OPT_PREFIX) {
+            struct nd_prefix_info pi;
+            if (nd_opt_prefix(&opt, &pi) != WIRE_OK || ipv6_addr_is_link_local(pi.prefix))
+                continue; /* RFC 4861 6.3.4 / RFC 4862 5.5.3 (b) */
+            if (pi.on_link)
+                onlink_update(s, nif, &pi, now);
+            if (pi.autonomous && nif->slaac)
+                slaac_update(s, nif, &pi, now);
+        }
+    }
+}
+
+bool nd_default_router(struct stack *s, const struct netif *nif, uint8_t out[16])
+{
+    /* RFC 4861 6.3.6: prefer a router not known to be unreachable. */
+    const struct nd_router *fallback = NULL;
+    if (s->nd == NULL)
+        return false;
+    for (size_t i = 0; i < ND_MAX_ROUTERS; i++) {
+        const struct nd_router *r = &s->nd->routers[i];
+        if (!r->in_use || r->ifindex != nif->index)
+            continue;
+        bool incomplete = false;
+        for (uint32_t j = 0; j < s->nd->size; j++) {
+            const struct nd_entry *e = &s->nd->entries[j];
+            if (e->state != ND_FREE && e->ifindex == nif->index &&
+                memcmp(e->ip, r->addr, 16) == 0) {
+                incomplete = e->state == ND_INCOMPLETE;
+                break;
+            }
+        }
+        if (!incomplete) {
+            memcpy(out, r->addr, 16);
+            return true;
+        }
+        if (fallback == NULL)
+            fallback = r;
+    }
+    if (fallback == NULL)
+        return false;
+    memcpy(out, fallback->addr, 16);
+    return true;
+}
+
+bool nd_on_link(const struct stack *s, const struct netif *nif, const uint8_t dst[16])
+{
+    if (ipv6_addr_is_link_local(dst))
+        return true;
+    /* Static addresses bring their prefix on-link, as `ip addr add` does. */
+    for (size_t i = 0; i < NETIF_MAX_ADDR6; i++) {
+        const struct netif_addr6 *a = &nif->addr6[i];
+        if ((a->state == ADDR6_PREFERRED || a->state == ADDR6_DEPRECATED) && !a->autoconf &&
+            a->prefix_len < 128 && prefix_match(a->addr, dst, a->prefix_len))
+            return true;
+    }
+    if (s->nd == NULL)
+        return false;
+    for (size_t i = 0; i < ND_MAX_PREFIXES; i++) {
+        const struct nd_prefix *p = &s->nd->prefixes[i];
+        if (p->in_use && p->ifindex == nif->index && prefix_match(p->prefix, dst, p->len))
+            return true;
+    }
+    return false;
+}
+
+static void addr_poll(struct stack *s, struct netif *nif, struct netif_addr6 *a, uint64_t now)
+{
+    if (a->state == ADDR6_UNUSED)
+        return;
+    if (a->valid_until != 0 && now >= a->valid_until) {
+        log_addr(s, STACK_LOG_INFO, nif, a, "expired (valid lifetime over)");
+        memset(a, 0, sizeof *a); /* RFC 4862 5.5.4 */
+        return;
+    }
+    if (a->state == ADDR6_TENTATIVE && a->dad_timer != 0 && now >= a->dad_timer) {
+        if (a->dad_left > 0) {
+            a->dad_left--;
+            a->dad_timer = nd_add_sat(now, s->nd->retrans_ns);
+            nd_dad_send(s, nif, a->addr);
+            return;
+        }
+        /* RFC 4862 5.4: no one answered: the address is ours. */
+        a->dad_timer = 0;
+        a->state = ADDR6_PREFERRED;
+        log_addr(s, STACK_LOG_INFO, nif, a, "ready (DAD done)");
+    }
+    if (a->state == ADDR6_PREFERRED && a->preferred_until != 0 && now >= a->preferred_until)
+        a->state = ADDR6_DEPRECATED; /* RFC 4862 5.5.4 */
+}
+
+void addrconf_poll(struct stack *s, uint64_t now)
+{
+    for (int n = 0; n < s->n_netifs && n < STACK_MAX_NETIFS; n++) {
+        struct netif *nif = &s->netifs[n];
+        if (!nif->up || !nif->ipv6)
+            continue;
+        for (size_t i = 0; i < NETIF_MAX_ADDR6; i++)
+            addr_poll(s, nif, &nif->addr6[i], now);
+        if (s->nd->rs_left[n] > 0 && now >= s->nd->rs_timer[n]) {
+            s->nd->rs_left[n]--;
+            s->nd->rs_timer[n] = nd_add_sat(now, ND_RTR_SOLICITATION_INTERVAL_NS);
+            send_rs(s, nif);
+        }
+    }
+    for (size_t i = 0; i < ND_MAX_ROUTERS; i++) {
+        struct nd_router *r = &s->nd->routers[i];
+        if (r->in_use && now >= r->expires)
+            memset(r, 0, sizeof *r);
+    }
+    for (size_t i = 0; i < ND_MAX_PREFIXES; i++) {
+        struct nd_prefix *p = &s->nd->prefixes[i];
+        if (p->in_use && p->expires != 0 && now >= p->expires)
+            memset(p, 0, sizeof *p);
+    }
+}
+
+static void earliest(uint64_t *next, uint64_t t)
+{
+    if (t != 0 && t < *next)
+        *next = t;
+}
+
+uint64_t addrconf_next_deadline(const struct stack *s)
+{
+    uint64_t next = STACK_NO_DEADLINE;
+    for (int n = 0; n < s->n_netifs && n < STACK_MAX_NETIFS; n++) {
+        const struct netif *nif = &s->netifs[n];
+        if (!nif->up || !nif->ipv6)
+            continue;
+        for (size_t i = 0; i < NETIF_MAX_ADDR6; i++) {
+            const struct netif_addr6 *a = &nif->addr6[i];
+            if (a->state == ADDR6_UNUSED)
+                continue;
+            earliest(&next, a->valid_until);
+            if (a->state == ADDR6_TENTATIVE)
+                earliest(&next, a->dad_timer);
+            if (a->state == ADDR6_PREFERRED)
+                earliest(&next, a->preferred_until);
+        }
+        if (s->nd->rs_left[n] > 0)
+            earliest(&next, s->nd->rs_timer[n] == 0 ? 1 : s->nd->rs_timer[n]);
+    }
+    for (size_t i = 0; i < ND_MAX_ROUTERS; i++)
+        if (s->nd->routers[i].in_use)
+            earliest(&next, s->nd->routers[i].expires);
+    for (size_t i = 0; i < ND_MAX_PREFIXES; i++)
+        if (s->nd->prefixes[i].in_use)
+            earliest(&next, s->nd->prefixes[i].expires);
+    return next;
+}
+
+void nd_netif_up(struct stack *s, struct netif *nif, uint64_t now)
+{
+    if (s->nd == NULL || !nif->ipv6)
+        return;
+    addrconf_netif_up(s, nif, now);
+    /* The first RS goes out at once (poll would wait for the next wakeup). */
+    addrconf_poll(s, now);
+}

@@ -1,0 +1,123 @@
+/* nd.h - inside of Neighbor Discovery (RFC 4861) and address configuration
+ * (RFC 4862), shared by core/nd.c (neighbour cache, NS/NA, NUD) and
+ * core/addrconf.c (addresses, DAD, SLAAC, router and prefix lists, RS/RA).
+ * The rest of the stack uses the nd_* functions of stack_impl.h. */
+#ifndef TCPIP_CORE_ND_H
+#define TCPIP_CORE_ND_H
+
+#include "stack/core/stack_impl.h"
+#include "stack/wire/icmp6.h"
+#include "stack/wire/ipv6.h"
+
+/* RFC 4861 10: host constants. */
+#define ND_MAX_MULTICAST_SOLICIT 3
+#define ND_MAX_UNICAST_SOLICIT 3
+#define ND_REACHABLE_TIME_NS (30 * NS_PER_SEC)
+#define ND_RETRANS_TIMER_NS (1 * NS_PER_SEC)
+#define ND_DELAY_FIRST_PROBE_NS (5 * NS_PER_SEC)
+#define ND_MAX_RTR_SOLICITATIONS 3
+#define ND_RTR_SOLICITATION_INTERVAL_NS (4 * NS_PER_SEC)
+/* An unused STALE entry is forgotten after this (Linux gc_stale_time). */
+#define ND_GC_STALE_NS (60 * NS_PER_SEC)
+/* RFC 4862 5.1: DupAddrDetectTransmits; RetransTimer between them. */
+#define ND_DAD_TRANSMITS 1
+/* RFC 4862 5.5.3 (e): the "two hours" rule. */
+#define ND_TWO_HOURS_NS (7200 * NS_PER_SEC)
+#define ND_MAX_ROUTERS 4             /* per stack; more are ignored */
+#define ND_MAX_PREFIXES 8
+
+enum nd_state {
+    ND_FREE = 0,
+    ND_INCOMPLETE,               /* multicast NS sent, packets queued */
+    ND_REACHABLE,                /* confirmed within reachable_ns */
+    ND_STALE,                    /* unconfirmed; used, which moves it to DELAY */
+    ND_DELAY,                    /* used while STALE: wait for upper-layer hints */
+    ND_PROBE,                    /* unicast NS every retrans_ns */
+};
+
+struct nd_pending {
+    struct nd_pending *next;
+    size_t len;
+    bool csum_partial;
+    uint16_t l4_rel, csum_offset, l4_hlen, gso_size;
+    uint8_t gso_type;
+    uint8_t pkt[];
+};
+
+struct nd_entry {
+    enum nd_state state;
+    int ifindex;
+    uint8_t ip[16];
+    struct eth_addr mac;
+    bool is_router;
+    uint64_t updated;            /* last confirmation or creation */
+    uint64_t used;               /* last packet sent through it */
+    uint64_t timer;              /* INCOMPLETE/DELAY/PROBE: next step */
+    uint32_t probes;             /* NS sent in this state */
+    struct nd_pending *pend_head, *pend_tail;
+};
+
+struct nd_router {
+    bool in_use;
+    int ifindex;
+    uint8_t addr[16];            /* link-local (RFC 4861 6.1.2) */
+    uint64_t expires;
+};
+
+struct nd_prefix {
+    bool in_use;
+    int ifindex;
+    uint8_t prefix[16];
+    uint8_t len;
+    uint64_t expires;            /* 0 = infinity */
+};
+
+struct nd_table {
+    struct nd_entry *entries;    /* cfg.arp_cache_size slots */
+    uint32_t size;
+    uint32_t n_pending;
+    uint64_t reachable_ns;       /* RA Reachable Time, else 30 s */
+    uint64_t retrans_ns;         /* RA Retrans Timer, else 1 s */
+    struct nd_router routers[ND_MAX_ROUTERS];
+    struct nd_prefix prefixes[ND_MAX_PREFIXES];
+    /* Router solicitation per interface (RFC 4861 6.3.7). */
+    uint32_t rs_left[STACK_MAX_NETIFS];
+    uint64_t rs_timer[STACK_MAX_NETIFS];
+};
+
+static inline uint64_t nd_add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* ---- core/nd.c, for addrconf.c ---- */
+
+/* Send an ICMPv6 ND message msg (len bytes, checksum already set for
+ * src/dst) with hop limit 255 to dst_mac. */
+void nd_send_icmp(struct stack *s, struct netif *nif, const uint8_t src[16],
+                  const uint8_t dst[16], const struct eth_addr *dst_mac, const uint8_t *msg,
+                  size_t len);
+/* A DAD probe for target: NS from :: to its solicited-node group. */
+void nd_dad_send(struct stack *s, struct netif *nif, const uint8_t target[16]);
+/* A usable address of nif to send from (link-local first), or false. */
+bool nd_pick_source(const struct netif *nif, uint8_t out[16]);
+/* Learn (or refresh) a neighbour's link-layer address from an SLLA option
+ * of an RS/RA/NS (RFC 4861 7.2.3, 6.3.4): STALE if new or changed. */
+void nd_learn_lladdr(struct stack *s, struct netif *nif, const uint8_t ip[16],
+                     const struct eth_addr *mac, bool is_router, uint64_t now);
+/* A neighbour is no longer a router (NA with R clear, RFC 4861 7.2.5). */
+void nd_router_gone(struct stack *s, const struct netif *nif, const uint8_t ip[16]);
+
+/* ---- core/addrconf.c, for nd.c ---- */
+
+/* The address entry of nif equal to a (any state but UNUSED), or NULL. */
+struct netif_addr6 *addrconf_find(struct netif *nif, const uint8_t a[16]);
+/* DAD saw another node with a (RFC 4862 5.4.5). */
+void addrconf_dad_failed(struct stack *s, struct netif *nif, struct netif_addr6 *a);
+void addrconf_ra_input(struct stack *s, struct netif *nif, const struct ipv6_view *ip,
+                       const struct icmp6_view *m, uint64_t now);
+void addrconf_netif_up(struct stack *s, struct netif *nif, uint64_t now);
+void addrconf_poll(struct stack *s, uint64_t now);
+uint64_t addrconf_next_deadline(const struct stack *s);
+
+#endif

@@ -1,0 +1,169 @@
+/* tcp_opt.c - TCP socket options, names and the connection views of
+ * stack/stack.h (split from tcp.c). Names are shown in the socket's
+ * family: an IPv6 socket's IPv4 connection as ::ffff:a.b.c.d (RFC 3493
+ * 3.7, sock/sock_addr.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "stack/sock/sock_addr.h"
+#include "stack/sock/tcp_impl.h"
+
+int tcp_sock_setopt(struct tcp_sock *ts, enum tcp_sockopt opt, int value)
+{
+    if (ts == NULL)
+        return -EINVAL;
+    switch (opt) {
+    case TCP_OPT_NODELAY:
+        ts->nodelay = value != 0;
+        return 0;
+    case TCP_OPT_KEEPALIVE:
+        ts->keepalive = value != 0;
+        tcp_keepalive_reset(ts, ts->last_recv);
+        return 0;
+    case TCP_OPT_KEEPIDLE:
+    case TCP_OPT_KEEPINTVL:
+        if (value < 1 || value > 32767) /* Linux MAX_TCP_KEEPIDLE */
+            return -EINVAL;
+        if (opt == TCP_OPT_KEEPIDLE)
+            ts->keep_idle_s = (uint32_t)value;
+        else
+            ts->keep_intvl_s = (uint32_t)value;
+        tcp_keepalive_reset(ts, ts->last_recv);
+        return 0;
+    case TCP_OPT_KEEPCNT:
+        if (value < 1 || value > 127) /* Linux MAX_TCP_KEEPCNT */
+            return -EINVAL;
+        ts->keep_cnt = (uint32_t)value;
+        return 0;
+    case TCP_OPT_SNDBUF:
+    case TCP_OPT_RCVBUF: {
+        if (value <= 0)
+            return -EINVAL;
+        /* Linux doubles the value for bookkeeping; we take it as the
+         * payload buffer, clamped like Linux's SOCK_MIN_*BUF. */
+        uint32_t v = (uint32_t)value < 2048 ? 2048 : (uint32_t)value;
+        if (v > (64u << 20))
+            v = 64u << 20;
+        struct ring *r = opt == TCP_OPT_SNDBUF ? &ts->sndbuf : &ts->rcvbuf;
+        if (r->buf != NULL) {
+            if (v < ring_len(r) || ring_resize(r, v) != 0)
+                return -ENOBUFS;
+        }
+        if (opt == TCP_OPT_SNDBUF)
+            ts->sndbuf_size = v;
+        else
+            ts->rcvbuf_size = v;
+        return 0;
+    }
+    case TCP_OPT_REUSEADDR:
+        ts->reuseaddr = value != 0;
+        return 0;
+    case TCP_OPT_LINGER_ZERO:
+        ts->linger0 = value != 0;
+        return 0;
+    case TCP_OPT_MAXSEG:
+        return -EINVAL;
+    case TCP_OPT_V6ONLY:
+        /* RFC 3493 5.3; Linux: ENOPROTOOPT on AF_INET, EINVAL once bound. */
+        if (ts->family == IP_FAMILY_V4)
+            return -ENOPROTOOPT;
+        if (ts->bound || ts->state != TCP_CLOSED)
+            return -EINVAL;
+        ts->v6only = value != 0;
+        return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+int tcp_sock_getopt(const struct tcp_sock *ts, enum tcp_sockopt opt, int *value)
+{
+    if (ts == NULL || value == NULL)
+        return -EINVAL;
+    switch (opt) {
+    case TCP_OPT_NODELAY: *value = ts->nodelay; return 0;
+    case TCP_OPT_KEEPALIVE: *value = ts->keepalive; return 0;
+    case TCP_OPT_KEEPIDLE: *value = (int)ts->keep_idle_s; return 0;
+    case TCP_OPT_KEEPINTVL: *value = (int)ts->keep_intvl_s; return 0;
+    case TCP_OPT_KEEPCNT: *value = (int)ts->keep_cnt; return 0;
+    case TCP_OPT_SNDBUF: *value = (int)ts->sndbuf_size; return 0;
+    case TCP_OPT_RCVBUF: *value = (int)ts->rcvbuf_size; return 0;
+    case TCP_OPT_REUSEADDR: *value = ts->reuseaddr; return 0;
+    case TCP_OPT_LINGER_ZERO: *value = ts->linger0; return 0;
+    case TCP_OPT_MAXSEG: *value = ts->smss != 0 ? ts->smss : TCP_DEFAULT_MSS; return 0;
+    case TCP_OPT_V6ONLY:
+        if (ts->family == IP_FAMILY_V4)
+            return -ENOPROTOOPT;
+        *value = ts->v6only;
+        return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+int tcp_sock_getsockname(const struct tcp_sock *ts, struct ip_endpoint *out)
+{
+    if (ts == NULL || out == NULL)
+        return -EINVAL;
+    out->addr = sock_addr_show(ts->family, &ts->t.laddr);
+    out->port = ts->t.lport;
+    return 0;
+}
+
+int tcp_sock_getpeername(const struct tcp_sock *ts, struct ip_endpoint *out)
+{
+    if (ts == NULL || out == NULL)
+        return -EINVAL;
+    if (ts->state == TCP_CLOSED || ts->state == TCP_LISTEN || ts->state == TCP_SYN_SENT)
+        return -ENOTCONN;
+    out->addr = sock_addr_show(ts->family, &ts->t.raddr);
+    out->port = ts->t.rport;
+    return 0;
+}
+
+void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *o)
+{
+    memset(o, 0, sizeof *o);
+    if (ts == NULL)
+        return;
+    o->state = ts->state;
+    o->local.addr = sock_addr_show(ts->family, &ts->t.laddr);
+    o->local.port = ts->t.lport;
+    o->remote.addr = sock_addr_show(ts->family, &ts->t.raddr);
+    o->remote.port = ts->t.rport;
+    o->snd_wnd = ts->snd_wnd;
+    o->rcv_wnd = ts->rcvbuf.buf != NULL ? tcp_rcv_window(ts) : 0;
+    o->snd_wscale = ts->snd_wscale;
+    o->rcv_wscale = ts->rcv_wscale;
+    o->mss = ts->smss;
+    o->sack = ts->sack_ok;
+    o->timestamps = ts->ts_ok;
+    o->cwnd = ts->cc.cwnd;
+    o->ssthresh = ts->cc.ssthresh;
+    o->srtt_us = ts->rtt.srtt / 1000;
+    o->rttvar_us = ts->rtt.rttvar / 1000;
+    o->rto_us = tcp_rtt_backoff(&ts->rtt, ts->backoff) / 1000;
+    o->send_queue = (uint32_t)ring_len(&ts->sndbuf);
+    o->recv_queue = (uint32_t)ring_len(&ts->rcvbuf);
+    o->retransmits = ts->retransmits;
+    o->backoff = ts->backoff;
+    o->accept_queue = ts->n_acceptq;
+    o->backlog = ts->backlog;
+    o->cc = ts->cc.ops != NULL ? ts->cc.ops->name : "";
+    o->orphan = ts->orphan;
+    o->user = ts->orphan ? NULL : ts->user;
+    o->sock = ts;
+}
+
+size_t stack_tcp_list(const struct stack *s, struct tcp_conn_info *out, size_t max)
+{
+    size_t n = 0;
+    if (s == NULL || s->tcp == NULL)
+        return 0;
+    for (const struct tcp_sock *ts = s->tcp->all; ts != NULL; ts = ts->all_next) {
+        if (ts->zombie || (ts->state == TCP_CLOSED && !ts->bound))
+            continue;
+        if (n < max && out != NULL)
+            tcp_sock_info(ts, &out[n]);
+        n++;
+    }
+    return n;
+}
