@@ -194,6 +194,9 @@ enum neigh_state {
     NEIGH_REACHABLE,             /* confirmed within arp_reachable_ns */
     NEIGH_STALE,                 /* usable; refreshed on next use */
     NEIGH_PERMANENT,             /* static entry from the config */
+    /* IPv6 only (RFC 4861 7.3.2); ARP entries never take these. */
+    NEIGH_DELAY,                 /* used while STALE: waiting before probing */
+    NEIGH_PROBE,                 /* unicast solicitations being sent */
 };
 struct neigh_info {
     int ifindex;
@@ -206,6 +209,46 @@ struct neigh_info {
  * cache (may exceed max). */
 size_t stack_neigh_list(const struct stack *s, struct neigh_info *out, size_t max);
 const char *neigh_state_name(enum neigh_state st);
+
+/* IPv6 addresses and routes, for tools (`tcpipctl addr`, `route`, as
+ * `ip -6 addr` / `ip -6 route` show them). Lifetimes are the seconds left
+ * at `now`, rounded down, or STACK_LIFETIME_FOREVER. */
+#define STACK_LIFETIME_FOREVER UINT32_MAX
+struct addr6_info {
+    int ifindex;
+    struct ip_addr addr;         /* IP_FAMILY_V6 */
+    uint8_t prefix_len;
+    const char *state;           /* "tentative", "preferred", "deprecated", "duplicate" */
+    bool autoconf;               /* formed by SLAAC (RFC 4862 5.5.3); else static */
+    bool link_local;             /* fe80::/10 (RFC 4291 2.5.6): scope link */
+    uint32_t valid_s;            /* STACK_LIFETIME_FOREVER: no expiry */
+    uint32_t preferred_s;
+};
+/* Copy up to max addresses (every interface, table order); returns how
+ * many exist (may exceed max). */
+size_t stack_addr6_list(const struct stack *s, struct addr6_info *out, size_t max, uint64_t now);
+
+enum route6_origin {
+    ROUTE6_KERNEL,               /* the prefix of one of our static or link-local
+                                    addresses (`proto kernel`) */
+    ROUTE6_RA,                   /* from a router advertisement (`proto ra`) */
+};
+struct route6_info {
+    int ifindex;
+    struct ip_addr dst;          /* the prefix, host bits zero; :: for default */
+    uint8_t prefix_len;          /* 0: a default route */
+    bool has_gateway;            /* default routes: via gateway */
+    struct ip_addr gateway;
+    enum route6_origin origin;
+    uint32_t lifetime_s;         /* STACK_LIFETIME_FOREVER: no expiry */
+};
+/* On-link prefixes (those of usable static and link-local addresses, then
+ * those RAs advertised with the L flag) and then default routers, as
+ * `ip -6 route` lists them; each prefix once per interface. Returns how
+ * many exist (may exceed max). The RA's router preference (RFC 4191) is
+ * not parsed, so it is not reported. */
+size_t stack_route6_list(const struct stack *s, struct route6_info *out, size_t max,
+                         uint64_t now);
 
 /* ---- UDP sockets (RFC 768) ---- */
 

@@ -37,9 +37,9 @@ static void usage(FILE *f)
             "Commands:\n"
             "  status                     version, uptime, interfaces, services, capture\n"
             "  link                       interfaces: MAC, MTU, state, frame counters\n"
-            "  addr                       IPv4 addresses\n"
-            "  neigh                      neighbour cache (ARP)\n"
-            "  route                      routes (on-link prefixes, default gateway)\n"
+            "  addr                       IPv4 and IPv6 addresses (ip addr)\n"
+            "  neigh                      neighbour cache, ARP and ND (ip neigh)\n"
+            "  route                      routes: on-link prefixes, default routers (ip route)\n"
             "  sockets                    TCP connections and listeners, UDP services (ss -tuna)\n"
             "  stats                      per-protocol counters (netstat -s)\n"
             "  capture start FILE [--max-bytes N] [FILTER]\n"
@@ -280,6 +280,15 @@ static void print_status(const cJSON *d)
            jnum(d, "pid"), jnum(d, "uid"), up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
     printf("interfaces: %llu, tcp connections: %llu\n", jnum(d, "interfaces"),
            jnum(d, "tcp_connections"));
+    const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(d, "addresses");
+    printf("addresses: %d\n", cJSON_GetArraySize(addrs));
+    const cJSON *a;
+    cJSON_ArrayForEach(a, addrs)
+    {
+        const char *st = jstr(a, "state");
+        printf("  %s %s %s%s%s\n", jstr(a, "ifname"), jstr(a, "family"), jstr(a, "address"),
+               st != NULL ? " " : "", st != NULL ? st : "");
+    }
     const cJSON *svcs = cJSON_GetObjectItemCaseSensitive(d, "services");
     printf("services: %d\n", cJSON_GetArraySize(svcs));
     const cJSON *s;
@@ -311,16 +320,38 @@ static void print_link(const cJSON *d)
     table_print(&t);
 }
 
+/* "forever" for a null lifetime, else "Nsec", as ip(8) prints them. */
+static const char *lifetime(const cJSON *o, const char *key, char *buf, size_t len)
+{
+    if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, key)))
+        return "forever";
+    snprintf(buf, len, "%llusec", jnum(o, key));
+    return buf;
+}
+
+/* One line per address, its details in ip(8)'s words:
+ *   tcpip0  inet   10.77.0.2/24  brd 10.77.0.255 scope global
+ *   tcpip0  inet6  fd77::2/64    scope global preferred valid_lft forever preferred_lft forever */
 static void print_addr(const cJSON *d)
 {
     struct table t;
-    table_init(&t, "DEV,FAMILY,ADDRESS,BROADCAST");
+    table_init(&t, "DEV,FAMILY,ADDRESS,DETAILS");
     const cJSON *a;
     cJSON_ArrayForEach(a, d)
     {
-        char addr[64];
+        char addr[64], det[160], v[24], p[24];
+        const char *scope = jstr(a, "scope") != NULL ? jstr(a, "scope") : "global";
         snprintf(addr, sizeof addr, "%s/%llu", jstr(a, "address"), jnum(a, "prefix_len"));
-        table_row(&t, jstr(a, "ifname"), jstr(a, "family"), addr, jstr(a, "broadcast"));
+        if (jstr(a, "state") != NULL)
+            snprintf(det, sizeof det, "scope %s%s %s valid_lft %s preferred_lft %s", scope,
+                     jbool(a, "dynamic") ? " dynamic" : "", jstr(a, "state"),
+                     lifetime(a, "valid_lft_s", v, sizeof v),
+                     lifetime(a, "preferred_lft_s", p, sizeof p));
+        else if (jstr(a, "broadcast") != NULL)
+            snprintf(det, sizeof det, "brd %s scope %s", jstr(a, "broadcast"), scope);
+        else
+            snprintf(det, sizeof det, "scope %s", scope);
+        table_row(&t, jstr(a, "ifname"), jstr(a, "family"), addr, det);
     }
     table_print(&t);
 }
@@ -342,12 +373,15 @@ static void print_neigh(const cJSON *d)
 static void print_route(const cJSON *d)
 {
     struct table t;
-    table_init(&t, "DESTINATION,GATEWAY,DEV,SCOPE,SRC");
+    table_init(&t, "DESTINATION,GATEWAY,DEV,PROTO,SCOPE,SRC,EXPIRES");
     const cJSON *r;
     cJSON_ArrayForEach(r, d)
     {
-        table_row(&t, jstr(r, "dst"), jstr(r, "gateway"), jstr(r, "dev"), jstr(r, "scope"),
-                  jstr(r, "src"));
+        char exp[24] = "-";
+        if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "expires_s")))
+            snprintf(exp, sizeof exp, "%llusec", jnum(r, "expires_s"));
+        table_row(&t, jstr(r, "dst"), jstr(r, "gateway"), jstr(r, "dev"), jstr(r, "proto"),
+                  jstr(r, "scope"), jstr(r, "src"), exp);
     }
     table_print(&t);
 }

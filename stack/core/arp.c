@@ -508,6 +508,10 @@ const char *neigh_state_name(enum neigh_state st)
         return "STALE";
     case NEIGH_PERMANENT:
         return "PERMANENT";
+    case NEIGH_DELAY:
+        return "DELAY";
+    case NEIGH_PROBE:
+        return "PROBE";
     }
     return "?";
 }

@@ -616,6 +616,25 @@ uint64_t nd_next_deadline(const struct stack *s)
     return next;
 }
 
+/* The NUD state as tools name it (RFC 4861 7.3.2, as `ip -6 neigh`). */
+static enum neigh_state nd_state_public(enum nd_state st)
+{
+    switch (st) {
+    case ND_INCOMPLETE:
+        return NEIGH_INCOMPLETE;
+    case ND_REACHABLE:
+        return NEIGH_REACHABLE;
+    case ND_DELAY:
+        return NEIGH_DELAY;
+    case ND_PROBE:
+        return NEIGH_PROBE;
+    case ND_STALE:
+    case ND_FREE:
+        break;
+    }
+    return NEIGH_STALE;
+}
+
 size_t nd_neigh_list(const struct stack *s, struct neigh_info *out, size_t max)
 {
     size_t n = 0;
@@ -632,11 +651,7 @@ size_t nd_neigh_list(const struct stack *s, struct neigh_info *out, size_t max)
             ni->ip = ipv6_addr_tag(e->ip);
             if (e->state != ND_INCOMPLETE)
                 ni->mac = e->mac;
-            /* enum neigh_state has no DELAY/PROBE: they are STALE ones
-             * being checked. */
-            ni->state = e->state == ND_INCOMPLETE  ? NEIGH_INCOMPLETE
-                        : e->state == ND_REACHABLE ? NEIGH_REACHABLE
-                                                   : NEIGH_STALE;
+            ni->state = nd_state_public(e->state);
             ni->updated = e->updated;
         }
         n++;

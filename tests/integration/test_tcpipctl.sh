@@ -10,17 +10,20 @@
 # taken from the same directory (or TCPIPCTL). Needs root, /dev/net/tun,
 # `ip netns`, nc (netcat-openbsd), tshark, tcpdump, python3.
 #
-# Addresses (inside the namespace only): stack 10.77.0.2/24, kernel 10.77.0.1/24.
+# Addresses (inside the namespace only): stack 10.77.0.2/24, fd77::2/64 and
+# fe80::77:ff:fe00:2 (from its MAC); kernel 10.77.0.1/24, fd77::1/64.
 
 . "$(dirname "$0")/lib.sh"
 
 ITEST_CHECKS=(
     "tcpipd starts with a control socket, replacing a stale one"
+    "ping -6 to the stack's fd77::2 (DAD done)"
     "status: table and json"
     "link: table and json"
     "addr: table and json"
     "route: table and json"
     "neigh: the kernel's address and MAC, table and json"
+    "neigh: the kernel's fd77::1 after ping -6, with its NUD state"
     "sockets: the kernel's connection to echo is ESTABLISHED with cwnd/rtt and owner"
     "sockets: the listener and the UDP service"
     "stats: grouped counters, table and json"
@@ -41,6 +44,11 @@ TCPIPCTL=${TCPIPCTL:-$(dirname "$TCPIPD")/tcpipctl}
 [ -x "$TCPIPCTL" ] || itest_unavailable "TCPIPCTL=$TCPIPCTL is not an executable (make)"
 ns_create || itest_unavailable "cannot create a namespace"
 note "tcpipctl=$TCPIPCTL"
+# IPv6 inside the namespace only, as in test_ipv6.sh: on for new devices,
+# no DAD delay for the kernel's fresh address, no RAs taken.
+nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+    net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.default.accept_ra=0 ||
+    itest_unavailable "cannot enable IPv6 in the namespace"
 
 SOCK=$TMP/ctl/control.sock
 BOOT_PCAP=$TMP/boot.pcap
@@ -48,10 +56,13 @@ write_config "$TMP/base.json" '{
     "udp_echo": { "enabled": true, "port": 7 },
     "tcp_echo": { "enabled": true, "port": 7 }
   }'
-# Add the control and capture keys to the usual test config.
+# Add the control and capture keys and IPv6 to the usual test config.
 python3 - "$TMP/base.json" "$TMP/a.json" "$SOCK" "$BOOT_PCAP" <<'PY'
 import json, sys
 cfg = json.load(open(sys.argv[1]))
+iface = cfg["interfaces"][0]
+iface["ipv6"] = {"addresses": ["fd77::2/64"], "slaac": False}
+iface["host"]["ipv6"] = "fd77::1/64"
 cfg["control"] = {"path": sys.argv[3], "mode": "0660"}
 cfg["capture"] = {"path": sys.argv[4], "max_bytes": 1000000, "filter": "arp"}
 json.dump(cfg, open(sys.argv[2], "w"), indent=2)
@@ -95,15 +106,32 @@ else
     itest_done
 fi
 PID=$TCPIPD_PID
+LINKLOCAL=fe80::77:ff:fe00:2
+
+# The stack answers on fd77::2 once its DAD is over (about a second); the
+# ping also puts the kernel's fd77::1 in the stack's neighbour cache.
+ping6_ready() {
+    local i
+    for ((i = 0; i < 10; i++)); do
+        nsx timeout 3 ping -6 -n -c 1 -W 1 fd77::2 >/dev/null 2>&1 && return 0
+    done
+    note "no answer from fd77::2"
+    false
+}
+check "ping -6 to the stack's fd77::2 (DAD done)" ping6_ready
 
 status_ok() {
     table_has status "^tcpipd [0-9.]+, pid $PID, uid 0, up " &&
         table_has status '^interfaces: 1, tcp connections: [0-9]+' &&
+        table_has status '^addresses: 3$' &&
+        table_has status '^  tcpip0 inet 10\.77\.0\.2/24$' &&
+        table_has status '^  tcpip0 inet6 fd77::2/64 preferred$' &&
         table_has status '^  tcp echo port 7: ' &&
         table_has status "^capture: writing $BOOT_PCAP, filter arp" &&
         json_check status "d['pid'] == $PID and d['interfaces'] == 1 and d['uptime_s'] >= 0 and
             sorted((s['proto'], s['name'], s['port']) for s in d['services']) == [('tcp','echo',7), ('udp','echo',7)]
-            and d['capture']['active'] and d['capture']['filter'] == 'arp'"
+            and d['capture']['active'] and d['capture']['filter'] == 'arp'
+            and {'ifname':'tcpip0','family':'inet6','address':'fd77::2/64','state':'preferred'} in d['addresses']"
 }
 check "status: table and json" status_ok
 
@@ -116,14 +144,25 @@ link_ok() {
 check "link: table and json" link_ok
 
 addr_ok() {
-    table_has addr '^tcpip0 +inet +10\.77\.0\.2/24 +10\.77\.0\.255$' &&
-        json_check addr "d == [{'ifname':'tcpip0','family':'inet','address':'10.77.0.2','prefix_len':24,'broadcast':'10.77.0.255'}]"
+    table_has addr '^DEV +FAMILY +ADDRESS +DETAILS$' &&
+        table_has addr '^tcpip0 +inet +10\.77\.0\.2/24 +brd 10\.77\.0\.255 scope global$' &&
+        table_has addr '^tcpip0 +inet6 +fd77::2/64 +scope global preferred valid_lft forever preferred_lft forever$' &&
+        table_has addr "^tcpip0 +inet6 +$LINKLOCAL/64 +scope link preferred valid_lft forever preferred_lft forever$" &&
+        json_check addr "len(d) == 3 and d[0] == {'ifname':'tcpip0','family':'inet','address':'10.77.0.2','prefix_len':24,'broadcast':'10.77.0.255','scope':'global'}
+            and {'ifname':'tcpip0','family':'inet6','address':'fd77::2','prefix_len':64,'scope':'global','state':'preferred',
+                 'dynamic':False,'valid_lft_s':None,'preferred_lft_s':None} in d
+            and any(a['address'] == '$LINKLOCAL' and a['scope'] == 'link' for a in d)"
 }
 check "addr: table and json" addr_ok
 
 route_ok() {
-    table_has route '^10\.77\.0\.0/24 +- +tcpip0 +link +10\.77\.0\.2$' &&
-        json_check route "len(d) == 1 and d[0]['dst'] == '10.77.0.0/24' and d[0]['gateway'] is None"
+    table_has route '^DESTINATION +GATEWAY +DEV +PROTO +SCOPE +SRC +EXPIRES$' &&
+        table_has route '^10\.77\.0\.0/24 +- +tcpip0 +kernel +link +10\.77\.0\.2 +-$' &&
+        table_has route '^fd77::/64 +- +tcpip0 +kernel +link +- +-$' &&
+        table_has route '^fe80::/64 +- +tcpip0 +kernel +link +- +-$' &&
+        json_check route "len(d) == 3 and d[0]['dst'] == '10.77.0.0/24' and d[0]['gateway'] is None
+            and {'family':'inet6','dst':'fd77::/64','gateway':None,'dev':'tcpip0','scope':'link','proto':'kernel',
+                 'src':None,'expires_s':None} in d"
 }
 check "route: table and json" route_ok
 
@@ -144,6 +183,15 @@ neigh_ok() {
             and n['state'] in ('REACHABLE','STALE') and n['age_ms'] >= 0 for n in d)"
 }
 check "neigh: the kernel's address and MAC, table and json" neigh_ok
+
+# RFC 4861 7.3.2: whatever NUD state the entry is in by now.
+neigh6_ok() {
+    nsx timeout 3 ping -6 -n -c 1 -W 1 fd77::2 >/dev/null 2>&1
+    table_has neigh "^fd77::1 +tcpip0 +$HOST_MAC +(REACHABLE|STALE|DELAY|PROBE) +[0-9]+$" &&
+        json_check neigh "any(n['address']=='fd77::1' and n['family']=='inet6' and n['mac']=='$HOST_MAC'
+            and n['state'] in ('REACHABLE','STALE','DELAY','PROBE') for n in d)"
+}
+check "neigh: the kernel's fd77::1 after ping -6, with its NUD state" neigh6_ok
 
 sockets_conn_ok() {
     table_has sockets '^Netid +State +Recv-Q +Send-Q +Local Address:Port +Peer Address:Port +cwnd +rtt\(ms\) +Process$' &&

@@ -24,6 +24,7 @@
 #include "daemon/control.h"
 #include "daemon/log.h"
 #include "daemon/services.h"
+#include "tests/unit/support/env6.h"
 #include "tests/unit/support/stack_env.h"
 
 struct fixture {
@@ -42,11 +43,12 @@ static uint64_t fake_clock(void *ctx)
     return f->e->now;
 }
 
-static int setup(void **state)
+/* tweak: env6_tweak for an interface with IPv6 (fd77::2/64, SLAAC). */
+static struct fixture *fixture_new(env_tweak_fn tweak)
 {
     struct fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->e = env_new(NULL, false);
+    f->e = env_new(tweak, false);
     f->cfg = calloc(1, sizeof *f->cfg);
     assert_non_null(f->cfg);
     config_defaults(f->cfg);
@@ -82,6 +84,31 @@ static int setup(void **state)
 
     snprintf(f->dir, sizeof f->dir, "/tmp/tcpip-control-test.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
+    return f;
+}
+
+static int setup(void **state)
+{
+    *state = fixture_new(NULL);
+    return 0;
+}
+
+/* IPv6 on, DAD done (1 s), then an RA from fe80::1: router lifetime
+ * 1800 s, prefix fd77:1::/64 (L and A) valid 3600 s, preferred 1800 s;
+ * the DAD of the SLAAC address done too. Requests at RA + 11 s. */
+static int setup6(void **state)
+{
+    struct fixture *f = fixture_new(env6_tweak);
+    env_advance(f->e, 1 * NS_PER_SEC);
+    uint8_t msg[256];
+    struct nd_ra ra = {.router_lifetime = 1800};
+    struct nd_prefix_info pi = {.prefix = {0xfd, 0x77, 0x00, 0x01}, .prefix_len = 64,
+                                .on_link = true, .autonomous = true, .valid_lifetime = 3600,
+                                .preferred_lifetime = 1800};
+    size_t n = env6_ra(msg, &ra, &pi, 0);
+    env6_nd_input(f->e, env6_router, env6_all_nodes, msg, n);
+    env_advance(f->e, 1 * NS_PER_SEC);
+    f->env.now_ns = f->e->now + 10 * NS_PER_SEC;
     *state = f;
     return 0;
 }
@@ -304,6 +331,91 @@ static void test_neigh(void **state)
     assert_string_equal(str(n, "ifname"), "tcpip0");
     assert_string_equal(str(n, "state"), neigh_state_name(NEIGH_REACHABLE));
     assert_int_equal(number(n, "age_ms"), 1500);
+    cJSON_Delete(doc);
+}
+
+/* The cJSON object of arr whose key is val, or fail. */
+static const cJSON *find_obj(const cJSON *arr, const char *key, const char *val)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, arr)
+    {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+        if (cJSON_IsString(v) && strcmp(v->valuestring, val) == 0)
+            return o;
+    }
+    fail_msg("no %s \"%s\"", key, val);
+    return NULL;
+}
+
+static bool is_null(const cJSON *o, const char *key)
+{
+    return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* addr, route and status with IPv6: static, link-local and SLAAC
+ * addresses with state and lifetimes; prefixes and the default router. */
+static void test_ipv6_addr_route_status(void **state)
+{
+    struct fixture *f = *state;
+    cJSON *doc = ask(f, "addr\n");
+    const cJSON *d = ok_data(doc);
+    assert_int_equal(cJSON_GetArraySize(d), 4);
+    assert_string_equal(str(cJSON_GetArrayItem(d, 0), "family"), "inet"); /* IPv4 first */
+    const cJSON *a = find_obj(d, "address", "fd77::2");
+    assert_string_equal(str(a, "family"), "inet6");
+    assert_int_equal(number(a, "prefix_len"), 64);
+    assert_string_equal(str(a, "scope"), "global");
+    assert_string_equal(str(a, "state"), "preferred");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(a, "dynamic")));
+    assert_true(is_null(a, "valid_lft_s") && is_null(a, "preferred_lft_s"));
+    a = find_obj(d, "address", "fe80::ff:fe00:2");
+    assert_string_equal(str(a, "scope"), "link");
+    a = find_obj(d, "address", "fd77:1::ff:fe00:2");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "dynamic")));
+    assert_int_equal(number(a, "valid_lft_s"), 3600 - 11);
+    assert_int_equal(number(a, "preferred_lft_s"), 1800 - 11);
+    cJSON_Delete(doc);
+
+    doc = ask(f, "route\n");
+    d = ok_data(doc);
+    assert_int_equal(cJSON_GetArraySize(d), 2 + 4); /* IPv4: prefix, default */
+    const cJSON *r = find_obj(d, "dst", "fd77::/64");
+    assert_string_equal(str(r, "family"), "inet6");
+    assert_string_equal(str(r, "proto"), "kernel");
+    assert_string_equal(str(r, "dev"), "tcpip0");
+    assert_true(is_null(r, "gateway") && is_null(r, "expires_s"));
+    r = find_obj(d, "dst", "fd77:1::/64");
+    assert_string_equal(str(r, "proto"), "ra");
+    assert_int_equal(number(r, "expires_s"), 3600 - 11);
+    find_obj(d, "dst", "fe80::/64");
+    r = find_obj(d, "gateway", "fe80::1");
+    assert_string_equal(str(r, "dst"), "default");
+    assert_string_equal(str(r, "family"), "inet6");
+    assert_string_equal(str(r, "scope"), "global");
+    assert_int_equal(number(r, "expires_s"), 1800 - 11);
+    cJSON_Delete(doc);
+
+    doc = ask(f, "status\n");
+    d = cJSON_GetObjectItemCaseSensitive(ok_data(doc), "addresses");
+    assert_int_equal(cJSON_GetArraySize(d), 4);
+    assert_string_equal(str(find_obj(d, "address", "10.77.0.2/24"), "family"), "inet");
+    assert_string_equal(str(find_obj(d, "address", "fd77::2/64"), "state"), "preferred");
+    cJSON_Delete(doc);
+}
+
+/* neigh lists ND entries with their NUD state (DELAY after use). */
+static void test_ipv6_neigh(void **state)
+{
+    struct fixture *f = *state;
+    /* The router's SLLA came with the RA: STALE; sending through it: DELAY. */
+    assert_int_equal(env6_send(f->e, env6_router, 20), 0);
+    f->env.now_ns = f->e->now;
+    cJSON *doc = ask(f, "neigh\n");
+    const cJSON *n = find_obj(ok_data(doc), "address", "fe80::1");
+    assert_string_equal(str(n, "family"), "inet6");
+    assert_string_equal(str(n, "mac"), "02:00:00:00:00:01");
+    assert_string_equal(str(n, "state"), "DELAY");
     cJSON_Delete(doc);
 }
 
@@ -608,6 +720,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_capture_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_addr_route_status, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_neigh, setup6, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     log_set_stream(NULL, false);
