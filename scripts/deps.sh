@@ -33,6 +33,18 @@ case "$missing" in *tshark*)
     echo "wireshark-common wireshark-common/install-setuid boolean false" |
         debconf-set-selections ;;
 esac
+# Services that come with test packages (radvd) must not start on this
+# host: the tests run their own instances inside namespaces. Unless the
+# machine already has a policy, deny service starts for the install only
+# (invoke-rc.d's policy-rc.d interface, exit 101 = "action forbidden").
+policy=/usr/sbin/policy-rc.d
+made_policy=false
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# temporary, from tcpip scripts/deps.sh\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    made_policy=true
+fi
+trap 'if [ "$made_policy" = true ]; then rm -f "$policy"; fi' EXIT
 apt-get update -qq </dev/null
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing </dev/null
