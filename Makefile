@@ -212,6 +212,7 @@ install: $(BUILD)/tcpipd $(BUILD)/tcpipctl install-libtcpip
 	install -m 0644 systemd/tcpipd.sysusers $(DESTDIR)$(SYSUSERSDIR)/tcpipd.conf
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 docs/man/tcpipd.8 $(DESTDIR)$(MANDIR)/man8/tcpipd.8
+	install -m 0644 docs/man/tcpipctl.8 $(DESTDIR)$(MANDIR)/man8/tcpipctl.8
 	install -m 0644 docs/man/tcpipd.json.5 $(DESTDIR)$(MANDIR)/man5/tcpipd.json.5
 	install -d $(DESTDIR)$(SYSCONFDIR)/tcpipd
 	[ -e $(TCPIPD_CONF) ] || install -m 0644 conf/default.json $(TCPIPD_CONF)
@@ -222,6 +223,7 @@ uninstall: uninstall-libtcpip
 	-rmdir $(DESTDIR)$(PREFIX)/share/tcpip 2>/dev/null
 	rm -f $(DESTDIR)$(SYSTEMD_UNITDIR)/tcpipd.service $(DESTDIR)$(SYSUSERSDIR)/tcpipd.conf
 	rm -f $(DESTDIR)$(MANDIR)/man8/tcpipd.8 $(DESTDIR)$(MANDIR)/man5/tcpipd.json.5
+	rm -f $(DESTDIR)$(MANDIR)/man8/tcpipctl.8
 	if cmp -s conf/default.json $(TCPIPD_CONF); then rm -f $(TCPIPD_CONF); \
 	elif [ -e $(TCPIPD_CONF) ]; then echo "uninstall: keeping the edited $(TCPIPD_CONF)"; fi
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/tcpipd 2>/dev/null

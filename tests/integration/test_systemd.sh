@@ -83,6 +83,8 @@ expected_files=(
     usr/lib/systemd/system/tcpipd.service
     usr/lib/sysusers.d/tcpipd.conf
     usr/share/man/man8/tcpipd.8
+    usr/share/man/man8/tcpipctl.8
+    usr/share/man/man3/libtcpip.3
     usr/share/man/man5/tcpipd.json.5
     usr/share/tcpip/default.json
     etc/tcpipd/tcpipd.json
@@ -148,7 +150,7 @@ make -s -C "$REPO" uninstall PREFIX="$PFX/usr" SYSCONFDIR="$PFX/etc" >/dev/null 
 man_ok() {
     local page out
     command -v groff >/dev/null || { note "no groff (groff-base)"; return 1; }
-    for page in "$REPO/docs/man/tcpipd.8" "$REPO/docs/man/tcpipd.json.5"; do
+    for page in "$REPO"/docs/man/*.[0-9]; do
         out=$(LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$page" 2>&1)
         [ -z "$out" ] || { note "$page: $out"; return 1; }
     done
