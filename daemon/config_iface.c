@@ -70,37 +70,57 @@ static int parse_unicast_mac(struct conf_loader *L, const char *path, const char
     return 0;
 }
 
+enum prefix_split {
+    PREFIX_OK,
+    PREFIX_NO_SLASH,             /* no "/len" at all */
+    PREFIX_BAD,                  /* not "addr/len" with len in digits */
+};
+
+/* Split "addr/len" into the address text (into a[asize]) and the length:
+ * one to max_digits digits without a leading zero, its range left to the
+ * caller, so that "/", "/-1", "/024", "/24x" and "/ 24" get the format
+ * message and a long number the range one. */
+static enum prefix_split split_prefix(const char *s, char *a, size_t asize, int max_digits,
+                                      unsigned *len)
+{
+    const char *slash = strchr(s, '/');
+    const char *p;
+    unsigned v = 0;
+    size_t alen;
+
+    if (slash == NULL)
+        return PREFIX_NO_SLASH;
+    alen = (size_t)(slash - s);
+    if (alen == 0 || alen >= asize)
+        return PREFIX_BAD;
+    memcpy(a, s, alen);
+    a[alen] = '\0';
+    for (p = slash + 1; *p >= '0' && *p <= '9' && p - slash <= max_digits; p++)
+        v = v * 10 + (unsigned)(*p - '0');
+    if (p == slash + 1 || *p != '\0' || (slash[1] == '0' && p - slash > 2))
+        return PREFIX_BAD;
+    *len = v;
+    return PREFIX_OK;
+}
+
 /* "a.b.c.d/len" with the length written out. */
 static int parse_prefix(struct conf_loader *L, const char *path, const char *s, uint32_t *addr,
                         uint8_t *len)
 {
     char q[QUOTE_LEN];
     char a[16];
-    const char *slash = strchr(s, '/');
-    const char *p;
     unsigned v = 0;
-    size_t alen;
 
     conf_quote(q, s);
-    if (slash == NULL) {
+    /* One to three digits, like the octets; "100" gets the range message. */
+    enum prefix_split r = split_prefix(s, a, sizeof a, 3, &v);
+    if (r == PREFIX_NO_SLASH) {
         if (ip4_parse(s, addr) == 0)
             return conf_fail(L, path, "%s has no prefix length (expected a.b.c.d/len, e.g. \"%s/24\")",
                              q, s);
         return conf_fail(L, path, "%s is not an IPv4 prefix (expected a.b.c.d/len)", q);
     }
-    alen = (size_t)(slash - s);
-    if (alen == 0 || alen >= sizeof a)
-        return conf_fail(L, path, "%s is not an IPv4 prefix (expected a.b.c.d/len)", q);
-    memcpy(a, s, alen);
-    a[alen] = '\0';
-    if (ip4_parse(a, addr) != 0)
-        return conf_fail(L, path, "%s is not an IPv4 prefix (expected a.b.c.d/len)", q);
-    /* One to three digits without a leading zero, like the octets; "100"
-     * gets the range message, "/", "/-1", "/024", "/24x" and "/ 24" the
-     * format one. */
-    for (p = slash + 1; *p >= '0' && *p <= '9' && p - slash <= 3; p++)
-        v = v * 10 + (unsigned)(*p - '0');
-    if (p == slash + 1 || *p != '\0' || (slash[1] == '0' && p - slash > 2))
+    if (r != PREFIX_OK || ip4_parse(a, addr) != 0)
         return conf_fail(L, path, "%s is not an IPv4 prefix (expected a.b.c.d/len)", q);
     if (v > 32)
         return conf_fail(L, path, "%s: prefix length %u is out of range (expected 0..32)", q, v);
@@ -164,28 +184,17 @@ static int parse_prefix6(struct conf_loader *L, const char *path, const char *s,
 {
     char q[QUOTE_LEN];
     char a[IP_ADDR_STRLEN];
-    const char *slash = strchr(s, '/');
-    const char *p;
     unsigned v = 0;
-    size_t alen;
 
     conf_quote(q, s);
-    if (slash == NULL) {
+    enum prefix_split r = split_prefix(s, a, sizeof a, 4, &v);
+    if (r == PREFIX_NO_SLASH) {
         if (ip6_parse(s, addr) == 0)
             return conf_fail(L, path, "%s has no prefix length (expected addr/len, e.g. \"%s/64\")",
                              q, s);
         return conf_fail(L, path, "%s is not an IPv6 prefix (" PREFIX6_HINT ")", q);
     }
-    alen = (size_t)(slash - s);
-    if (alen == 0 || alen >= sizeof a)
-        return conf_fail(L, path, "%s is not an IPv6 prefix (" PREFIX6_HINT ")", q);
-    memcpy(a, s, alen);
-    a[alen] = '\0';
-    if (ip6_parse(a, addr) != 0)
-        return conf_fail(L, path, "%s is not an IPv6 prefix (" PREFIX6_HINT ")", q);
-    for (p = slash + 1; *p >= '0' && *p <= '9' && p - slash <= 4; p++)
-        v = v * 10 + (unsigned)(*p - '0');
-    if (p == slash + 1 || *p != '\0' || (slash[1] == '0' && p - slash > 2))
+    if (r != PREFIX_OK || ip6_parse(a, addr) != 0)
         return conf_fail(L, path, "%s is not an IPv6 prefix (" PREFIX6_HINT ")", q);
     if (v < 1 || v > 128)
         return conf_fail(L, path, "%s: prefix length %u is out of range (expected 1..128)", q, v);

@@ -128,6 +128,11 @@ void ipc_sock_kill(struct ipc_sock *s, bool abort);
 int ipc_sock_charge_check(struct ipc_server *srv, struct ipc_owner *o, uint64_t bytes);
 struct ipc_sock *ipc_sock_new(struct ipc_server *srv, struct ipc_owner *o, uint8_t proto,
                               uint8_t family, uint64_t charge);
+/* The data socketpair of s, of type SOCK_STREAM (TCP) or SOCK_SEQPACKET
+ * (UDP): s->fd is the daemon's end, non-blocking; *app_fd the
+ * application's, blocking as a fresh socket(2) is (the library changes it
+ * as it is told). 0, or ENFILE, ENOMEM or EIO. */
+int ipc_sock_pair(struct ipc_sock *s, int type, int *app_fd);
 /* Whether the application's end of s->fd is gone. */
 bool ipc_fd_hung_up(int fd);
 void ipc_ep_from_stack(struct ipc_endpoint *out, const struct ip_endpoint *in);

@@ -1,11 +1,14 @@
 /* ipc_sock.c - the IPC server's bookkeeping (ipc_server_int.h): endpoint
  * conversions, per-client owners and their limits (ipc/PROTOCOL.md 8),
- * the socket table and its deferred closing, and the read-only views
- * (ipc_server_list and friends) the control channel uses. */
+ * the socket table, its data socketpairs and their deferred closing, and
+ * the read-only views (ipc_server_list and friends) the control channel
+ * uses. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -62,6 +65,22 @@ bool ipc_port_allowed(const struct ipc_server *srv, uid_t uid, uint16_t port)
         if (srv->cfg.privileged_port_uids[i] == (uint32_t)uid)
             return true;
     return false;
+}
+
+int ipc_sock_pair(struct ipc_sock *s, int type, int *app_fd)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) != 0)
+        return errno == EMFILE || errno == ENFILE ? ENFILE : ENOMEM;
+    s->fd = sv[0];
+    /* Only the daemon's end is non-blocking. */
+    int fl = fcntl(s->fd, F_GETFL);
+    if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        close(sv[1]);
+        return EIO;
+    }
+    *app_fd = sv[1];
+    return 0;
 }
 
 bool ipc_fd_hung_up(int fd)

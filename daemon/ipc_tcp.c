@@ -4,7 +4,6 @@
  * buffer has room, and the stack is read only while the data fd takes
  * what was read (RFC 9293 3.8.6: the receive window then closes). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -166,7 +165,6 @@ static void data_writable(struct ev_loop *loop, ev_io *w, int revents)
 static int data_pair(struct ipc_sock *s, int *fd_out)
 {
     struct ipc_server *srv = s->srv;
-    int sv[2];
     int snd = 0, rcv = 0;
     (void)tcp_sock_getopt(s->ts, TCP_OPT_SNDBUF, &snd);
     (void)tcp_sock_getopt(s->ts, TCP_OPT_RCVBUF, &rcv);
@@ -178,17 +176,9 @@ static int data_pair(struct ipc_sock *s, int *fd_out)
     s->pend = malloc(IPC_PEND_CAP);
     if (s->pend == NULL)
         return ENOMEM;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        return errno == EMFILE || errno == ENFILE ? ENFILE : ENOMEM;
-    s->fd = sv[0];
-    /* Only the daemon's end is non-blocking; the application's is as a
-     * fresh socket(2) is, and the library changes it as it is told. */
-    int fl = fcntl(s->fd, F_GETFL);
-    if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-        close(sv[1]);
-        return EIO;
-    }
-    *fd_out = sv[1];
+    int err = ipc_sock_pair(s, SOCK_STREAM, fd_out);
+    if (err != 0)
+        return err;
     ev_io_init(&s->rd, data_readable, s->fd, EV_READ);
     ev_io_init(&s->wr, data_writable, s->fd, EV_WRITE);
     s->rd.data = s->wr.data = s;

@@ -5,7 +5,6 @@
  * ones the application's end cannot take are dropped and counted, as a
  * full receive buffer drops them on Linux. */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -93,21 +92,14 @@ static void udp_readable(struct ev_loop *loop, ev_io *w, int revents)
 
 int ipc_udp_open(struct ipc_sock *s, int *fd_out)
 {
-    int sv[2];
     s->us = udp_sock_open(s->srv->stack, udp_event, s);
     if (s->us == NULL)
         return ENOMEM;
     /* socket(2)'s domain: an AF_INET6 socket on :: is dual-stack. */
     (void)udp_sock_set_family(s->us, s->family == IPC_AF_INET6 ? IP_FAMILY_V6 : IP_FAMILY_V4);
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-        return errno == EMFILE || errno == ENFILE ? ENFILE : ENOMEM;
-    s->fd = sv[0];
-    int fl = fcntl(s->fd, F_GETFL);
-    if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-        close(sv[1]);
-        return EIO;
-    }
-    *fd_out = sv[1];
+    int err = ipc_sock_pair(s, SOCK_SEQPACKET, fd_out);
+    if (err != 0)
+        return err;
     ev_io_init(&s->rd, udp_readable, s->fd, EV_READ);
     ev_io_init(&s->wr, udp_readable, s->fd, EV_WRITE); /* unused; stopped at kill */
     s->rd.data = s->wr.data = s;

@@ -164,6 +164,17 @@ static void udp_event(void *user, struct udp_sock *us, int events)
     }
 }
 
+/* [::]:port. One dual-stack socket per service, as Linux daemons bind [::]
+ * (RFC 3493 3.7): IPv6 peers directly, IPv4 ones as ::ffff:a.b.c.d. */
+static struct ip_endpoint service_any6(uint16_t port)
+{
+    struct ip_endpoint local;
+    memset(&local, 0, sizeof local);
+    local.addr.family = IP_FAMILY_V6;
+    local.port = port;
+    return local;
+}
+
 static int udp_service_open(struct services *sv, struct service *svc, char *err, size_t errlen)
 {
     svc->us = udp_sock_open(sv->stack, udp_event, svc);
@@ -172,12 +183,7 @@ static int udp_service_open(struct services *sv, struct service *svc, char *err,
                  svc->def->name);
         return -ENOMEM;
     }
-    /* One dual-stack socket per service, as Linux daemons bind [::]
-     * (RFC 3493 3.7): IPv6 peers directly, IPv4 ones as ::ffff:a.b.c.d. */
-    struct ip_endpoint local;
-    memset(&local, 0, sizeof local);
-    local.addr.family = IP_FAMILY_V6;
-    local.port = svc->port;
+    struct ip_endpoint local = service_any6(svc->port);
     int rc = udp_sock_set_family(svc->us, IP_FAMILY_V6);
     if (rc == 0)
         rc = udp_sock_bind(svc->us, &local);
@@ -427,11 +433,7 @@ static int tcp_service_open(struct services *sv, struct service *svc, char *err,
                  svc->def->name);
         return -ENOMEM;
     }
-    /* Dual-stack, as the UDP services: [::] takes IPv4 too. */
-    struct ip_endpoint local;
-    memset(&local, 0, sizeof local);
-    local.addr.family = IP_FAMILY_V6;
-    local.port = svc->port;
+    struct ip_endpoint local = service_any6(svc->port);
     int rc = tcp_sock_set_family(svc->listener, IP_FAMILY_V6);
     if (rc == 0)
         rc = tcp_sock_bind(svc->listener, &local);

@@ -45,17 +45,7 @@ int arp_init(struct stack *s)
 /* Free the packets of an entry; returns how many there were. */
 static uint32_t pending_free(struct stack *s, struct arp_entry *e)
 {
-    uint32_t n = 0;
-    struct arp_pending *p = e->pend_head;
-    while (p != NULL) {
-        struct arp_pending *next = p->next;
-        free(p);
-        p = next;
-        n++;
-    }
-    e->pend_head = e->pend_tail = NULL;
-    s->arp.n_pending -= n;
-    return n;
+    return pending_queue_free(&e->pend, &s->arp.n_pending);
 }
 
 static void entry_clear(struct stack *s, struct arp_entry *e)
@@ -107,13 +97,9 @@ static struct arp_entry *arp_alloc(struct stack *s, int ifindex, uint32_t ip, ui
         }
         if (e->state == NEIGH_PERMANENT)
             continue;
-        if (victim == NULL) {
-            victim = e;
-            continue;
-        }
-        bool e_busy = e->state == NEIGH_INCOMPLETE;
-        bool v_busy = victim->state == NEIGH_INCOMPLETE;
-        if ((v_busy && !e_busy) || (v_busy == e_busy && e->updated < victim->updated))
+        if (victim == NULL ||
+            neigh_evict_before(e->state == NEIGH_INCOMPLETE, e->updated,
+                               victim->state == NEIGH_INCOMPLETE, victim->updated))
             victim = e;
     }
     if (victim == NULL)
@@ -190,33 +176,8 @@ int arp_add_static(struct stack *s, struct netif *nif, uint32_t ip,
 /* Send the packets that waited for e, in the order they came. */
 static void pending_flush(struct stack *s, struct netif *nif, struct arp_entry *e)
 {
-    struct arp_pending *p = e->pend_head;
-    e->pend_head = e->pend_tail = NULL;
-    while (p != NULL) {
-        struct arp_pending *next = p->next;
-        /* Sized for this packet: a TSO segment is bigger than any frame. */
-        size_t cap = PBUF_HEADROOM + p->len + 64;
-        uint8_t *buf = malloc(cap);
-        if (buf != NULL) {
-            struct pbuf pb;
-            pbuf_init(&pb, buf, cap, PBUF_HEADROOM);
-            if (pbuf_append_copy(&pb, p->pkt, p->len) == 0) {
-                pb.csum_partial = p->csum_partial;
-                pb.l4_abs = pb.off + p->l4_rel;
-                pb.csum_offset = p->csum_offset;
-                pb.l4_hlen = p->l4_hlen;
-                pb.gso_size = p->gso_size;
-                pb.gso_type = p->gso_type;
-                (void)eth_output(s, nif, &pb, &e->mac, ETHERTYPE_IPV4);
-            }
-            free(buf);
-        } else {
-            ctr_inc(s, CTR_ARP_PENDING_DROPPED);
-        }
-        s->arp.n_pending--;
-        free(p);
-        p = next;
-    }
+    pending_queue_flush(s, nif, &e->pend, &s->arp.n_pending, &e->mac, ETHERTYPE_IPV4,
+                        CTR_ARP_PENDING_DROPPED);
 }
 
 /* The neighbour answered or spoke to us: its MAC is confirmed. */
@@ -346,59 +307,32 @@ int arp_output(struct stack *s, struct netif *nif, uint32_t next_hop, struct pbu
         arp_send_request(s, nif, next_hop, NULL);
     }
 
-    if (s->arp.n_pending >= s->cfg.arp_pending_max) {
+    if (pending_queue_push(&e->pend, &s->arp.n_pending, s->cfg.arp_pending_max, p) != 0) {
         ctr_inc(s, CTR_ARP_PENDING_DROPPED);
         return 0;
     }
-    struct arp_pending *q = malloc(sizeof *q + p->len);
-    if (q == NULL) {
-        ctr_inc(s, CTR_ARP_PENDING_DROPPED);
-        return 0;
-    }
-    q->next = NULL;
-    q->len = p->len;
-    q->csum_partial = p->csum_partial;
-    q->l4_rel = (uint16_t)(p->csum_partial || p->gso_size > 0 ? p->l4_abs - p->off : 0);
-    q->csum_offset = p->csum_offset;
-    q->l4_hlen = p->l4_hlen;
-    q->gso_size = p->gso_size;
-    q->gso_type = p->gso_type;
-    memcpy(q->pkt, pbuf_data(p), p->len);
-    if (e->pend_tail != NULL)
-        e->pend_tail->next = q;
-    else
-        e->pend_head = q;
-    e->pend_tail = q;
-    s->arp.n_pending++;
     ctr_inc(s, CTR_ARP_PENDING_QUEUED);
     return 0;
+}
+
+/* RFC 1122 2.3.2.2 / Linux: locally generated packets are reported as if
+ * an ICMP host unreachable had arrived. */
+static void packet_unreachable(struct stack *s, const uint8_t *pkt, size_t len)
+{
+    ipv4_packet_error(s, pkt, len, EHOSTUNREACH);
 }
 
 /* Resolution failed: forget the entry first (a sender told about it may
  * send again at once), then drop its packets and tell their senders. */
 static void resolve_failed(struct stack *s, struct arp_entry *e)
 {
-    struct arp_pending *p = e->pend_head;
-    uint32_t n = 0;
-    for (struct arp_pending *q = p; q != NULL; q = q->next)
-        n++;
     char ip[16];
     stack_log(s, STACK_LOG_DEBUG, "arp: %s: no answer from %s",
               s->netifs[e->ifindex].name, ip4_format(e->ip, ip, sizeof ip));
-    e->pend_head = e->pend_tail = NULL;
-    s->arp.n_pending -= n;
+    struct pending_pkt *p = pending_queue_take(&e->pend, &s->arp.n_pending);
     memset(e, 0, sizeof *e);
     ctr_inc(s, CTR_ARP_RESOLVE_FAILED);
-
-    while (p != NULL) {
-        struct arp_pending *next = p->next;
-        ctr_inc(s, CTR_ARP_PENDING_DROPPED);
-        /* RFC 1122 2.3.2.2 / Linux: locally generated packets are reported
-         * as if an ICMP host unreachable had arrived. */
-        ipv4_packet_error(s, p->pkt, p->len, EHOSTUNREACH);
-        free(p);
-        p = next;
-    }
+    pending_list_fail(s, p, CTR_ARP_PENDING_DROPPED, packet_unreachable);
 }
 
 void arp_poll(struct stack *s, uint64_t now)

@@ -39,17 +39,7 @@ int nd_init(struct stack *s)
 
 static uint32_t pending_free(struct stack *s, struct nd_entry *e)
 {
-    uint32_t n = 0;
-    struct nd_pending *p = e->pend_head;
-    while (p != NULL) {
-        struct nd_pending *next = p->next;
-        free(p);
-        p = next;
-        n++;
-    }
-    e->pend_head = e->pend_tail = NULL;
-    s->nd->n_pending -= n;
-    return n;
+    return pending_queue_free(&e->pend, &s->nd->n_pending);
 }
 
 static void entry_clear(struct stack *s, struct nd_entry *e)
@@ -91,13 +81,9 @@ static struct nd_entry *nd_alloc(struct stack *s, int ifindex, const uint8_t ip[
             victim = e;
             break;
         }
-        if (victim == NULL) {
-            victim = e;
-            continue;
-        }
-        bool e_busy = e->state == ND_INCOMPLETE;
-        bool v_busy = victim->state == ND_INCOMPLETE;
-        if ((v_busy && !e_busy) || (v_busy == e_busy && e->updated < victim->updated))
+        if (victim == NULL ||
+            neigh_evict_before(e->state == ND_INCOMPLETE, e->updated,
+                               victim->state == ND_INCOMPLETE, victim->updated))
             victim = e;
     }
     if (victim == NULL)
@@ -199,32 +185,8 @@ void nd_dad_send(struct stack *s, struct netif *nif, const uint8_t target[16])
 /* Send the packets that waited for e, in order. */
 static void pending_flush(struct stack *s, struct netif *nif, struct nd_entry *e)
 {
-    struct nd_pending *p = e->pend_head;
-    e->pend_head = e->pend_tail = NULL;
-    while (p != NULL) {
-        struct nd_pending *next = p->next;
-        size_t cap = PBUF_HEADROOM + p->len + 64;
-        uint8_t *buf = malloc(cap);
-        if (buf != NULL) {
-            struct pbuf pb;
-            pbuf_init(&pb, buf, cap, PBUF_HEADROOM);
-            if (pbuf_append_copy(&pb, p->pkt, p->len) == 0) {
-                pb.csum_partial = p->csum_partial;
-                pb.l4_abs = pb.off + p->l4_rel;
-                pb.csum_offset = p->csum_offset;
-                pb.l4_hlen = p->l4_hlen;
-                pb.gso_size = p->gso_size;
-                pb.gso_type = p->gso_type;
-                (void)eth_output(s, nif, &pb, &e->mac, ETHERTYPE_IPV6);
-            }
-            free(buf);
-        } else {
-            ctr_inc(s, CTR_ND_PENDING_DROPPED);
-        }
-        s->nd->n_pending--;
-        free(p);
-        p = next;
-    }
+    pending_queue_flush(s, nif, &e->pend, &s->nd->n_pending, &e->mac, ETHERTYPE_IPV6,
+                        CTR_ND_PENDING_DROPPED);
 }
 
 static void set_lladdr(struct stack *s, struct netif *nif, struct nd_entry *e,
@@ -458,30 +420,10 @@ int nd_output(struct stack *s, struct netif *nif, const uint8_t next_hop[16], st
         e->timer = nd_add_sat(now, s->nd->retrans_ns);
         send_ns(s, nif, next_hop, false, NULL, hint);
     }
-    if (s->nd->n_pending >= s->cfg.arp_pending_max) {
+    if (pending_queue_push(&e->pend, &s->nd->n_pending, s->cfg.arp_pending_max, p) != 0) {
         ctr_inc(s, CTR_ND_PENDING_DROPPED);
         return 0;
     }
-    struct nd_pending *q = malloc(sizeof *q + p->len);
-    if (q == NULL) {
-        ctr_inc(s, CTR_ND_PENDING_DROPPED);
-        return 0;
-    }
-    q->next = NULL;
-    q->len = p->len;
-    q->csum_partial = p->csum_partial;
-    q->l4_rel = (uint16_t)(p->csum_partial || p->gso_size > 0 ? p->l4_abs - p->off : 0);
-    q->csum_offset = p->csum_offset;
-    q->l4_hlen = p->l4_hlen;
-    q->gso_size = p->gso_size;
-    q->gso_type = p->gso_type;
-    memcpy(q->pkt, pbuf_data(p), p->len);
-    if (e->pend_tail != NULL)
-        e->pend_tail->next = q;
-    else
-        e->pend_head = q;
-    e->pend_tail = q;
-    s->nd->n_pending++;
     ctr_inc(s, CTR_ND_PENDING_QUEUED);
     return 0;
 }
@@ -513,20 +455,9 @@ static void resolve_failed(struct stack *s, struct nd_entry *e)
     stack_log(s, STACK_LOG_DEBUG, "nd: %s: no answer from %s", s->netifs[e->ifindex].name,
               ip6_addr_format(e->ip, txt, sizeof txt));
     ctr_inc(s, CTR_ND_RESOLVE_FAILED);
-    struct nd_pending *p = e->pend_head;
-    uint32_t n = 0;
-    for (struct nd_pending *q = p; q != NULL; q = q->next)
-        n++;
-    e->pend_head = e->pend_tail = NULL;
-    s->nd->n_pending -= n;
+    struct pending_pkt *p = pending_queue_take(&e->pend, &s->nd->n_pending);
     memset(e, 0, sizeof *e);
-    while (p != NULL) {
-        struct nd_pending *next = p->next;
-        ctr_inc(s, CTR_ND_PENDING_DROPPED);
-        packet_unreachable(s, p->pkt, p->len);
-        free(p);
-        p = next;
-    }
+    pending_list_fail(s, p, CTR_ND_PENDING_DROPPED, packet_unreachable);
 }
 
 void nd_poll(struct stack *s, uint64_t now)

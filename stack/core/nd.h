@@ -35,15 +35,6 @@ enum nd_state {
     ND_PROBE,                    /* unicast NS every retrans_ns */
 };
 
-struct nd_pending {
-    struct nd_pending *next;
-    size_t len;
-    bool csum_partial;
-    uint16_t l4_rel, csum_offset, l4_hlen, gso_size;
-    uint8_t gso_type;
-    uint8_t pkt[];
-};
-
 struct nd_entry {
     enum nd_state state;
     int ifindex;
@@ -54,7 +45,7 @@ struct nd_entry {
     uint64_t used;               /* last packet sent through it */
     uint64_t timer;              /* INCOMPLETE/DELAY/PROBE: next step */
     uint32_t probes;             /* NS sent in this state */
-    struct nd_pending *pend_head, *pend_tail;
+    struct pending_queue pend;   /* INCOMPLETE: packets waiting */
 };
 
 struct nd_router {

@@ -43,39 +43,33 @@ struct stack *stack_new(const struct stack_config *cfg)
         return NULL;
     }
     s->cfg = *cfg;
-    if (arp_init(s) != 0) {
-        free(s);
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (arp_init(s) != 0)
+        goto fail_arp;
     udp_table_init(s);
-    if (tcp_table_init(s) != 0) {
-        arp_free(s);
-        free(s);
-        errno = ENOMEM;
-        return NULL;
-    }
-    if (nd_init(s) != 0) {
-        tcp_table_free(s);
-        udp_table_free(s);
-        arp_free(s);
-        free(s);
-        errno = ENOMEM;
-        return NULL;
-    }
-    if (ipv6_init(s) != 0) {
-        nd_free(s);
-        tcp_table_free(s);
-        udp_table_free(s);
-        arp_free(s);
-        free(s);
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (tcp_table_init(s) != 0)
+        goto fail_tcp;
+    if (nd_init(s) != 0)
+        goto fail_nd;
+    if (ipv6_init(s) != 0)
+        goto fail_ipv6;
     token_bucket_init(&s->icmp_bucket, cfg->icmp_rate_per_sec, cfg->icmp_burst);
     /* Start the IP id somewhere the key decides rather than at 0. */
     s->ip_id = (uint16_t)(cfg->key[0] << 8 | cfg->key[1]);
     return s;
+
+    /* Undo what was set up, in reverse (each *_init frees its own part
+     * when it fails). */
+fail_ipv6:
+    nd_free(s);
+fail_nd:
+    tcp_table_free(s);
+    udp_table_free(s);
+fail_tcp:
+    arp_free(s);
+fail_arp:
+    free(s);
+    errno = ENOMEM;
+    return NULL;
 }
 
 void stack_free(struct stack *s)

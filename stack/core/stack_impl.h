@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "stack/core/pbuf.h"
+#include "stack/core/pending.h"
 #include "stack/stack.h"
 #include "stack/util/token_bucket.h"
 #include "stack/wire/ipv4.h"
@@ -72,16 +73,16 @@ struct netif {
 
 /* ---- neighbour cache (core/arp.c) ---- */
 
-/* A packet waiting for its next hop's MAC: the IP packet, header first. */
-struct arp_pending {
-    struct arp_pending *next;
-    size_t len;
-    /* The pbuf's offload work, with l4 relative to pkt. */
-    bool csum_partial;
-    uint16_t l4_rel, csum_offset, l4_hlen, gso_size;
-    uint8_t gso_type;
-    uint8_t pkt[];
-};
+/* The eviction order of a full neighbour cache, ARP's and ND's alike: an
+ * entry still resolving (its packets waiting) is kept over a resolved one,
+ * then the least recently confirmed goes first. Should the candidate go
+ * before the victim chosen so far? */
+static inline bool neigh_evict_before(bool cand_resolving, uint64_t cand_updated,
+                                      bool victim_resolving, uint64_t victim_updated)
+{
+    return (victim_resolving && !cand_resolving) ||
+           (victim_resolving == cand_resolving && cand_updated < victim_updated);
+}
 
 struct arp_entry {
     bool in_use;
@@ -94,7 +95,7 @@ struct arp_entry {
     uint64_t timer;              /* next request due (INCOMPLETE or probing) */
     uint32_t requests;           /* requests sent in this resolution/probe */
     bool probing;                /* STALE entry being refreshed */
-    struct arp_pending *pend_head, *pend_tail;
+    struct pending_queue pend;   /* INCOMPLETE: packets waiting */
 };
 
 struct arp_cache {

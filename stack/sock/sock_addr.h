@@ -20,10 +20,33 @@
 
 #include "stack/wire/addr.h"
 #include "stack/wire/ipv6.h"
+#include "stack/wire/wire.h"
 
 static inline bool sock_addr_is_v4_mapped(const struct ip_addr *a)
 {
     return a->family == IP_FAMILY_V6 && ipv6_addr_is_v4_mapped(a->u.v6);
+}
+
+/* A family a socket can take (socket(2)'s AF_INET or AF_INET6). */
+static inline bool sock_family_valid(uint8_t fam)
+{
+    return fam == IP_FAMILY_V4 || fam == IP_FAMILY_V6;
+}
+
+/* An address serialized for hashing (4-tuple buckets, ephemeral ports,
+ * ISNs and cookies): the family byte, then 16 address bytes (IPv4: the 4
+ * bytes big-endian, then 12 zero bytes). Never the struct's own bytes,
+ * whose padding and union tail are not ours to hash. */
+#define SOCK_ADDR_BYTES 17
+
+static inline void sock_addr_bytes(uint8_t out[SOCK_ADDR_BYTES], const struct ip_addr *a)
+{
+    memset(out, 0, SOCK_ADDR_BYTES);
+    out[0] = a->family;
+    if (a->family == IP_FAMILY_V4)
+        wr32(out + 1, a->u.v4);
+    else if (a->family == IP_FAMILY_V6)
+        memcpy(out + 1, a->u.v6, 16);
 }
 
 /* ::ffff:a.b.c.d -> a.b.c.d; anything else unchanged. */
@@ -77,7 +100,7 @@ static inline struct ip_addr sock_addr_any(uint8_t fam)
 static inline int sock_addr_in(uint8_t *fam, bool v6only, const struct ip_addr *user,
                                struct ip_addr *wire)
 {
-    if (user->family != IP_FAMILY_V4 && user->family != IP_FAMILY_V6)
+    if (!sock_family_valid(user->family))
         return -EINVAL;
     if (*fam != IP_FAMILY_NONE && *fam != user->family)
         return -EAFNOSUPPORT;

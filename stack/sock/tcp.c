@@ -11,13 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stack/sock/ports.h"
 #include "stack/sock/sock_addr.h"
 #include "stack/sock/tcp_impl.h"
 #include "stack/util/siphash.h"
-
-/* RFC 6056 2.1 / Linux ip_local_port_range. */
-#define EPHEMERAL_MIN 32768u
-#define EPHEMERAL_MAX 60999u
 
 static const char *const state_names[TCP_STATE_COUNT] = {
     "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
@@ -80,23 +77,13 @@ void tcp_table_free(struct stack *s)
     s->tcp = NULL;
 }
 
-static void addr_bytes(uint8_t out[17], const struct ip_addr *a)
-{
-    memset(out, 0, 17);
-    out[0] = a->family;
-    if (a->family == IP_FAMILY_V4)
-        wr32(out + 1, a->u.v4);
-    else if (a->family == IP_FAMILY_V6)
-        memcpy(out + 1, a->u.v6, 16);
-}
-
 static uint32_t tuple_hash(const struct stack *s, const struct tcp_tuple *t)
 {
-    uint8_t msg[17 + 17 + 4];
-    addr_bytes(msg, &t->laddr);
-    addr_bytes(msg + 17, &t->raddr);
-    wr16(msg + 34, t->lport);
-    wr16(msg + 36, t->rport);
+    uint8_t msg[2 * SOCK_ADDR_BYTES + 4];
+    sock_addr_bytes(msg, &t->laddr);
+    sock_addr_bytes(msg + SOCK_ADDR_BYTES, &t->raddr);
+    wr16(msg + 2 * SOCK_ADDR_BYTES, t->lport);
+    wr16(msg + 2 * SOCK_ADDR_BYTES + 2, t->rport);
     /* Keyed, so a peer cannot aim many connections at one bucket. */
     return (uint32_t)siphash24(s->cfg.key, msg, sizeof msg) % TCP_HASH_SIZE;
 }
@@ -188,25 +175,27 @@ static bool port_taken(struct stack *s, const struct tcp_sock *me, const struct 
     return false;
 }
 
+struct port_walk {
+    struct stack *s;
+    const struct tcp_sock *me;
+    const struct ip_addr *local;
+};
+
+static bool walk_port_taken(void *ctx, uint16_t port)
+{
+    const struct port_walk *w = ctx;
+    return port_taken(w->s, w->me, w->local, port);
+}
+
 /* RFC 6056 3.3.3 (algorithm 3), as for UDP. For a connect the 4-tuple must
  * be free; for a bind (remote any) the port. */
 static uint16_t ephemeral_port(struct stack *s, const struct tcp_sock *me,
                                const struct ip_addr *local, const struct ip_addr *remote,
                                uint16_t rport)
 {
-    uint8_t msg[17 + 17 + 2];
-    addr_bytes(msg, local);
-    addr_bytes(msg + 17, remote);
-    wr16(msg + 34, rport);
-    uint32_t offset = (uint32_t)siphash24(s->cfg.key, msg, sizeof msg);
-    uint32_t n = EPHEMERAL_MAX - EPHEMERAL_MIN + 1;
-    for (uint32_t i = 0; i < n; i++) {
-        uint16_t port = (uint16_t)(EPHEMERAL_MIN + (offset + s->tcp->next_ephemeral) % n);
-        s->tcp->next_ephemeral++;
-        if (!port_taken(s, me, local, port))
-            return port;
-    }
-    return 0;
+    struct port_walk w = {s, me, local};
+    return ephemeral_port_pick(s->cfg.key, &s->tcp->next_ephemeral, local, remote, rport,
+                               walk_port_taken, &w);
 }
 
 /* ---- sockets ---- */
@@ -472,7 +461,7 @@ void tcp_done(struct tcp_sock *ts, int err, uint64_t now)
 int tcp_sock_set_family(struct tcp_sock *ts, uint8_t family)
 {
     if (ts == NULL || ts->bound || ts->state != TCP_CLOSED || ts->had_conn ||
-        (family != IP_FAMILY_V4 && family != IP_FAMILY_V6))
+        !sock_family_valid(family))
         return -EINVAL;
     ts->family = family;
     ts->t.laddr = sock_addr_any(family);

@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "stack/sock/sock_addr.h"
 #include "stack/util/siphash.h"
+#include "stack/wire/wire.h"
 
 enum {
     TAG_ISN = 1,
@@ -27,42 +29,18 @@ enum {
     TAG_COOKIE_H2 = 4,
 };
 
-#define ADDR_BYTES 17
+#define ADDR_BYTES SOCK_ADDR_BYTES
 #define TUPLE_MSG_LEN (1 + 2 * ADDR_BYTES + 2 + 2)
 #define MSG_MAX (TUPLE_MSG_LEN + 4 + 4)
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static void put_addr(uint8_t out[ADDR_BYTES], const struct ip_addr *a)
-{
-    memset(out, 0, ADDR_BYTES);
-    out[0] = a->family;
-    if (a->family == IP_FAMILY_V4)
-        put32(out + 1, a->u.v4);
-    else if (a->family == IP_FAMILY_V6)
-        memcpy(out + 1, a->u.v6, 16);
-}
 
 /* Fills msg[0 .. TUPLE_MSG_LEN) and returns TUPLE_MSG_LEN. */
 static size_t put_tuple(uint8_t msg[MSG_MAX], uint8_t tag, const struct tcp_tuple *t)
 {
     msg[0] = tag;
-    put_addr(msg + 1, &t->laddr);
-    put_addr(msg + 1 + ADDR_BYTES, &t->raddr);
-    put16(msg + 1 + 2 * ADDR_BYTES, t->lport);
-    put16(msg + 1 + 2 * ADDR_BYTES + 2, t->rport);
+    sock_addr_bytes(msg + 1, &t->laddr);
+    sock_addr_bytes(msg + 1 + ADDR_BYTES, &t->raddr);
+    wr16(msg + 1 + 2 * ADDR_BYTES, t->lport);
+    wr16(msg + 1 + 2 * ADDR_BYTES + 2, t->rport);
     return TUPLE_MSG_LEN;
 }
 
@@ -117,7 +95,7 @@ static uint32_t cookie_h1(const uint8_t key[16], const struct tcp_tuple *t, uint
 {
     uint8_t msg[MSG_MAX];
     size_t n = put_tuple(msg, TAG_COOKIE_H1, t);
-    put32(msg + n, peer_isn);
+    wr32(msg + n, peer_isn);
     return (uint32_t)siphash24(key, msg, n + 4);
 }
 
@@ -126,8 +104,8 @@ static uint32_t cookie_h2(const uint8_t key[16], const struct tcp_tuple *t, uint
 {
     uint8_t msg[MSG_MAX];
     size_t n = put_tuple(msg, TAG_COOKIE_H2, t);
-    put32(msg + n, peer_isn);
-    put32(msg + n + 4, count);
+    wr32(msg + n, peer_isn);
+    wr32(msg + n + 4, count);
     return (uint32_t)siphash24(key, msg, n + 8);
 }
 

@@ -13,15 +13,12 @@
 #include <string.h>
 
 #include "stack/core/stack_impl.h"
+#include "stack/sock/ports.h"
 #include "stack/sock/sock_addr.h"
-#include "stack/util/siphash.h"
 #include "stack/wire/icmp4.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/udp.h"
 
-/* RFC 6056 2.1 / Linux ip_local_port_range. */
-#define EPHEMERAL_MIN 32768u
-#define EPHEMERAL_MAX 60999u
 /* RFC 768 datagram above IPv4: 65535 - 20 - 8; above IPv6 the payload
  * length counts no header of its own (RFC 8200 3): 65535 - 8. */
 #define UDP_MAX_PAYLOAD 65507u
@@ -173,15 +170,10 @@ static bool port_taken(struct stack *s, const struct ip_addr *addr, uint8_t fam,
     return false;
 }
 
-/* Family byte + 16 address bytes, for hashing. */
-static void addr_bytes(uint8_t out[17], const struct ip_addr *a)
+/* For the walk: any socket on the port counts (no SO_REUSEADDR yet). */
+static bool walk_port_taken(void *ctx, uint16_t port)
 {
-    memset(out, 0, 17);
-    out[0] = a->family;
-    if (a->family == IP_FAMILY_V4)
-        wr32(out + 1, a->u.v4);
-    else if (a->family == IP_FAMILY_V6)
-        memcpy(out + 1, a->u.v6, 16);
+    return port_taken(ctx, NULL, IP_FAMILY_NONE, false, port);
 }
 
 /* RFC 6056 3.3.3 (algorithm 3): start at a keyed hash of the connection's
@@ -189,24 +181,13 @@ static void addr_bytes(uint8_t out[17], const struct ip_addr *a)
 static uint16_t ephemeral_port(struct stack *s, const struct ip_addr *local,
                                const struct ip_addr *remote, uint16_t rport)
 {
-    uint8_t msg[17 + 17 + 2];
-    addr_bytes(msg, local);
-    addr_bytes(msg + 17, remote);
-    wr16(msg + 34, rport);
-    uint32_t offset = (uint32_t)siphash24(s->cfg.key, msg, sizeof msg);
-    uint32_t n = EPHEMERAL_MAX - EPHEMERAL_MIN + 1;
-    for (uint32_t i = 0; i < n; i++) {
-        uint16_t port = (uint16_t)(EPHEMERAL_MIN + (offset + s->udp.next_ephemeral) % n);
-        s->udp.next_ephemeral++;
-        if (!port_taken(s, NULL, IP_FAMILY_NONE, false, port))
-            return port;
-    }
-    return 0;
+    return ephemeral_port_pick(s->cfg.key, &s->udp.next_ephemeral, local, remote, rport,
+                               walk_port_taken, s);
 }
 
 int udp_sock_set_family(struct udp_sock *us, uint8_t family)
 {
-    if (us->bound || (family != IP_FAMILY_V4 && family != IP_FAMILY_V6))
+    if (us->bound || !sock_family_valid(family))
         return -EINVAL;
     us->family = family;
     return 0;

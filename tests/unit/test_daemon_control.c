@@ -2,7 +2,9 @@
  * request parsing, the reply document of every command against a stack
  * with a fake netif and the built-in services, error replies for garbage
  * and oversized requests, and the libev server itself on a socket in a
- * temp directory (driven with non-blocking loop iterations, bounded). */
+ * temp directory (driven with non-blocking loop iterations, bounded).
+ * The IPv6 views are in test_daemon_control6.c; the fixture is
+ * support/control_fixture.h's. */
 #include <errno.h>
 #include <ev.h>
 #include <setjmp.h>
@@ -24,141 +26,18 @@
 #include "daemon/control.h"
 #include "daemon/log.h"
 #include "daemon/services.h"
-#include "tests/unit/support/env6.h"
+#include "tests/unit/support/control_fixture.h"
 #include "tests/unit/support/stack_env.h"
-
-struct fixture {
-    struct stack_env *e;
-    struct tcpipd_config *cfg;
-    struct services *sv;
-    struct capture *cap;
-    struct control_env env;
-    struct tcp_sock *client;
-    char dir[64];
-};
-
-static uint64_t fake_clock(void *ctx)
-{
-    struct fixture *f = ctx;
-    return f->e->now;
-}
-
-/* tweak: env6_tweak for an interface with IPv6 (fd77::2/64, SLAAC). */
-static struct fixture *fixture_new(env_tweak_fn tweak)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->e = env_new(tweak, false);
-    f->cfg = calloc(1, sizeof *f->cfg);
-    assert_non_null(f->cfg);
-    config_defaults(f->cfg);
-    f->cfg->services.udp_echo = (struct conf_service){.enabled = true, .port = 7};
-    f->cfg->services.tcp_echo = (struct conf_service){.enabled = true, .port = 7};
-    char err[CONF_ERR_LEN];
-    f->sv = services_start(f->e->s, f->cfg, fake_clock, f, err, sizeof err);
-    if (f->sv == NULL)
-        fail_msg("services_start: %s", err);
-    f->cap = capture_new();
-    assert_non_null(f->cap);
-
-    struct control_env *env = &f->env;
-    env->stack = f->e->s;
-    env->services = &f->sv;
-    env->capture = f->cap;
-    env->n_ifaces = 1;
-    struct control_iface *ci = &env->ifaces[0];
-    snprintf(ci->name, sizeof ci->name, "tcpip0");
-    ci->ifindex = f->e->ifindex;
-    ci->mac = env_mac_us;
-    ci->mtu = ENV_MTU;
-    ci->up = true;
-    ci->has_ipv4 = true;
-    ci->ipv4_addr = ENV_IP_US;
-    ci->ipv4_prefix_len = ENV_PREFIX;
-    ci->ipv4_gateway = ENV_IP_GW;
-    env->started_ns = f->e->now;
-    env->now_ns = f->e->now + 65 * NS_PER_SEC;
-    env->pid = 4242;
-    env->uid = 0;
-    env->version = "9.9.9";
-
-    snprintf(f->dir, sizeof f->dir, "/tmp/tcpip-control-test.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    return f;
-}
 
 static int setup(void **state)
 {
-    *state = fixture_new(NULL);
+    *state = ctl_fixture_new(NULL);
     return 0;
 }
 
-/* IPv6 on, DAD done (1 s), then an RA from fe80::1: router lifetime
- * 1800 s, prefix fd77:1::/64 (L and A) valid 3600 s, preferred 1800 s;
- * the DAD of the SLAAC address done too. Requests at RA + 11 s. */
-static int setup6(void **state)
+static void assert_error(struct ctl_fixture *f, const char *req, int errnum, const char *needle)
 {
-    struct fixture *f = fixture_new(env6_tweak);
-    env_advance(f->e, 1 * NS_PER_SEC);
-    uint8_t msg[256];
-    struct nd_ra ra = {.router_lifetime = 1800};
-    struct nd_prefix_info pi = {.prefix = {0xfd, 0x77, 0x00, 0x01}, .prefix_len = 64,
-                                .on_link = true, .autonomous = true, .valid_lifetime = 3600,
-                                .preferred_lifetime = 1800};
-    size_t n = env6_ra(msg, &ra, &pi, 0);
-    env6_nd_input(f->e, env6_router, env6_all_nodes, msg, n);
-    env_advance(f->e, 1 * NS_PER_SEC);
-    f->env.now_ns = f->e->now + 10 * NS_PER_SEC;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    char p[128];
-    capture_free(f->cap);
-    snprintf(p, sizeof p, "%s/c.pcap", f->dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/control.sock", f->dir);
-    unlink(p);
-    rmdir(f->dir);
-    if (f->client != NULL)
-        tcp_sock_abort(f->client, f->e->now);
-    services_stop(f->sv);
-    env_free(f->e);
-    free(f->cfg);
-    free(f);
-    return 0;
-}
-
-/* Run a request; return the parsed document (caller deletes). */
-static cJSON *ask(struct fixture *f, const char *req)
-{
-    char *text = control_handle(&f->env, req, strlen(req));
-    assert_non_null(text);
-    cJSON *doc = cJSON_Parse(text);
-    if (doc == NULL)
-        fail_msg("reply to \"%s\" is not JSON: %s", req, text);
-    free(text);
-    return doc;
-}
-
-static const cJSON *ok_data(const cJSON *doc)
-{
-    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(doc, "ok");
-    if (!cJSON_IsTrue(ok)) {
-        char *s = cJSON_PrintUnformatted(doc);
-        fail_msg("not ok: %s", s);
-    }
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
-    assert_non_null(data);
-    return data;
-}
-
-static void assert_error(struct fixture *f, const char *req, int errnum, const char *needle)
-{
-    cJSON *doc = ask(f, req);
+    cJSON *doc = ctl_ask(f, req);
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "ok")));
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(doc, "errno");
@@ -169,22 +48,6 @@ static void assert_error(struct fixture *f, const char *req, int errnum, const c
                  errnum, needle);
     assert_null(cJSON_GetObjectItemCaseSensitive(doc, "data"));
     cJSON_Delete(doc);
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsString(v))
-        fail_msg("key %s is not a string", key);
-    return v->valuestring;
-}
-
-static double number(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v))
-        fail_msg("key %s is not a number", key);
-    return v->valuedouble;
 }
 
 /* ---- parsing ---- */
@@ -261,15 +124,15 @@ static void test_parse_bad_requests(void **state)
 
 static void test_status(void **state)
 {
-    struct fixture *f = *state;
-    cJSON *doc = ask(f, "status\n");
-    const cJSON *d = ok_data(doc);
-    assert_string_equal(str(d, "version"), "9.9.9");
-    assert_int_equal(number(d, "pid"), 4242);
-    assert_int_equal(number(d, "uid"), 0);
-    assert_int_equal(number(d, "uptime_s"), 65);
-    assert_int_equal(number(d, "interfaces"), 1);
-    assert_int_equal(number(d, "tcp_connections"), 1); /* the echo listener */
+    struct ctl_fixture *f = *state;
+    cJSON *doc = ctl_ask(f, "status\n");
+    const cJSON *d = ctl_ok_data(doc);
+    assert_string_equal(ctl_str(d, "version"), "9.9.9");
+    assert_int_equal(ctl_number(d, "pid"), 4242);
+    assert_int_equal(ctl_number(d, "uid"), 0);
+    assert_int_equal(ctl_number(d, "uptime_s"), 65);
+    assert_int_equal(ctl_number(d, "interfaces"), 1);
+    assert_int_equal(ctl_number(d, "tcp_connections"), 1); /* the echo listener */
     const cJSON *svcs = cJSON_GetObjectItemCaseSensitive(d, "services");
     assert_int_equal(cJSON_GetArraySize(svcs), 2);
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(d, "capture");
@@ -279,157 +142,72 @@ static void test_status(void **state)
 
 static void test_link_addr_route(void **state)
 {
-    struct fixture *f = *state;
-    cJSON *doc = ask(f, "link\n");
-    const cJSON *d = ok_data(doc);
+    struct ctl_fixture *f = *state;
+    cJSON *doc = ctl_ask(f, "link\n");
+    const cJSON *d = ctl_ok_data(doc);
     assert_int_equal(cJSON_GetArraySize(d), 1);
     const cJSON *l = cJSON_GetArrayItem(d, 0);
-    assert_string_equal(str(l, "name"), "tcpip0");
-    assert_string_equal(str(l, "mac"), "02:00:00:00:00:02");
-    assert_int_equal(number(l, "mtu"), 1500);
+    assert_string_equal(ctl_str(l, "name"), "tcpip0");
+    assert_string_equal(ctl_str(l, "mac"), "02:00:00:00:00:02");
+    assert_int_equal(ctl_number(l, "mtu"), 1500);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(l, "up")));
-    assert_int_equal(number(l, "tx_frames"), env_ctr(f->e, CTR_ETH_TX_FRAMES));
-    assert_int_equal(number(l, "rx_frames"), env_ctr(f->e, CTR_ETH_RX_FRAMES));
+    assert_int_equal(ctl_number(l, "tx_frames"), env_ctr(f->e, CTR_ETH_TX_FRAMES));
+    assert_int_equal(ctl_number(l, "rx_frames"), env_ctr(f->e, CTR_ETH_RX_FRAMES));
     cJSON_Delete(doc);
 
-    doc = ask(f, "addr\n");
-    d = ok_data(doc);
+    doc = ctl_ask(f, "addr\n");
+    d = ctl_ok_data(doc);
     assert_int_equal(cJSON_GetArraySize(d), 1);
     const cJSON *a = cJSON_GetArrayItem(d, 0);
-    assert_string_equal(str(a, "ifname"), "tcpip0");
-    assert_string_equal(str(a, "family"), "inet");
-    assert_string_equal(str(a, "address"), "10.77.0.2");
-    assert_int_equal(number(a, "prefix_len"), 24);
-    assert_string_equal(str(a, "broadcast"), "10.77.0.255");
+    assert_string_equal(ctl_str(a, "ifname"), "tcpip0");
+    assert_string_equal(ctl_str(a, "family"), "inet");
+    assert_string_equal(ctl_str(a, "address"), "10.77.0.2");
+    assert_int_equal(ctl_number(a, "prefix_len"), 24);
+    assert_string_equal(ctl_str(a, "broadcast"), "10.77.0.255");
     cJSON_Delete(doc);
 
-    doc = ask(f, "route\n");
-    d = ok_data(doc);
+    doc = ctl_ask(f, "route\n");
+    d = ctl_ok_data(doc);
     assert_int_equal(cJSON_GetArraySize(d), 2);
     const cJSON *r0 = cJSON_GetArrayItem(d, 0), *r1 = cJSON_GetArrayItem(d, 1);
-    assert_string_equal(str(r0, "dst"), "10.77.0.0/24");
+    assert_string_equal(ctl_str(r0, "dst"), "10.77.0.0/24");
     assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r0, "gateway")));
-    assert_string_equal(str(r0, "scope"), "link");
-    assert_string_equal(str(r1, "dst"), "default");
-    assert_string_equal(str(r1, "gateway"), "10.77.0.1");
-    assert_string_equal(str(r1, "dev"), "tcpip0");
-    assert_string_equal(str(r1, "src"), "10.77.0.2");
+    assert_string_equal(ctl_str(r0, "scope"), "link");
+    assert_string_equal(ctl_str(r1, "dst"), "default");
+    assert_string_equal(ctl_str(r1, "gateway"), "10.77.0.1");
+    assert_string_equal(ctl_str(r1, "dev"), "tcpip0");
+    assert_string_equal(ctl_str(r1, "src"), "10.77.0.2");
     cJSON_Delete(doc);
 }
 
 static void test_neigh(void **state)
 {
-    struct fixture *f = *state;
+    struct ctl_fixture *f = *state;
     env_learn(f->e, ENV_IP_PEER, &env_mac_peer);
     f->env.now_ns = f->e->now + 1500 * NS_PER_MS;
-    cJSON *doc = ask(f, "neigh\n");
-    const cJSON *d = ok_data(doc);
+    cJSON *doc = ctl_ask(f, "neigh\n");
+    const cJSON *d = ctl_ok_data(doc);
     assert_int_equal(cJSON_GetArraySize(d), 1);
     const cJSON *n = cJSON_GetArrayItem(d, 0);
-    assert_string_equal(str(n, "address"), "10.77.0.9");
-    assert_string_equal(str(n, "mac"), "02:00:00:00:00:09");
-    assert_string_equal(str(n, "ifname"), "tcpip0");
-    assert_string_equal(str(n, "state"), neigh_state_name(NEIGH_REACHABLE));
-    assert_int_equal(number(n, "age_ms"), 1500);
-    cJSON_Delete(doc);
-}
-
-/* The cJSON object of arr whose key is val, or fail. */
-static const cJSON *find_obj(const cJSON *arr, const char *key, const char *val)
-{
-    const cJSON *o;
-    cJSON_ArrayForEach(o, arr)
-    {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-        if (cJSON_IsString(v) && strcmp(v->valuestring, val) == 0)
-            return o;
-    }
-    fail_msg("no %s \"%s\"", key, val);
-    return NULL;
-}
-
-static bool is_null(const cJSON *o, const char *key)
-{
-    return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-/* addr, route and status with IPv6: static, link-local and SLAAC
- * addresses with state and lifetimes; prefixes and the default router. */
-static void test_ipv6_addr_route_status(void **state)
-{
-    struct fixture *f = *state;
-    cJSON *doc = ask(f, "addr\n");
-    const cJSON *d = ok_data(doc);
-    assert_int_equal(cJSON_GetArraySize(d), 4);
-    assert_string_equal(str(cJSON_GetArrayItem(d, 0), "family"), "inet"); /* IPv4 first */
-    const cJSON *a = find_obj(d, "address", "fd77::2");
-    assert_string_equal(str(a, "family"), "inet6");
-    assert_int_equal(number(a, "prefix_len"), 64);
-    assert_string_equal(str(a, "scope"), "global");
-    assert_string_equal(str(a, "state"), "preferred");
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(a, "dynamic")));
-    assert_true(is_null(a, "valid_lft_s") && is_null(a, "preferred_lft_s"));
-    a = find_obj(d, "address", "fe80::ff:fe00:2");
-    assert_string_equal(str(a, "scope"), "link");
-    a = find_obj(d, "address", "fd77:1::ff:fe00:2");
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "dynamic")));
-    assert_int_equal(number(a, "valid_lft_s"), 3600 - 11);
-    assert_int_equal(number(a, "preferred_lft_s"), 1800 - 11);
-    cJSON_Delete(doc);
-
-    doc = ask(f, "route\n");
-    d = ok_data(doc);
-    assert_int_equal(cJSON_GetArraySize(d), 2 + 4); /* IPv4: prefix, default */
-    const cJSON *r = find_obj(d, "dst", "fd77::/64");
-    assert_string_equal(str(r, "family"), "inet6");
-    assert_string_equal(str(r, "proto"), "kernel");
-    assert_string_equal(str(r, "dev"), "tcpip0");
-    assert_true(is_null(r, "gateway") && is_null(r, "expires_s"));
-    r = find_obj(d, "dst", "fd77:1::/64");
-    assert_string_equal(str(r, "proto"), "ra");
-    assert_int_equal(number(r, "expires_s"), 3600 - 11);
-    find_obj(d, "dst", "fe80::/64");
-    r = find_obj(d, "gateway", "fe80::1");
-    assert_string_equal(str(r, "dst"), "default");
-    assert_string_equal(str(r, "family"), "inet6");
-    assert_string_equal(str(r, "scope"), "global");
-    assert_int_equal(number(r, "expires_s"), 1800 - 11);
-    cJSON_Delete(doc);
-
-    doc = ask(f, "status\n");
-    d = cJSON_GetObjectItemCaseSensitive(ok_data(doc), "addresses");
-    assert_int_equal(cJSON_GetArraySize(d), 4);
-    assert_string_equal(str(find_obj(d, "address", "10.77.0.2/24"), "family"), "inet");
-    assert_string_equal(str(find_obj(d, "address", "fd77::2/64"), "state"), "preferred");
-    cJSON_Delete(doc);
-}
-
-/* neigh lists ND entries with their NUD state (DELAY after use). */
-static void test_ipv6_neigh(void **state)
-{
-    struct fixture *f = *state;
-    /* The router's SLLA came with the RA: STALE; sending through it: DELAY. */
-    assert_int_equal(env6_send(f->e, env6_router, 20), 0);
-    f->env.now_ns = f->e->now;
-    cJSON *doc = ask(f, "neigh\n");
-    const cJSON *n = find_obj(ok_data(doc), "address", "fe80::1");
-    assert_string_equal(str(n, "family"), "inet6");
-    assert_string_equal(str(n, "mac"), "02:00:00:00:00:01");
-    assert_string_equal(str(n, "state"), "DELAY");
+    assert_string_equal(ctl_str(n, "address"), "10.77.0.9");
+    assert_string_equal(ctl_str(n, "mac"), "02:00:00:00:00:09");
+    assert_string_equal(ctl_str(n, "ifname"), "tcpip0");
+    assert_string_equal(ctl_str(n, "state"), neigh_state_name(NEIGH_REACHABLE));
+    assert_int_equal(ctl_number(n, "age_ms"), 1500);
     cJSON_Delete(doc);
 }
 
 static void test_sockets(void **state)
 {
-    struct fixture *f = *state;
+    struct ctl_fixture *f = *state;
     env_learn(f->e, ENV_IP_PEER, &env_mac_peer);
     f->client = tcp_sock_open(f->e->s, NULL, NULL);
     assert_non_null(f->client);
     struct ip_endpoint peer = env_ep(ENV_IP_PEER, 8080);
     assert_int_equal(tcp_sock_connect(f->client, &peer, f->e->now), -EINPROGRESS);
 
-    cJSON *doc = ask(f, "sockets\n");
-    const cJSON *d = ok_data(doc);
+    cJSON *doc = ctl_ask(f, "sockets\n");
+    const cJSON *d = ctl_ok_data(doc);
     const cJSON *tcp = cJSON_GetObjectItemCaseSensitive(d, "tcp");
     const cJSON *udp = cJSON_GetObjectItemCaseSensitive(d, "udp");
     assert_int_equal(cJSON_GetArraySize(tcp), 2);
@@ -438,41 +216,41 @@ static void test_sockets(void **state)
     cJSON_ArrayForEach(s, tcp)
     {
         const cJSON *own = cJSON_GetObjectItemCaseSensitive(s, "owner");
-        assert_int_equal(number(own, "pid"), 4242);
-        assert_string_equal(str(own, "name"), "tcpipd");
-        if (strcmp(str(s, "state"), "LISTEN") == 0) {
+        assert_int_equal(ctl_number(own, "pid"), 4242);
+        assert_string_equal(ctl_str(own, "name"), "tcpipd");
+        if (strcmp(ctl_str(s, "state"), "LISTEN") == 0) {
             saw_listen = true;
-            assert_string_equal(str(s, "local"), "[::]:7");
-            assert_string_equal(str(s, "remote"), "*:*");
+            assert_string_equal(ctl_str(s, "local"), "[::]:7");
+            assert_string_equal(ctl_str(s, "remote"), "*:*");
             assert_null(cJSON_GetObjectItemCaseSensitive(s, "cwnd"));
         } else {
             saw_syn_sent = true;
-            assert_string_equal(str(s, "state"), "SYN-SENT");
-            assert_string_equal(str(s, "remote"), "10.77.0.9:8080");
-            assert_true(strncmp(str(s, "local"), "10.77.0.2:", 10) == 0);
-            assert_true(number(s, "cwnd") > 0);
-            assert_true(number(s, "rto_us") >= 1000000);
-            number(s, "srtt_us");
-            number(s, "recv_q");
-            number(s, "send_q");
-            assert_true(strlen(str(s, "cc")) > 0);
+            assert_string_equal(ctl_str(s, "state"), "SYN-SENT");
+            assert_string_equal(ctl_str(s, "remote"), "10.77.0.9:8080");
+            assert_true(strncmp(ctl_str(s, "local"), "10.77.0.2:", 10) == 0);
+            assert_true(ctl_number(s, "cwnd") > 0);
+            assert_true(ctl_number(s, "rto_us") >= 1000000);
+            ctl_number(s, "srtt_us");
+            ctl_number(s, "recv_q");
+            ctl_number(s, "send_q");
+            assert_true(strlen(ctl_str(s, "cc")) > 0);
         }
     }
     assert_true(saw_listen && saw_syn_sent);
     assert_int_equal(cJSON_GetArraySize(udp), 1);
     const cJSON *u = cJSON_GetArrayItem(udp, 0);
-    assert_string_equal(str(u, "local"), "[::]:7");
-    assert_string_equal(str(u, "service"), "echo");
-    assert_string_equal(str(u, "state"), "UNCONN");
-    assert_non_null(strstr(str(d, "udp_source"), "built-in services"));
+    assert_string_equal(ctl_str(u, "local"), "[::]:7");
+    assert_string_equal(ctl_str(u, "service"), "echo");
+    assert_string_equal(ctl_str(u, "state"), "UNCONN");
+    assert_non_null(strstr(ctl_str(d, "udp_source"), "built-in services"));
     cJSON_Delete(doc);
 }
 
 static void test_stats(void **state)
 {
-    struct fixture *f = *state;
-    cJSON *doc = ask(f, "stats\n");
-    const cJSON *d = ok_data(doc);
+    struct ctl_fixture *f = *state;
+    cJSON *doc = ctl_ask(f, "stats\n");
+    const cJSON *d = ctl_ok_data(doc);
     /* Every counter, grouped by its prefix, in the stack's order. */
     size_t total = 0;
     const cJSON *g;
@@ -480,7 +258,7 @@ static void test_stats(void **state)
     assert_int_equal(total, CTR_MAX);
     assert_string_equal(cJSON_GetArrayItem(d, 0)->string, "eth");
     const cJSON *eth = cJSON_GetObjectItemCaseSensitive(d, "eth");
-    assert_int_equal(number(eth, "tx_frames"), env_ctr(f->e, CTR_ETH_TX_FRAMES));
+    assert_int_equal(ctl_number(eth, "tx_frames"), env_ctr(f->e, CTR_ETH_TX_FRAMES));
     assert_non_null(cJSON_GetObjectItemCaseSensitive(d, "tcp"));
     assert_non_null(cJSON_GetObjectItemCaseSensitive(d, "arp"));
     cJSON_Delete(doc);
@@ -488,25 +266,25 @@ static void test_stats(void **state)
 
 static void test_capture_commands(void **state)
 {
-    struct fixture *f = *state;
+    struct ctl_fixture *f = *state;
     char req[256];
     assert_error(f, "capture stop\n", ENOENT, "no capture");
     snprintf(req, sizeof req, "capture start %s/c.pcap 4096 tcp and port 7\n", f->dir);
-    cJSON *doc = ask(f, req);
-    const cJSON *d = ok_data(doc);
+    cJSON *doc = ctl_ask(f, req);
+    const cJSON *d = ctl_ok_data(doc);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "active")));
-    assert_int_equal(number(d, "max_bytes"), 4096);
-    assert_string_equal(str(d, "filter"), "tcp and port 7");
+    assert_int_equal(ctl_number(d, "max_bytes"), 4096);
+    assert_string_equal(ctl_str(d, "filter"), "tcp and port 7");
     cJSON_Delete(doc);
     assert_true(capture_active(f->cap));
     assert_error(f, req, EBUSY, "already running");
-    doc = ask(f, "capture\n");
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ok_data(doc), "active")));
+    doc = ctl_ask(f, "capture\n");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ctl_ok_data(doc), "active")));
     cJSON_Delete(doc);
-    doc = ask(f, "capture stop\n");
-    d = ok_data(doc);
+    doc = ctl_ask(f, "capture stop\n");
+    d = ctl_ok_data(doc);
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(d, "active")));
-    assert_int_equal(number(d, "bytes"), 24);
+    assert_int_equal(ctl_number(d, "bytes"), 24);
     cJSON_Delete(doc);
 
     snprintf(req, sizeof req, "capture start %s/c.pcap tcp or udp\n", f->dir);
@@ -519,7 +297,7 @@ static void test_capture_commands(void **state)
 
 static void test_error_replies(void **state)
 {
-    struct fixture *f = *state;
+    struct ctl_fixture *f = *state;
     assert_error(f, "hello\n", EINVAL, "unknown request");
     assert_error(f, "\x16\x03\x01\x02\x00\n", EINVAL, "control character");
     assert_error(f, "link eth0\n", EINVAL, "no arguments");
@@ -640,7 +418,7 @@ static size_t server_exchange(struct ev_loop *loop, const char *path, const char
 
 static void test_server(void **state)
 {
-    struct fixture *f = *state;
+    struct ctl_fixture *f = *state;
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
     assert_non_null(loop);
     char path[100], err[256];
@@ -671,13 +449,13 @@ static void test_server(void **state)
     cJSON *doc = cJSON_Parse(buf);
     assert_non_null(doc);
     assert_true(buf[strlen(buf) - 1] == '\n');
-    assert_string_equal(str(ok_data(doc), "version"), "9.9.9");
+    assert_string_equal(ctl_str(ctl_ok_data(doc), "version"), "9.9.9");
     cJSON_Delete(doc);
 
     /* A larger reply. */
     server_exchange(loop, path, "sockets\n", 8, buf, sizeof buf);
     doc = cJSON_Parse(buf);
-    assert_non_null(cJSON_GetObjectItemCaseSensitive(ok_data(doc), "tcp"));
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(ctl_ok_data(doc), "tcp"));
     cJSON_Delete(doc);
 
     /* Oversized request: an error, and the connection closes. */
@@ -687,14 +465,14 @@ static void test_server(void **state)
     doc = cJSON_Parse(buf);
     assert_non_null(doc);
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(doc, "ok")));
-    assert_int_equal(number(doc, "errno"), EMSGSIZE);
+    assert_int_equal(ctl_number(doc, "errno"), EMSGSIZE);
     cJSON_Delete(doc);
 
     /* Garbage. */
     server_exchange(loop, path, "\xff\xfe\x01\n", 4, buf, sizeof buf);
     doc = cJSON_Parse(buf);
     assert_non_null(doc);
-    assert_int_equal(number(doc, "errno"), EINVAL);
+    assert_int_equal(ctl_number(doc, "errno"), EINVAL);
     cJSON_Delete(doc);
 
     /* The refusal of a uid that is neither root nor the daemon's needs a
@@ -712,16 +490,14 @@ int main(void)
         cmocka_unit_test(test_parse_requests),
         cmocka_unit_test(test_parse_bad_requests),
         cmocka_unit_test(test_config_keys),
-        cmocka_unit_test_setup_teardown(test_status, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_link_addr_route, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_neigh, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sockets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_capture_commands, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_replies, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ipv6_addr_route_status, setup6, teardown),
-        cmocka_unit_test_setup_teardown(test_ipv6_neigh, setup6, teardown),
+        cmocka_unit_test_setup_teardown(test_status, setup, ctl_teardown),
+        cmocka_unit_test_setup_teardown(test_link_addr_route, setup, ctl_teardown),
+        cmocka_unit_test_setup_teardown(test_neigh, setup, ctl_teardown),
+        cmocka_unit_test_setup_teardown(test_sockets, setup, ctl_teardown),
+        cmocka_unit_test_setup_teardown(test_stats, setup, ctl_teardown),
+        cmocka_unit_test_setup_teardown(test_capture_commands, setup, ctl_teardown),
+        cmocka_unit_test_setup_teardown(test_error_replies, setup, ctl_teardown),
+        cmocka_unit_test_setup_teardown(test_server, setup, ctl_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     log_set_stream(NULL, false);
