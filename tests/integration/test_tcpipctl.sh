@@ -108,14 +108,21 @@ fi
 PID=$TCPIPD_PID
 LINKLOCAL=fe80::77:ff:fe00:2
 
-# The stack answers on fd77::2 once its DAD is over (about a second); the
-# ping also puts the kernel's fd77::1 in the stack's neighbour cache.
+# The stack answers on fd77::2 once its DAD is over (a delay below 1 s,
+# RFC 4862 5.4.2, then 1 s); the ping also puts the kernel's fd77::1 in
+# the stack's neighbour cache. Each address has its own delay, so wait
+# until none is tentative any more before the tables are checked.
 ping6_ready() {
     local i
     for ((i = 0; i < 10; i++)); do
-        nsx timeout 3 ping -6 -n -c 1 -W 1 fd77::2 >/dev/null 2>&1 && return 0
+        nsx timeout 3 ping -6 -n -c 1 -W 1 fd77::2 >/dev/null 2>&1 && break
     done
-    note "no answer from fd77::2"
+    [ "$i" -lt 10 ] || { note "no answer from fd77::2"; return 1; }
+    for ((i = 0; i < 50; i++)); do
+        ctl addr 2>/dev/null | grep -q tentative || return 0
+        sleep 0.1
+    done
+    note "an address is still tentative after 5 s"
     false
 }
 check "ping -6 to the stack's fd77::2 (DAD done)" ping6_ready
