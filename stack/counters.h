@@ -174,7 +174,7 @@ enum stack_counter {
     CTR_ICMP6_TX_DEST_UNREACH,
     CTR_ICMP6_TX_TIME_EXCEEDED,
     CTR_ICMP6_TX_PARAM_PROBLEM,
-    CTR_ICMP6_TX_MLD_REPORTS,
+    CTR_ICMP6_TX_MLD_REPORTS,     /* answers to queries (unsolicited: MLD_REPORTS_SENT) */
     CTR_ICMP6_TX_RATELIMITED,     /* error not sent: token bucket empty */
     CTR_ICMP6_TX_SUPPRESSED,      /* error not sent: RFC 4443 2.4 (e) */
     /* ND and address configuration (RFC 4861, RFC 4862: core/nd.c, addrconf.c) */
@@ -198,6 +198,10 @@ enum stack_counter {
     CTR_ND_ADDR_TABLE_FULL,       /* address not added: NETIF_MAX_ADDR6 */
     CTR_ND_ROUTERS_IGNORED,       /* default router list full */
     CTR_ND_PREFIXES_IGNORED,      /* prefix list full, or not /64 for SLAAC */
+    CTR_ICMP6_MLD_REPORTS_SENT,   /* unsolicited State Change Reports (RFC 3810 6.1) */
+    CTR_ICMP6_MLD_JOINS,          /* solicited-node groups joined */
+    CTR_ICMP6_MLD_LEAVES,         /* solicited-node groups left */
+    CTR_ICMP6_MLD_PENDING_FULL,   /* change not reported: pending table full */
     CTR_MAX
 };
 

@@ -89,6 +89,9 @@ static uint64_t dad_delay(const struct stack *s, const uint8_t addr[16])
 static void dad_start(struct stack *s, struct netif *nif, struct netif_addr6 *a, uint64_t now)
 {
     a->state = ADDR6_TENTATIVE;
+    /* RFC 4862 5.4.2: join the solicited-node group before the first NS
+     * (RFC 3810 6.1: and say so). */
+    mld_addr_added(s, nif, a->addr, now);
     uint64_t delay = dad_delay(s, a->addr);
     if (delay == 0) {
         a->dad_left = ND_DAD_TRANSMITS - 1;
@@ -149,6 +152,7 @@ void addrconf_dad_failed(struct stack *s, struct netif *nif, struct netif_addr6 
     a->dad_left = 0;
     ctr_inc(s, CTR_ND_DAD_DUPLICATES);
     log_addr(s, STACK_LOG_WARN, nif, a, "is a duplicate address (DAD failed), not used");
+    mld_addr_removed(s, nif, a->addr); /* RFC 3810 6.1: leave its group */
 }
 
 static void send_rs(struct stack *s, struct netif *nif)
@@ -390,7 +394,10 @@ static void addr_poll(struct stack *s, struct netif *nif, struct netif_addr6 *a,
         return;
     if (a->valid_until != 0 && now >= a->valid_until) {
         log_addr(s, STACK_LOG_INFO, nif, a, "expired (valid lifetime over)");
+        uint8_t gone[16];
+        memcpy(gone, a->addr, 16);
         memset(a, 0, sizeof *a); /* RFC 4862 5.5.4 */
+        mld_addr_removed(s, nif, gone); /* RFC 3810 6.1: leave its group */
         return;
     }
     if (a->state == ADDR6_TENTATIVE && a->dad_timer != 0 && now >= a->dad_timer) {
@@ -422,6 +429,7 @@ void addrconf_poll(struct stack *s, uint64_t now)
             s->nd->rs_timer[n] = nd_add_sat(now, ND_RTR_SOLICITATION_INTERVAL_NS);
             send_rs(s, nif);
         }
+        mld_poll(s, nif, now);
     }
     for (size_t i = 0; i < ND_MAX_ROUTERS; i++) {
         struct nd_router *r = &s->nd->routers[i];
@@ -460,6 +468,7 @@ uint64_t addrconf_next_deadline(const struct stack *s)
         }
         if (s->nd->rs_left[n] > 0)
             earliest(&next, s->nd->rs_timer[n] == 0 ? 1 : s->nd->rs_timer[n]);
+        earliest(&next, mld_next_deadline(s, nif));
     }
     for (size_t i = 0; i < ND_MAX_ROUTERS; i++)
         if (s->nd->routers[i].in_use)

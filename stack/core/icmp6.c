@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "stack/core/ipv6_impl.h"
+#include "stack/core/nd.h"
 #include "stack/wire/icmp6.h"
 #include "stack/wire/ipv6.h"
-
-static const uint8_t mld2_routers[16] = {0xff, 0x02, [15] = 0x16}; /* RFC 3810 5.2.14 */
 
 /* Linux icmpv6_err_convert: errno for an ICMPv6 error; 0 if none. */
 static int icmp6_errno(uint8_t type, uint8_t code)
@@ -152,8 +151,8 @@ static void nd_message(struct stack *s, struct netif *nif, const struct ipv6_vie
     nd_input(s, nif, ip, m, now);
 }
 
-/* Send nif's groups in one MLDv2 report to ff02::16 with hop limit 1 and
- * a Router Alert (RFC 3810 5.2, 6.2). type: MLD2_MODE_IS_EXCLUDE. */
+/* Send nif's groups in one MLDv2 report (core/mld.c: to ff02::16 with hop
+ * limit 1 and a Router Alert, RFC 3810 5.2, 6.2). type: MLD2_MODE_IS_EXCLUDE. */
 static void mld_report(struct stack *s, struct netif *nif, uint8_t type, uint64_t now)
 {
     struct mld2_record recs[NETIF_MAX_ADDR6];
@@ -174,29 +173,7 @@ static void mld_report(struct stack *s, struct netif *nif, uint8_t type, uint64_
         n++;
     }
     /* RFC 3810 6: ff02::1 is never reported. */
-    if (n == 0)
-        return;
-    struct ip_route rt;
-    if (ipv6_route(s, mld2_routers, NULL, &rt) != 0 || rt.nif != nif)
-        return;
-    /* RFC 3810 5.2.13: from a link-local address (or :: before one); the
-     * source selection prefers it for a link-scope group (RFC 6724 rule 2). */
-
-    uint8_t buf[PBUF_HEADROOM + 8 + MLD2_REPORT_LEN(NETIF_MAX_ADDR6) + 64];
-    struct pbuf p;
-    pbuf_init(&p, buf, sizeof buf, PBUF_HEADROOM);
-    uint8_t *hbh = pbuf_append(&p, 8);
-    uint8_t *msg = pbuf_append(&p, MLD2_REPORT_LEN(n));
-    if (hbh == NULL || msg == NULL)
-        return;
-    /* Hop-by-hop header with Router Alert (RFC 2711) value 0 (MLD) and a
-     * PadN of 2 bytes to fill 8. */
-    static const uint8_t hbh_ra[8] = {IPV6_NH_ICMPV6, 0, IPV6_OPT_ROUTER_ALERT, 2, 0, 0,
-                                      IPV6_OPT_PADN, 0};
-    memcpy(hbh, hbh_ra, sizeof hbh_ra);
-    struct ip_addr dst = ipv6_addr_tag(mld2_routers);
-    mld2_emit_report(msg, recs, n, &rt.src, &dst);
-    if (ipv6_output(s, &rt, &p, mld2_routers, IPV6_NH_HOPOPTS, MLD2_HOP_LIMIT, now) == 0)
+    if (n > 0 && mld_send_report(s, nif, recs, n, now) == 0)
         ctr_inc(s, CTR_ICMP6_TX_MLD_REPORTS);
 }
 

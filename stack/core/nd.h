@@ -26,6 +26,22 @@
 #define ND_MAX_ROUTERS 4             /* per stack; more are ignored */
 #define ND_MAX_PREFIXES 8
 
+/* RFC 3810 9.1, 9.11: Robustness Variable (each State Change Report goes
+ * out this many times) and Unsolicited Report Interval between them. */
+#define MLD_ROBUSTNESS 2
+#define MLD_UNSOLICITED_INTERVAL_NS (1 * NS_PER_SEC)
+/* Per interface: every joined group, plus left ones still reported. */
+#define MLD_MAX_PENDING (2 * NETIF_MAX_ADDR6)
+
+/* A solicited-node group we listen to, or whose leave is still being
+ * reported; a free slot is neither joined nor has reports left. */
+struct mld_pending {
+    uint8_t group[16];
+    bool joined;
+    uint8_t type;                /* MLD2_CHANGE_TO_EXCLUDE (join) or _INCLUDE (leave) */
+    uint8_t left;                /* reports still to send */
+};
+
 enum nd_state {
     ND_FREE = 0,
     ND_INCOMPLETE,               /* multicast NS sent, packets queued */
@@ -74,6 +90,10 @@ struct nd_table {
     /* Router solicitation per interface (RFC 4861 6.3.7). */
     uint32_t rs_left[STACK_MAX_NETIFS];
     uint64_t rs_timer[STACK_MAX_NETIFS];
+    /* Joined groups and unsolicited MLD reports per interface (RFC 3810
+     * 6.1): one timer for all. */
+    struct mld_pending mld[STACK_MAX_NETIFS][MLD_MAX_PENDING];
+    uint64_t mld_timer[STACK_MAX_NETIFS]; /* next report, if any pending */
 };
 
 static inline uint64_t nd_add_sat(uint64_t a, uint64_t b)
@@ -110,5 +130,22 @@ void addrconf_ra_input(struct stack *s, struct netif *nif, const struct ipv6_vie
 void addrconf_netif_up(struct stack *s, struct netif *nif, uint64_t now);
 void addrconf_poll(struct stack *s, uint64_t now);
 uint64_t addrconf_next_deadline(const struct stack *s);
+
+/* ---- core/mld.c: unsolicited MLDv2 reports (RFC 3810 6.1) ---- */
+
+/* Send one MLDv2 report of n records on nif to ff02::16 (hop limit 1,
+ * Router Alert, link-local or :: source); 0 if it went out. Also used by
+ * icmp6.c to answer queries. */
+int mld_send_report(struct stack *s, struct netif *nif, const struct mld2_record *recs,
+                    size_t n, uint64_t now);
+/* addr was added to nif (tentative too, RFC 4862 5.4.2): join its
+ * solicited-node group unless another address already did. */
+void mld_addr_added(struct stack *s, struct netif *nif, const uint8_t addr[16], uint64_t now);
+/* addr left nif (expired, or DAD failed; its entry no longer counts):
+ * leave its solicited-node group unless another address still needs it. */
+void mld_addr_removed(struct stack *s, struct netif *nif, const uint8_t addr[16]);
+void mld_poll(struct stack *s, struct netif *nif, uint64_t now);
+/* When mld_poll has a report to send on nif; 0 if none is pending. */
+uint64_t mld_next_deadline(const struct stack *s, const struct netif *nif);
 
 #endif
