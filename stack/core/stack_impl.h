@@ -5,11 +5,19 @@
  *   core/stack.c    stack_new/free, input dispatch entry, poll, deadline, log
  *   core/netif.c    interfaces: add, lookup, address tests
  *   core/eth.c      Ethernet in/out
- *   core/arp.c      ARP and the neighbour cache with its pending queue
+ *   core/pending.c  packets waiting for a neighbour (ARP and ND share it)
+ *   core/arp.c      ARP and the IPv4 neighbour cache
  *   core/ipv4.c     IPv4 in/out, routing, transport error dispatch
  *   core/icmp4.c    ICMPv4 echo, errors in and out, rate limit
- *   sock/udp.c      UDP sockets, demux, ephemeral ports
+ *   core/ipv6.c     IPv6 in/out, extension headers, routing, path MTU
+ *   core/reasm6.c   IPv6 fragment reassembly
+ *   core/icmp6.c    ICMPv6 echo, errors in and out, ND/MLD dispatch
+ *   core/nd.c       neighbour discovery: cache with NUD, NS/NA
+ *   core/addrconf.c addresses: link-local, static, DAD, SLAAC, routers, prefixes
+ *   core/mld.c      MLDv2 reports (joins, leaves, query answers)
+ *   core/ipv6_info.c IPv6 addresses and routes for tools
  *   core/ip.c       family dispatch: routes, output, local addresses
+ *   sock/udp.c      UDP sockets, demux (sock/ports.c: RFC 6056 ports)
  *   sock/tcp*.c     TCP: see sock/tcp_impl.h for its files
  */
 #ifndef TCPIP_CORE_STACK_IMPL_H
