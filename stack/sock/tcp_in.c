@@ -617,21 +617,30 @@ static void process_fin(struct tcp_sock *ts, uint64_t now)
     ts->rcv_nxt++;
     ts->fin_rcvd = true;
     ts->fin_pending = false;
-    ts->ack_now = true; /* RFC 9293: "send an acknowledgment for the FIN" */
     tcp_notify(ts, TCP_EV_READABLE);
     switch (ts->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
+        /* RFC 9293: "send an acknowledgment for the FIN" -- within the
+         * delayed-ACK time (RFC 1122 4.2.3.2), as Linux does in its
+         * "pingpong" mode: an application that closes as soon as it reads
+         * the end of file sends its FIN with this ACK, one segment (and
+         * one wake-up of the peer) less per connection. */
+        if (ts->timer[TCP_T_DELACK] == 0)
+            tcp_timer_set(ts, TCP_T_DELACK, now + ts->s->cfg.tcp.delack_ns);
         tcp_set_state(ts, TCP_CLOSE_WAIT, now);
         break;
     case TCP_FIN_WAIT_1:
+        ts->ack_now = true;
         /* Our FIN acked already is handled in new_ack (FIN-WAIT-2). */
         tcp_set_state(ts, TCP_CLOSING, now);
         break;
     case TCP_FIN_WAIT_2:
+        ts->ack_now = true;
         tcp_set_state(ts, TCP_TIME_WAIT, now);
         break;
     default:
+        ts->ack_now = true;
         break;
     }
 }

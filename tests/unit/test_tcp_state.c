@@ -55,11 +55,15 @@ static void to_time_wait(struct conn *k)
 }
 
 /* The peer closes first: CLOSE-WAIT, and our immediate ACK of its FIN. */
+/* The peer's FIN: CLOSE-WAIT, and its ACK within the delayed-ACK time
+ * (not at once: an application that closes at once sends FIN+ACK). */
 static void to_close_wait(struct conn *k)
 {
     tst_peer(k, k->rcv, k->snd, FIN | ACK, NULL, 0);
     k->rcv++;
     assert_int_equal(tcp_sock_state(k->c), TCP_CLOSE_WAIT);
+    tst_expect_none(k->e);
+    env_advance(k->e, k->e->cfg.tcp.delack_ns);
     tst_expect_seg(k->e, NULL, ACK, k->snd, k->rcv, 0);
 }
 
@@ -239,6 +243,27 @@ static void test_passive_close(void **state)
     assert_int_equal(tcp_sock_state(k.c), TCP_CLOSED);
     assert_int_equal(tcp_sock_error(k.c), 0);
     tst_expect_none(k.e);
+    tst_end_env(k.e);
+}
+
+/* Linux's "pingpong" ACK of a FIN: an application that closes as soon
+ * as it reads EOF sends one FIN+ACK segment, no separate ACK. */
+static void test_fin_acked_with_our_fin(void **state)
+{
+    (void)state;
+    struct conn k;
+    tst_open_active(&k, NULL, NULL);
+    tst_peer(&k, k.rcv, k.snd, FIN | ACK, NULL, 0);
+    k.rcv++;
+    char buf[4];
+    assert_int_equal(tcp_sock_recv(k.c, buf, sizeof buf, k.e->now), 0);
+    assert_int_equal(tcp_sock_shutdown(k.c, 1, k.e->now), 0);
+    tst_expect_seg(k.e, NULL, FIN | ACK, k.snd, k.rcv, 0);
+    tst_expect_none(k.e);
+    env_advance(k.e, k.e->cfg.tcp.delack_ns);
+    tst_expect_none(k.e); /* nothing left to acknowledge */
+    tst_peer(&k, k.rcv, k.snd + 1, ACK, NULL, 0);
+    assert_int_equal(tcp_sock_state(k.c), TCP_CLOSED);
     tst_end_env(k.e);
 }
 
@@ -717,6 +742,7 @@ int main(void)
         cmocka_unit_test_teardown(test_simultaneous_close, tst_teardown),
         cmocka_unit_test_teardown(test_fin_wait_1_fin_ack_to_time_wait, tst_teardown),
         cmocka_unit_test_teardown(test_passive_close, tst_teardown),
+        cmocka_unit_test_teardown(test_fin_acked_with_our_fin, tst_teardown),
         cmocka_unit_test_teardown(test_half_close_we_keep_receiving, tst_teardown),
         cmocka_unit_test_teardown(test_half_close_peer_we_keep_sending, tst_teardown),
         cmocka_unit_test_teardown(test_rst_syn_sent_acceptable, tst_teardown),

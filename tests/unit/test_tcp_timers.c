@@ -75,6 +75,8 @@ static void test_recv_zero_at_eof(void **state)
     struct conn k;
     tst_open_active(&k, NULL, NULL);
     tst_peer(&k, k.rcv, k.snd, ACK | PSH | FIN, "ab", 2);
+    /* Data and FIN acknowledged within the delayed-ACK time. */
+    env_advance(k.e, k.e->cfg.tcp.delack_ns);
     tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv + 3, 0);
     char buf[8];
     assert_int_equal(tcp_sock_recv(k.c, buf, sizeof buf, k.e->now), 2);
