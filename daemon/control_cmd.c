@@ -160,6 +160,9 @@ static void add_owner(cJSON *o, const struct control_env *env,
         cJSON_AddNumberToObject(own, "pid", (double)owner->pid);
         cJSON_AddNumberToObject(own, "uid", (double)owner->uid);
         cJSON_AddStringToObject(own, "name", "client");
+        /* bytes taken from the application's fd, and written into it */
+        cJSON_AddNumberToObject(own, "bytes_from_app", (double)owner->bytes_to_stack);
+        cJSON_AddNumberToObject(own, "bytes_to_app", (double)owner->bytes_from_stack);
         return;
     }
     cJSON_AddNumberToObject(own, "pid", (double)env->pid);
@@ -335,6 +338,67 @@ static cJSON *tcp_conn_json(const struct control_env *env, const struct tcp_conn
     return o;
 }
 
+static const struct ipc_sock_owner *owner_of_udp(const struct ipc_sock_owner *list, size_t n,
+                                                 const struct udp_sock *us)
+{
+    for (size_t i = 0; i < n && us != NULL; i++)
+        if (list[i].udp == us)
+            return &list[i];
+    return NULL;
+}
+
+/* The built-in UDP service on port, if tcpipd's own socket is one. */
+static const char *udp_service_name(const struct control_env *env, uint16_t port)
+{
+    const struct services *sv = env_services(env);
+    size_t ns = services_count(sv);
+    for (size_t i = 0; i < ns; i++) {
+        struct service_info si;
+        if (services_info(sv, i, &si) == 0 && strcmp(si.proto, "udp") == 0 && si.port == port)
+            return si.name;
+    }
+    return NULL;
+}
+
+/* Every UDP socket of the stack with a port, as ss -uan: the built-in
+ * services' and the applications'. false on allocation failure. */
+static bool add_udp_sockets(const struct control_env *env, cJSON *arr,
+                            const struct ipc_sock_owner *owners, size_t n_own)
+{
+    size_t n = stack_udp_list(env->stack, NULL, 0);
+    struct udp_sock_info *list = calloc(n > 0 ? n : 1, sizeof *list);
+    if (list == NULL)
+        return false;
+    n = stack_udp_list(env->stack, list, n);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        const struct udp_sock_info *ui = &list[i];
+        const struct ipc_sock_owner *owner = owner_of_udp(owners, n_own, ui->sock);
+        cJSON *u = cJSON_CreateObject();
+        ok = u != NULL && cJSON_AddItemToArray(arr, u);
+        if (!ok) {
+            cJSON_Delete(u);
+            break;
+        }
+        cJSON_AddStringToObject(u, "proto", "udp");
+        /* ss's names: a connected UDP socket is ESTAB, others UNCONN. */
+        cJSON_AddStringToObject(u, "state", ui->connected ? "ESTAB" : "UNCONN");
+        cJSON_AddNumberToObject(u, "recv_q", ui->recv_queue);
+        cJSON_AddNumberToObject(u, "send_q", 0);
+        add_endpoint(u, "local", &ui->local);
+        if (ui->connected)
+            add_endpoint(u, "remote", &ui->remote);
+        else
+            cJSON_AddStringToObject(u, "remote", "*:*");
+        const char *service = owner == NULL ? udp_service_name(env, ui->local.port) : NULL;
+        if (service != NULL)
+            cJSON_AddStringToObject(u, "service", service);
+        add_owner(u, env, owner);
+    }
+    free(list);
+    return ok;
+}
+
 static cJSON *cmd_sockets(const struct control_env *env)
 {
     size_t n = stack_tcp_list(env->stack, NULL, 0);
@@ -355,32 +419,12 @@ static cJSON *cmd_sockets(const struct control_env *env)
         if (c != NULL)
             cJSON_AddItemToArray(tcp, c);
     }
+    if (!add_udp_sockets(env, udp, owners, n_own)) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
     free(owners);
     free(list);
-    /* The stack has no UDP socket list yet: the UDP sockets are the
-     * built-in services' (bound to 0.0.0.0), listed from the daemon. */
-    size_t ns = services_count(env_services(env));
-    for (size_t i = 0; i < ns; i++) {
-        struct service_info si;
-        if (services_info(env_services(env), i, &si) != 0 || strcmp(si.proto, "udp") != 0)
-            continue;
-        cJSON *u = cJSON_CreateObject();
-        if (u == NULL)
-            break;
-        cJSON_AddItemToArray(udp, u);
-        /* The built-in services bind the dual-stack [::]. */
-        struct ip_endpoint ep = {.addr = {.family = IP_FAMILY_V6}, .port = si.port};
-        cJSON_AddStringToObject(u, "proto", "udp");
-        cJSON_AddStringToObject(u, "state", "UNCONN");
-        cJSON_AddNumberToObject(u, "recv_q", 0);
-        cJSON_AddNumberToObject(u, "send_q", 0);
-        add_endpoint(u, "local", &ep);
-        cJSON_AddStringToObject(u, "remote", "*:*");
-        cJSON_AddStringToObject(u, "service", si.name);
-        add_owner(u, env, NULL);
-    }
-    cJSON_AddStringToObject(o, "udp_source",
-                            "built-in services only (the stack has no UDP socket list yet)");
     return o;
 }
 
@@ -406,6 +450,23 @@ static cJSON *cmd_stats(const struct control_env *env)
                 break;
         }
         cJSON_AddNumberToObject(group, dot + 1, (double)c[i]);
+    }
+    /* The IPC server's own counters, after the stack's: clients, the
+     * sockets they hold, the buffer bytes charged to them, the bytes moved. */
+    const struct ipc_server *srv = env->ipc != NULL ? *env->ipc : NULL;
+    cJSON *ipc = o != NULL && srv != NULL ? cJSON_AddObjectToObject(o, "ipc") : NULL;
+    if (ipc != NULL) {
+        struct ipc_server_stats st;
+        ipc_server_get_stats(srv, &st);
+        cJSON_AddNumberToObject(ipc, "clients", (double)st.clients);
+        cJSON_AddNumberToObject(ipc, "sockets", (double)st.sockets);
+        cJSON_AddNumberToObject(ipc, "buffer_bytes", (double)st.buffer_bytes);
+        cJSON_AddNumberToObject(ipc, "clients_total", (double)st.clients_total);
+        cJSON_AddNumberToObject(ipc, "clients_refused", (double)st.clients_refused);
+        cJSON_AddNumberToObject(ipc, "protocol_errors", (double)st.protocol_errors);
+        cJSON_AddNumberToObject(ipc, "bytes_to_stack", (double)st.bytes_to_stack);
+        cJSON_AddNumberToObject(ipc, "bytes_from_stack", (double)st.bytes_from_stack);
+        cJSON_AddNumberToObject(ipc, "dgrams_dropped", (double)st.dgrams_dropped);
     }
     return o;
 }

@@ -52,6 +52,7 @@ struct ipc_server_stats {
     uint64_t bytes_to_stack;     /* read from data fds, given to the stack */
     uint64_t bytes_from_stack;   /* written to data fds */
     uint64_t dgrams_dropped;     /* UDP: malformed from the app, or app's end full */
+    uint64_t buffer_bytes;       /* buffer bytes charged to all clients now */
 };
 void ipc_server_get_stats(const struct ipc_server *srv, struct ipc_server_stats *out);
 

@@ -190,8 +190,11 @@ void ipc_sock_kill(struct ipc_sock *s, bool abort)
 void ipc_server_get_stats(const struct ipc_server *srv, struct ipc_server_stats *out)
 {
     memset(out, 0, sizeof *out);
-    if (srv != NULL)
-        *out = srv->st;
+    if (srv == NULL)
+        return;
+    *out = srv->st;
+    for (const struct ipc_owner *o = srv->owners; o != NULL; o = o->next)
+        out->buffer_bytes += o->buffer;
 }
 
 size_t ipc_server_list(const struct ipc_server *srv, struct ipc_sock_owner *out, size_t max)

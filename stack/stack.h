@@ -306,6 +306,20 @@ int udp_sock_peek_size(const struct udp_sock *us);
 int udp_sock_error(struct udp_sock *us);
 int udp_sock_getsockname(const struct udp_sock *us, struct ip_endpoint *out);
 
+/* The per-socket view, for `tcpipctl sockets` (like ss -uan). */
+struct udp_sock_info {
+    struct ip_endpoint local;
+    struct ip_endpoint remote;   /* the connected peer; zero if not connected */
+    bool connected;
+    uint32_t recv_queue;         /* bytes queued, datagram overhead included (as Linux) */
+    void *user;
+    const struct udp_sock *sock; /* to match the socket in tools' own tables */
+};
+void udp_sock_info(const struct udp_sock *us, struct udp_sock_info *out);
+/* Copy up to max views of the sockets that have a port (bound, or bound
+ * by a send or connect); returns how many exist (may exceed max). */
+size_t stack_udp_list(const struct stack *s, struct udp_sock_info *out, size_t max);
+
 /* ---- TCP sockets (RFC 9293) ----
  *
  * Linux semantics: errors are -errno as Linux's socket calls would set

@@ -565,3 +565,34 @@ void udp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr 
         return;
     }
 }
+
+/* ---- the per-socket view, for tools ---- */
+
+void udp_sock_info(const struct udp_sock *us, struct udp_sock_info *out)
+{
+    memset(out, 0, sizeof *out);
+    (void)udp_sock_getsockname(us, &out->local);
+    out->connected = us->connected;
+    if (us->connected) {
+        out->remote.addr = sock_addr_show(us->family, &us->remote_addr);
+        out->remote.port = us->remote_port;
+    }
+    /* Like Linux's Recv-Q for UDP: queued datagrams with their overhead. */
+    out->recv_queue = (uint32_t)us->q_bytes;
+    out->user = us->user;
+    out->sock = us;
+}
+
+size_t stack_udp_list(const struct stack *s, struct udp_sock_info *out, size_t max)
+{
+    size_t n = 0;
+    for (const struct udp_sock *us = s->udp.all; us != NULL; us = us->all_next) {
+        /* As ss: a socket shows once it has a port (bound or autobound). */
+        if (!us->bound)
+            continue;
+        if (out != NULL && n < max)
+            udp_sock_info(us, &out[n]);
+        n++;
+    }
+    return n;
+}

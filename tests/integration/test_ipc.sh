@@ -4,9 +4,10 @@
 # kernel's tools (socat, python3) as their peers in a fresh namespace:
 #   echo_server (one at a time and --fork), udp_echo, http_get against
 #   python3 -m http.server, evloop_server with 1000 kernel clients open at
-#   once; a client killed with SIGKILL mid-transfer leaves nothing behind
-#   in tcpipd; tcpipd stopped under connected clients gives them errors,
-#   not hangs.
+#   once; a reader stopped (SIGSTOP) during a 1 GiB transfer: tcpipd stops
+#   taking data and stays flat, every byte arrives after SIGCONT; a client
+#   killed with SIGKILL mid-transfer leaves nothing behind in tcpipd;
+#   tcpipd stopped under connected clients gives them errors, not hangs.
 #
 # Run by tests/run.sh with TCPIPD=/abs/build/asan/tcpipd; needs root,
 # /dev/net/tun, `ip netns`, socat, python3. The example binaries and
@@ -23,11 +24,15 @@ ITEST_CHECKS=(
     "echo_server: 1 MiB of random bytes comes back identical"
     "echo_server --fork: two clients at once both get their bytes back"
     "udp_echo on the stack: two datagrams from socat come back identical"
+    "tcpipctl sockets lists udp_echo's socket, owned by its pid, with the bytes it got"
     "http_get on the stack fetches a file from python3 http.server, body identical"
     "http_get to a closed kernel port: exit 1, ECONNREFUSED named"
     "evloop_server: 1000 kernel clients open at once, all echoed"
     "evloop_server: tcpipd lists its listener and 1000 connections, owned by its pid"
     "evloop_server: no connection of it left after the clients close"
+    "1 GiB to a stopped libtcpip reader: tcpipd stops taking data, its memory stays flat, the window closes"
+    "1 GiB to a stopped reader: after SIGCONT every byte arrives (sha256 identical)"
+    "1 GiB transfer over: tcpipctl stats shows its socket and buffer charge released"
     "SIGKILL of http_get mid-download: the kernel peer sees the connection end"
     "SIGKILL of http_get: tcpipd lists no socket of its pid, none held to 10.77.0.1:8081"
     "SIGKILL of echo_server mid-echo: its listener is gone (connect refused)"
@@ -206,6 +211,18 @@ udp_ok() {
     done
 }
 check "udp_echo on the stack: two datagrams from socat come back identical" udp_ok
+udp_listed_ok() {
+    ctl sockets | grep -E "^udp +UNCONN +0 +0 +10\.77\.0\.2:7001 +\*:\* .*client\(pid=$UDP_PID,uid=0\)$" >/dev/null &&
+        ctl sockets --json | python3 -c '
+import json, sys
+pid = int(sys.argv[1])
+d = json.load(sys.stdin)
+sys.exit(0 if any(u["local"] == "10.77.0.2:7001" and u["owner"]["name"] == "client"
+                  and u["owner"]["pid"] == pid and u["owner"]["bytes_to_app"] >= 2472
+                  for u in d["udp"]) else 1)' "$UDP_PID" ||
+        { note "tcpipctl sockets:"; ctl sockets | sed 's/^/#   /'; false; }
+}
+check "tcpipctl sockets lists udp_echo's socket, owned by its pid, with the bytes it got" udp_listed_ok
 
 # ---- http_get against the kernel's python3 http.server ----
 
@@ -301,6 +318,123 @@ ev_drained_ok() {
     false
 }
 check "evloop_server: no connection of it left after the clients close" ev_drained_ok
+
+# ---- backpressure: a reader that stops during a 1 GiB transfer ----
+
+# ipc_stat KEY: one of tcpipctl stats' "ipc" counters.
+ipc_stat() {
+    ctl stats --json | python3 -c 'import json, sys; print(int(json.load(sys.stdin)["ipc"][sys.argv[1]]))' "$1"
+}
+# conn_field PEER FIELD: FIELD of the TCP connection to PEER (owner fields
+# as owner.NAME), or "-" if there is none.
+conn_field() {
+    ctl sockets --json | python3 -c '
+import json, sys
+peer, field = sys.argv[1], sys.argv[2]
+for s in json.load(sys.stdin).get("tcp", []):
+    if s.get("remote") == peer and s.get("state") == "ESTABLISHED":
+        v = s["owner"][field[6:]] if field.startswith("owner.") else s[field]
+        print(int(v))
+        break
+else:
+    print("-")' "$1" "$2"
+}
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+GIB=$((1 << 30))
+BIG_SOCKS0=$(ipc_stat sockets)
+BIG_BUF0=$(ipc_stat buffer_bytes)
+# The kernel side: one HTTP/1.0 response with a 1 GiB body (a 1 MiB random
+# block 1024 times), then close; prints the sha256 of all it sent.
+cat >"$TMP/big.py" <<'PY'
+import hashlib, random, socket, sys
+host, port, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+block = random.Random(8083).randbytes(1 << 20)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((host, port))
+ls.listen(1)
+ls.settimeout(30)
+c, _ = ls.accept()
+c.settimeout(60)
+req = b""
+while b"\r\n\r\n" not in req:
+    d = c.recv(4096)
+    if not d:
+        sys.exit("no request")
+    req += d
+h = hashlib.sha256()
+head = b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n"
+c.sendall(head)
+h.update(head)
+for _ in range(total // len(block)):
+    c.sendall(block)
+    h.update(block)
+c.close()
+print(h.hexdigest())
+PY
+bg_start BIG_PID ip netns exec "$NS" python3 "$TMP/big.py" 10.77.0.1 8083 "$GIB" >"$TMP/big.sent" 2>"$TMP/big.log"
+for ((i = 0; i < 100; i++)); do
+    ip netns exec "$NS" ss -ltn | grep -q '10.77.0.1:8083' && break
+    sleep 0.05
+done
+mkfifo "$TMP/big.fifo"
+bg_start SUM_PID bash -c 'exec sha256sum <"$1" >"$2"' _ "$TMP/big.fifo" "$TMP/big.got"
+bg_start GET_PID ip netns exec "$NS" env TCPIP_BACKEND=direct "TCPIP_SOCKET=$IPC_SOCK" \
+    "$EX/http_get" --timeout 60 10.77.0.1 8083 / >"$TMP/big.fifo" 2>"$TMP/get.err"
+# Stop the reader once 64 MiB have reached it (at most 20 s).
+for ((i = 0; i < 200; i++)); do
+    n=$(conn_field 10.77.0.1:8083 owner.bytes_to_app)
+    [ "$n" != - ] && [ "$n" -ge $((64 << 20)) ] && break
+    sleep 0.1
+done
+kill -STOP "$GET_PID"
+sleep 1
+BIG_B1=$(conn_field 10.77.0.1:8083 owner.bytes_to_app)
+BIG_RSS1=$(rss_kb "$A_PID")
+sleep 2
+BIG_B2=$(conn_field 10.77.0.1:8083 owner.bytes_to_app)
+BIG_RSS2=$(rss_kb "$A_PID")
+BIG_WND=$(conn_field 10.77.0.1:8083 rcv_wnd)
+BIG_RQ=$(conn_field 10.77.0.1:8083 recv_q)
+BIG_KSQ=$(ip netns exec "$NS" ss -tnH state established '( sport = :8083 )' | awk '{ print $2; exit }')
+kill -CONT "$GET_PID"
+stopped_reader_ok() {
+    note "stopped reader: bytes to it $BIG_B1 -> $BIG_B2 over 2 s, tcpipd VmRSS $BIG_RSS1 -> $BIG_RSS2 kB," \
+        "rcv_wnd $BIG_WND, recv_q $BIG_RQ, kernel sender's Send-Q ${BIG_KSQ:-?}"
+    [ "$BIG_B1" != - ] && [ "$BIG_B1" -ge $((64 << 20)) ] && [ "$BIG_B1" -lt "$GIB" ] ||
+        { note "the transfer was not under way when the reader stopped"; return 1; }
+    [ "$BIG_B2" = "$BIG_B1" ] || { note "tcpipd kept writing to the stopped reader"; return 1; }
+    [ $((BIG_RSS2 - BIG_RSS1)) -le 2048 ] || { note "tcpipd grew while the reader was stopped"; return 1; }
+    [ "$BIG_WND" = 0 ] || { note "the stack still advertises a window"; return 1; }
+    [ "$BIG_RQ" -le $((4 << 20)) ] || { note "the stack holds more than 4 MiB for it"; return 1; }
+}
+check "1 GiB to a stopped libtcpip reader: tcpipd stops taking data, its memory stays flat, the window closes" \
+    stopped_reader_ok
+resumed_reader_ok() {
+    proc_wait "$GET_PID" 120 || { note "http_get still running 120 s after SIGCONT"; return 1; }
+    [ "$WAIT_STATUS" = 0 ] || { note "http_get exit $WAIT_STATUS"; show_log "$TMP/get.err"; return 1; }
+    proc_wait "$SUM_PID" 10 || return 1
+    proc_wait "$BIG_PID" 10 || { note "the kernel sender did not finish"; show_log "$TMP/big.log"; return 1; }
+    local sent got
+    sent=$(cat "$TMP/big.sent")
+    got=$(awk '{ print $1 }' "$TMP/big.got")
+    note "sent sha256 $sent, received $got"
+    [ -n "$sent" ] && [ "$sent" = "$got" ]
+}
+check "1 GiB to a stopped reader: after SIGCONT every byte arrives (sha256 identical)" resumed_reader_ok
+released_ok() {
+    local i socks buf
+    for ((i = 0; i < 50; i++)); do
+        socks=$(ipc_stat sockets)
+        buf=$(ipc_stat buffer_bytes)
+        [ "$socks" = "$BIG_SOCKS0" ] && [ "$buf" = "$BIG_BUF0" ] && return 0
+        sleep 0.1
+    done
+    note "ipc sockets $socks (before: $BIG_SOCKS0), buffer_bytes $buf (before: $BIG_BUF0)"
+    false
+}
+check "1 GiB transfer over: tcpipctl stats shows its socket and buffer charge released" released_ok
 
 # ---- SIGKILL mid-transfer ----
 

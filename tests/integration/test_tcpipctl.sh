@@ -213,7 +213,7 @@ sockets_other_ok() {
     table_has sockets '^tcp +LISTEN +0 +[0-9]+ +\[::\]:7 +\*:\* +- +- +tcpipd' &&
         table_has sockets '^udp +UNCONN +0 +0 +\[::\]:7 +\*:\* ' &&
         json_check sockets "any(s['state']=='LISTEN' and s['local']=='[::]:7' for s in d['tcp'])
-            and [u['local'] for u in d['udp']] == ['[::]:7'] and 'built-in' in d['udp_source']"
+            and [u['local'] for u in d['udp']] == ['[::]:7'] and d['udp'][0]['service'] == 'echo'"
 }
 check "sockets: the listener and the UDP service" sockets_other_ok
 

@@ -270,6 +270,10 @@ static void test_client_killed_mid_transfer(void **state)
         (void)send(data, buf, sizeof buf, MSG_DONTWAIT | MSG_NOSIGNAL);
         dipc_pump(f);
     }
+    struct ipc_server_stats held;
+    ipc_server_get_stats(f->srv, &held);
+    assert_int_equal(held.sockets, 1);
+    assert_true(held.buffer_bytes > 0); /* its buffers are charged to it */
     close(data);
     close(ctl);
     dipc_pump_n(f, 100);
@@ -281,6 +285,8 @@ static void test_client_killed_mid_transfer(void **state)
     struct ipc_server_stats st;
     ipc_server_get_stats(f->srv, &st);
     assert_int_equal(st.clients, 0);
+    assert_int_equal(st.sockets, 0);
+    assert_int_equal(st.buffer_bytes, 0);
 }
 
 static void test_udp_echo(void **state)

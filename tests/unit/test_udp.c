@@ -475,6 +475,52 @@ static void test_close_unbound_and_null(void **state)
     env_free(e);
 }
 
+/* The view for tcpipctl: sockets with a port only (as ss), the connected
+ * peer, the receive queue with its per-datagram overhead. */
+static void test_socket_list(void **state)
+{
+    (void)state;
+    struct stack_env *e = env_new(NULL, false);
+    struct events evs = {0};
+    struct udp_sock *unbound = udp_sock_open(e->s, NULL, NULL);
+    struct udp_sock *wild = bound_sock(e, 0, 7, &evs);
+    struct udp_sock *conn = bound_sock(e, 0, 9, NULL);
+    struct ip_endpoint peer = env_ep(ENV_IP_PEER, 5000);
+    assert_int_equal(udp_sock_connect(conn, &peer), 0);
+    uint8_t f[FRAME_MAX];
+    size_t n = env_udp_to_us(f, sizeof f, 5000, 7, "hello", 5);
+    env_input(e, f, n);
+    assert_int_equal(evs.readable, 1);
+
+    assert_int_equal(stack_udp_list(e->s, NULL, 0), 2);
+    struct udp_sock_info info[4];
+    assert_int_equal(stack_udp_list(e->s, info, 1), 2); /* the count, even past max */
+    assert_int_equal(stack_udp_list(e->s, info, 4), 2);
+    const struct udp_sock_info *w = info[0].sock == wild ? &info[0] : &info[1];
+    const struct udp_sock_info *c = info[0].sock == conn ? &info[0] : &info[1];
+    assert_ptr_equal(w->sock, wild);
+    assert_ptr_equal(c->sock, conn);
+    assert_int_equal(w->local.port, 7);
+    assert_false(w->connected);
+    assert_true(w->recv_queue > 5); /* 5 bytes of data and the queue entry */
+    assert_ptr_equal(w->user, &evs);
+    assert_true(c->connected);
+    assert_int_equal(c->local.addr.u.v4, ENV_IP_US);
+    assert_int_equal(c->remote.addr.u.v4, ENV_IP_PEER);
+    assert_int_equal(c->remote.port, 5000);
+    assert_int_equal(c->recv_queue, 0);
+
+    char buf[16];
+    assert_int_equal(udp_sock_recvfrom(wild, buf, sizeof buf, NULL), 5);
+    udp_sock_info(wild, &info[0]);
+    assert_int_equal(info[0].recv_queue, 0);
+    udp_sock_close(unbound);
+    udp_sock_close(wild);
+    udp_sock_close(conn);
+    assert_int_equal(stack_udp_list(e->s, info, 4), 0);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_send_broadcast),
         cmocka_unit_test(test_pending_error_returned_once),
         cmocka_unit_test(test_close_unbound_and_null),
+        cmocka_unit_test(test_socket_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
