@@ -44,6 +44,14 @@ static bool fd_nonblocking(int fd)
     return fl >= 0 && (fl & O_NONBLOCK);
 }
 
+/* O_NONBLOCK on an fd just received from the daemon: a fresh socketpair
+ * end has no file status flag but its access mode, which F_SETFL ignores,
+ * so one call does what F_GETFL + F_SETFL would. */
+static int fresh_fd_nonblock(int fd)
+{
+    return fcntl(fd, F_SETFL, O_NONBLOCK);
+}
+
 static bool fd_cloexec(int fd)
 {
     int fl = fcntl(fd, F_GETFD);
@@ -174,8 +182,7 @@ static int d_socket(int domain, int type, int protocol)
     if (rc == 0 && (getsockopt(data_fd, SOL_SOCKET, SO_TYPE, &got_type, &tlen) != 0 ||
                     got_type != want_type))
         rc = EPROTO;
-    if (rc == 0 && (flags & SOCK_NONBLOCK) &&
-        fcntl(data_fd, F_SETFL, fcntl(data_fd, F_GETFL) | O_NONBLOCK) < 0)
+    if (rc == 0 && (flags & SOCK_NONBLOCK) && fresh_fd_nonblock(data_fd) < 0)
         rc = errno;
     struct dsock *ds = NULL;
     if (rc == 0) {
@@ -291,8 +298,7 @@ static int d_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
         rc = EINVAL;
     else
         rc = libtcpip_recv_accept(ds->data_fd, &acc, &new_fd, flags & SOCK_CLOEXEC);
-    if (rc == 0 && (flags & SOCK_NONBLOCK) &&
-        fcntl(new_fd, F_SETFL, fcntl(new_fd, F_GETFL) | O_NONBLOCK) < 0)
+    if (rc == 0 && (flags & SOCK_NONBLOCK) && fresh_fd_nonblock(new_fd) < 0)
         rc = errno;
     if (rc == 0) {
         conn = libtcpip_dsock_new(new_fd, -1, IPC_PROTO_TCP, ds->family);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -465,6 +466,11 @@ struct ipc_server *ipc_server_start(struct ev_loop *loop, struct stack *stack,
     srv->clock_ctx = clock_ctx;
     srv->self_uid = geteuid();
     srv->fd = -1;
+    /* One draw for the life of the server: a socket's ATTACH token is
+     * SipHash(key, id), as unguessable as a draw per socket, without a
+     * getrandom(2) per accepted connection. */
+    srv->token_key_set =
+        getrandom(srv->token_key, sizeof srv->token_key, 0) == (ssize_t)sizeof srv->token_key;
     /* The runtime directory is systemd's (RuntimeDirectory=) when run as a
      * service; create its last level otherwise. */
     char dir[CONF_IPC_PATH_MAX];

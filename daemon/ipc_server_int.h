@@ -10,6 +10,7 @@
 
 #include "daemon/ipc_server.h"
 #include "ipc/ipc.h"
+#include "stack/util/siphash.h"
 
 /* Bytes taken off a TCP socket and not yet written to a full data fd.
  * Small next to the TCP receive buffer (the real buffer: while this is
@@ -106,6 +107,8 @@ struct ipc_server {
     struct ipc_sock *closing;    /* dead, closed by ipc_server_flush */
     struct ipc_owner *owners;
     uint64_t next_id;
+    uint8_t token_key[SIPHASH_KEY_LEN]; /* tokens are a keyed hash of the id */
+    bool token_key_set;          /* false: getrandom failed, no token matches */
     bool socket_freed;           /* listeners may accept again */
     struct ipc_server_stats st;
     uint8_t io_buf[IPC_IO_CHUNK + IPC_DGRAM_HDR_LEN];

@@ -4,12 +4,10 @@
  * the read-only views (ipc_server_list and friends) the control channel
  * uses. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "daemon/ipc_server_int.h"
@@ -72,13 +70,10 @@ int ipc_sock_pair(struct ipc_sock *s, int type, int *app_fd)
     int sv[2];
     if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) != 0)
         return errno == EMFILE || errno == ENFILE ? ENFILE : ENOMEM;
+    /* Both ends stay blocking files: the application's must (it is its
+     * socket), and every send/recv the daemon makes on its own end passes
+     * MSG_DONTWAIT, which saves two fcntl(2) per socket. */
     s->fd = sv[0];
-    /* Only the daemon's end is non-blocking. */
-    int fl = fcntl(s->fd, F_GETFL);
-    if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-        close(sv[1]);
-        return EIO;
-    }
     *app_fd = sv[1];
     return 0;
 }
@@ -144,8 +139,10 @@ struct ipc_sock *ipc_sock_new(struct ipc_server *srv, struct ipc_owner *o, uint8
     s->fd = -1;
     s->held_fd = -1;
     s->id = ++srv->next_id;
-    if (getrandom(&s->token, sizeof s->token, 0) != (ssize_t)sizeof s->token)
-        s->token = 0; /* never matches: ATTACH of a token-less socket is refused */
+    /* 0 never matches: ATTACH of a token-less socket is refused. */
+    s->token = srv->token_key_set ? siphash24(srv->token_key, &s->id, sizeof s->id) : 0;
+    if (s->token == 0 && srv->token_key_set)
+        s->token = 1;
     o->refs++;
     o->sockets++;
     o->buffer += charge;
