@@ -62,6 +62,12 @@ static void pump_in(struct ipc_sock *s)
         }
         s->bytes_to_stack += (uint64_t)n;
         srv->st.bytes_to_stack += (uint64_t)n;
+        /* A short read drained the fd: skip the recv that would only say
+         * EAGAIN (one syscall per request in a request/response exchange).
+         * What arrives later, EOF included, wakes the level-triggered
+         * watcher again. */
+        if ((size_t)n < room)
+            return;
     }
 }
 
