@@ -39,6 +39,10 @@ struct conf_iface {
     /* "ipv6": present = IPv6 on (link-local from the MAC, RFC 4291 2.5.1). */
     bool has_ipv6;
     bool slaac;                  /* RFC 4862 5.5.3, default true */
+    /* "addr_gen_mode": enum netif_addr_gen_mode, default EUI-64; with
+     * stable-privacy (RFC 7217) "stable_secret" is required. */
+    uint8_t addr_gen_mode;
+    uint8_t stable_secret[NETIF_STABLE_SECRET_LEN];
     struct netif_addr6_config addr6[NETIF_MAX_STATIC_ADDR6];
     size_t n_addr6;
     struct conf_host_side host;

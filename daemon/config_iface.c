@@ -252,12 +252,57 @@ static int check_unicast_ip6(struct conf_loader *L, const char *path, const char
     return 0;
 }
 
+/* ---- the RFC 7217 secret ---- */
+
+#define SECRET_HINT "expected an IPv6 address as in Linux's stable_secret, e.g. " \
+                    "\"fd77:1234:5678:9abc:def0:1234:5678:9abc\", or 32 hex digits"
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* "stable_secret": 128 bits, either in the form of Linux's sysctl
+ * net.ipv6.conf.X.stable_secret (an IPv6 address) or as 32 hex digits.
+ * The value is a secret: messages never repeat it (they go to logs). */
+static int parse_secret(struct conf_loader *L, const char *path, const char *s,
+                        uint8_t out[NETIF_STABLE_SECRET_LEN])
+{
+    static const uint8_t zero[NETIF_STABLE_SECRET_LEN];
+    size_t n = strlen(s), digits = 0;
+
+    while (digits < n && hex_value(s[digits]) >= 0)
+        digits++;
+    if (n > 0 && digits == n) {
+        /* Only hex digits: must be exactly 32 of them. */
+        if (n != 2 * NETIF_STABLE_SECRET_LEN)
+            return conf_fail(L, path, "the secret has %zu hex digits (expected 32: 128 bits)", n);
+        for (size_t i = 0; i < NETIF_STABLE_SECRET_LEN; i++)
+            out[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
+    } else if (ip6_parse(s, out) != 0) {
+        return conf_fail(L, path, "the secret is not in a known form (" SECRET_HINT ")");
+    }
+    if (memcmp(out, zero, sizeof zero) == 0)
+        return conf_fail(L, path, "the secret is all zeros (expected a random one, e.g. from "
+                                  "`od -An -tx1 -N16 /dev/urandom | tr -d ' \\n'`)");
+    return 0;
+}
+
 /* ---- sections ---- */
 
 static const char *const iface_keys[] = {"name", "mac", "mtu", "ipv4", "ipv6", "neighbors", "host"};
 static const char *const ipv4_keys[] = {"address", "gateway"};
 static const char *const neigh_keys[] = {"ip", "mac"};
-static const char *const ipv6_keys[] = {"addresses", "slaac"};
+static const char *const ipv6_keys[] = {"addresses", "slaac", "addr_gen_mode", "stable_secret"};
+/* Indexed by enum netif_addr_gen_mode; Linux's names (addr_gen_mode 0
+ * and 2). */
+static const char *const addr_gen_names[] = {"eui64", "stable-privacy"};
 static const char *const host_keys[] = {"configure", "ipv4", "ipv6"};
 
 static int parse_ipv4(struct conf_loader *L, const cJSON *obj, const char *path,
@@ -393,8 +438,41 @@ static int parse_host4(struct conf_loader *L, const char *sub, const char *s,
     return 0;
 }
 
-/* "ipv6": {"addresses": [...], "slaac": bool}. Its presence turns IPv6 on
- * (the link-local address always comes from the MAC, RFC 4291 2.5.1). */
+/* "addr_gen_mode" and "stable_secret" of "ipv6": how the link-local and
+ * SLAAC interface identifiers are formed. "eui64" (the default) from the
+ * MAC (RFC 4291 2.5.1); "stable-privacy" from RFC 7217's keyed hash, which
+ * needs the secret key, and only then is one given. */
+static int parse_addr_gen(struct conf_loader *L, const cJSON *obj, const char *path,
+                          struct conf_iface *ifc)
+{
+    char mpath[PATH_LEN], spath[PATH_LEN];
+    const char *secret = NULL;
+    int r;
+
+    conf_key_path(mpath, path, "addr_gen_mode");
+    conf_key_path(spath, path, "stable_secret");
+    ifc->addr_gen_mode = NETIF_ADDR_GEN_EUI64;
+    memset(ifc->stable_secret, 0, sizeof ifc->stable_secret);
+    if (conf_opt_choice(L, obj, path, "addr_gen_mode", addr_gen_names, N_KEYS(addr_gen_names),
+                        "\"eui64\" or \"stable-privacy\"", &ifc->addr_gen_mode) < 0)
+        return -1;
+    if ((r = conf_opt_string(L, obj, path, "stable_secret", &secret)) < 0)
+        return -1;
+    if (ifc->addr_gen_mode == NETIF_ADDR_GEN_STABLE_PRIVACY) {
+        if (r == 0)
+            return conf_fail(L, spath, "required when %s is \"stable-privacy\"", mpath);
+        return parse_secret(L, spath, secret, ifc->stable_secret);
+    }
+    if (r > 0)
+        return conf_fail(L, spath, "only used with %s \"stable-privacy\" (it is \"%s\")", mpath,
+                         addr_gen_names[ifc->addr_gen_mode]);
+    return 0;
+}
+
+/* "ipv6": {"addresses": [...], "slaac": bool, "addr_gen_mode": ...,
+ * "stable_secret": ...}. Its presence turns IPv6 on (the link-local
+ * address comes from the MAC, RFC 4291 2.5.1, unless addr_gen_mode is
+ * "stable-privacy", RFC 7217). */
 static int parse_ipv6(struct conf_loader *L, const cJSON *obj, const char *path,
                       struct conf_iface *ifc)
 {
@@ -410,6 +488,8 @@ static int parse_ipv6(struct conf_loader *L, const cJSON *obj, const char *path,
      * told not to; Linux's autoconf default is on as well. */
     ifc->slaac = true;
     if (conf_opt_bool(L, obj, path, "slaac", &ifc->slaac) < 0)
+        return -1;
+    if (parse_addr_gen(L, obj, path, ifc) < 0)
         return -1;
 
     conf_key_path(apath, path, "addresses");

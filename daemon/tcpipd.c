@@ -220,6 +220,8 @@ static bool ifaces_differ(const struct tcpipd_config *a, const struct tcpipd_con
             x->host.ipv4_addr != y->host.ipv4_addr ||
             x->host.ipv4_prefix_len != y->host.ipv4_prefix_len ||
             x->has_ipv6 != y->has_ipv6 || x->slaac != y->slaac || x->n_addr6 != y->n_addr6 ||
+            x->addr_gen_mode != y->addr_gen_mode ||
+            memcmp(x->stable_secret, y->stable_secret, sizeof x->stable_secret) != 0 ||
             memcmp(x->addr6, y->addr6, x->n_addr6 * sizeof x->addr6[0]) != 0 ||
             x->host.has_ipv6 != y->host.has_ipv6 ||
             memcmp(x->host.ipv6_addr, y->host.ipv6_addr, 16) != 0 ||
@@ -464,6 +466,8 @@ static int iface_start(struct tcpipd *d, size_t i)
     nc.n_neigh = ci->n_neigh;
     nc.ipv6 = ci->has_ipv6;
     nc.slaac = ci->slaac;
+    nc.addr_gen_mode = ci->addr_gen_mode;
+    memcpy(nc.stable_secret, ci->stable_secret, sizeof nc.stable_secret);
     nc.n_addr6 = ci->n_addr6;
     memcpy(nc.addr6, ci->addr6, ci->n_addr6 * sizeof nc.addr6[0]);
     if (ifc->tap.vnet)

@@ -198,6 +198,7 @@ enum stack_counter {
     CTR_ND_ADDR_TABLE_FULL,       /* address not added: NETIF_MAX_ADDR6 */
     CTR_ND_ROUTERS_IGNORED,       /* default router list full */
     CTR_ND_PREFIXES_IGNORED,      /* prefix list full, or not /64 for SLAAC */
+    CTR_ND_ADDR_REGENERATED,      /* RFC 7217 6: stable address formed again after DAD failed */
     CTR_ICMP6_MLD_REPORTS_SENT,   /* unsolicited State Change Reports (RFC 3810 6.1) */
     CTR_ICMP6_MLD_JOINS,          /* solicited-node groups joined */
     CTR_ICMP6_MLD_LEAVES,         /* solicited-node groups left */

@@ -135,6 +135,16 @@ struct netif_addr6_config {
     uint8_t prefix_len;          /* 1..128 */
 };
 
+/* How the interface identifier of the link-local and SLAAC addresses is
+ * formed (netif_config.addr_gen_mode; Linux's addr_gen_mode). */
+enum netif_addr_gen_mode {
+    NETIF_ADDR_GEN_EUI64 = 0,          /* from the MAC (RFC 4291 2.5.1) */
+    NETIF_ADDR_GEN_STABLE_PRIVACY = 1, /* RFC 7217: keyed hash of prefix, name,
+                                          DAD counter and stable_secret */
+};
+
+#define NETIF_STABLE_SECRET_LEN 16
+
 struct netif_config {
     char name[STACK_IFNAMSIZ];
     struct eth_addr mac;
@@ -144,10 +154,17 @@ struct netif_config {
     uint32_t ipv4_gateway;       /* host order; 0 = no default route */
     uint32_t offloads;           /* NETIF_OFFLOAD_*; needs ops->send_offload */
     /* IPv6 (RFC 8200, 4861, 4862): on if ipv6 is set. The link-local
-     * address comes from the MAC (modified EUI-64, RFC 4291 2.5.1); static
+     * address comes from the MAC (modified EUI-64, RFC 4291 2.5.1) unless
+     * addr_gen_mode says otherwise; static
      * addresses and SLAAC ones (RFC 4862, if slaac) are used after DAD. */
     bool ipv6;
     bool slaac;
+    /* enum netif_addr_gen_mode. With NETIF_ADDR_GEN_STABLE_PRIVACY the
+     * link-local and SLAAC interface identifiers are RFC 7217's, keyed
+     * with stable_secret (which the caller keeps secret and the same
+     * across restarts); static addresses are never affected. */
+    uint8_t addr_gen_mode;
+    uint8_t stable_secret[NETIF_STABLE_SECRET_LEN];
     struct netif_addr6_config addr6[NETIF_MAX_STATIC_ADDR6];
     size_t n_addr6;
     const struct netif_static_neigh *neigh;

@@ -1,6 +1,7 @@
 /* addrconf.c - IPv6 address configuration (RFC 4862) and router discovery
  * (RFC 4861 6.3): the link-local address from the MAC (modified EUI-64,
- * RFC 4291 2.5.1), static addresses from the config, duplicate address
+ * RFC 4291 2.5.1) or, in stable-privacy mode, from RFC 7217's keyed hash
+ * (addrconf_stable.c), static addresses from the config, duplicate address
  * detection before any address is used, SLAAC from advertised prefixes,
  * router solicitations at start, and router advertisements (default
  * routers, on-link prefixes, MTU, hop limit, timers).
@@ -122,14 +123,59 @@ static struct netif_addr6 *addr_add(struct stack *s, struct netif *nif, const ui
     return NULL;
 }
 
+static bool stable_mode(const struct netif *nif)
+{
+    return nif->addr_gen_mode == NETIF_ADDR_GEN_STABLE_PRIVACY;
+}
+
+/* RFC 7217 5: the address in a /64 prefix (its first 8 bytes) with
+ * DAD_Counter *counter (raised past reserved IIDs); false if none. */
+static bool stable_addr(const struct netif *nif, const uint8_t prefix[16], uint8_t *counter,
+                        uint8_t out[16])
+{
+    memcpy(out, prefix, 8);
+    return addrconf_stable_iid(nif, prefix, counter, out + 8);
+}
+
+/* The SLAAC entry of a stable-privacy interface in a /64 prefix, in any
+ * state: after RFC 7217 6 regenerations its IID is not the one of
+ * DAD_Counter 0, so it is found by prefix. */
+static struct netif_addr6 *stable_find(struct netif *nif, const uint8_t prefix[16])
+{
+    for (size_t i = 0; i < NETIF_MAX_ADDR6; i++) {
+        struct netif_addr6 *x = &nif->addr6[i];
+        if (x->state != ADDR6_UNUSED && x->stable && x->autoconf && x->prefix_len == 64 &&
+            memcmp(x->addr, prefix, 8) == 0)
+            return x;
+    }
+    return NULL;
+}
+
 void addrconf_netif_up(struct stack *s, struct netif *nif, uint64_t now)
 {
     if (nif->cur_hop_limit == 0)
         nif->cur_hop_limit = 64; /* RFC 8200 / IANA default */
-    uint8_t ll[16] = {0xfe, 0x80};
-    eui64_iid(&nif->mac, ll + 8);
-    if (addrconf_find(nif, ll) == NULL)
-        (void)addr_add(s, nif, ll, 64, false);
+    /* RFC 4862 5.3: fe80::/64 and the interface identifier; RFC 7217 5
+     * forms it with the same function as SLAAC ones, prefix fe80::/64. */
+    static const uint8_t ll_prefix[16] = {0xfe, 0x80};
+    uint8_t ll[16], counter = 0;
+    bool have_ll = true;
+    if (stable_mode(nif)) {
+        have_ll = stable_addr(nif, ll_prefix, &counter, ll);
+        if (!have_ll)
+            stack_log(s, STACK_LOG_ERR, "nd: %s: no usable RFC 7217 link-local address",
+                      nif->name);
+    } else {
+        memcpy(ll, ll_prefix, 8);
+        eui64_iid(&nif->mac, ll + 8);
+    }
+    if (have_ll && addrconf_find(nif, ll) == NULL) {
+        struct netif_addr6 *a = addr_add(s, nif, ll, 64, false);
+        if (a != NULL) {
+            a->stable = stable_mode(nif);
+            a->dad_counter = counter;
+        }
+    }
     /* Every address not yet checked: RFC 4862 5.4, static ones too. */
     for (size_t i = 0; i < NETIF_MAX_ADDR6; i++) {
         struct netif_addr6 *a = &nif->addr6[i];
@@ -144,7 +190,38 @@ void addrconf_netif_up(struct stack *s, struct netif *nif, uint64_t now)
     }
 }
 
-void addrconf_dad_failed(struct stack *s, struct netif *nif, struct netif_addr6 *a)
+/* RFC 7217 6: a stable address DAD found duplicate is formed again in the
+ * same entry with DAD_Counter + 1 (other IID, same prefix and lifetimes)
+ * and checked again, at most IDGEN_RETRIES times; then it stays
+ * duplicate. */
+static void stable_regenerate(struct stack *s, struct netif *nif, struct netif_addr6 *a,
+                              uint64_t now)
+{
+    if (a->idgen_retries >= ADDRCONF_IDGEN_RETRIES) {
+        char txt[IP_ADDR_STRLEN];
+        uint8_t prefix[16] = {0};
+        memcpy(prefix, a->addr, 8);
+        stack_log(s, STACK_LOG_WARN,
+                  "nd: %s: no address in %s/64: still a duplicate after %u new stable addresses "
+                  "(RFC 7217 6, IDGEN_RETRIES), giving up",
+                  nif->name, ip6_addr_format(prefix, txt, sizeof txt),
+                  (unsigned)ADDRCONF_IDGEN_RETRIES);
+        return;
+    }
+    uint8_t addr[16], counter = (uint8_t)(a->dad_counter + 1);
+    /* A result equal to another entry (a static one) would need another
+     * DAD_Counter too; as likely as a reserved IID: just stop there. */
+    if (!stable_addr(nif, a->addr, &counter, addr) || addrconf_find(nif, addr) != NULL)
+        return;
+    memcpy(a->addr, addr, 16);
+    a->dad_counter = counter;
+    a->idgen_retries++;
+    ctr_inc(s, CTR_ND_ADDR_REGENERATED);
+    log_addr(s, STACK_LOG_INFO, nif, a, "formed again after DAD failed (RFC 7217 6)");
+    dad_start(s, nif, a, now);
+}
+
+void addrconf_dad_failed(struct stack *s, struct netif *nif, struct netif_addr6 *a, uint64_t now)
 {
     /* RFC 4862 5.4.5: the address is not used; logged for the operator. */
     a->state = ADDR6_DUPLICATE;
@@ -153,6 +230,9 @@ void addrconf_dad_failed(struct stack *s, struct netif *nif, struct netif_addr6 
     ctr_inc(s, CTR_ND_DAD_DUPLICATES);
     log_addr(s, STACK_LOG_WARN, nif, a, "is a duplicate address (DAD failed), not used");
     mld_addr_removed(s, nif, a->addr); /* RFC 3810 6.1: leave its group */
+    /* EUI-64 and static addresses stay duplicate (RFC 4862 5.4.5). */
+    if (a->stable)
+        stable_regenerate(s, nif, a, now);
 }
 
 static void send_rs(struct stack *s, struct netif *nif)
@@ -249,10 +329,22 @@ static void slaac_update(struct stack *s, struct netif *nif, const struct nd_pre
         ctr_inc(s, CTR_ND_PREFIXES_IGNORED);
         return;
     }
-    uint8_t addr[16];
-    memcpy(addr, pi->prefix, 8);
-    eui64_iid(&nif->mac, addr + 8);
-    struct netif_addr6 *a = addrconf_find(nif, addr);
+    uint8_t addr[16], counter = 0;
+    struct netif_addr6 *a;
+    bool stable = stable_mode(nif);
+    if (stable) {
+        /* RFC 7217 5: the IID from the prefix, name, DAD_Counter, secret. */
+        a = stable_find(nif, pi->prefix);
+        if (a == NULL) {
+            if (!stable_addr(nif, pi->prefix, &counter, addr))
+                return;
+            a = addrconf_find(nif, addr);
+        }
+    } else {
+        memcpy(addr, pi->prefix, 8);
+        eui64_iid(&nif->mac, addr + 8);
+        a = addrconf_find(nif, addr);
+    }
     if (a != NULL && !a->autoconf)
         return; /* configured statically: the config wins */
     if (a == NULL) {
@@ -261,6 +353,8 @@ static void slaac_update(struct stack *s, struct netif *nif, const struct nd_pre
         a = addr_add(s, nif, addr, 64, true);
         if (a == NULL)
             return;
+        a->stable = stable;
+        a->dad_counter = counter;
         a->valid_until = lifetime_end(now, pi->valid_lifetime);
         a->preferred_until = lifetime_end(now, pi->preferred_lifetime);
         ctr_inc(s, CTR_ND_SLAAC_ADDRS);

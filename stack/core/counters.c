@@ -184,6 +184,7 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_ND_ADDR_TABLE_FULL] = "nd.addr_table_full",
     [CTR_ND_ROUTERS_IGNORED] = "nd.routers_ignored",
     [CTR_ND_PREFIXES_IGNORED] = "nd.prefixes_ignored",
+    [CTR_ND_ADDR_REGENERATED] = "nd.addr_regenerated",
     [CTR_ICMP6_MLD_REPORTS_SENT] = "icmp6.mld_reports_sent",
     [CTR_ICMP6_MLD_JOINS] = "icmp6.mld_joins",
     [CTR_ICMP6_MLD_LEAVES] = "icmp6.mld_leaves",

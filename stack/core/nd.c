@@ -292,7 +292,7 @@ static void ns_input(struct stack *s, struct netif *nif, const struct ipv6_view 
          * node doing DAD for it; from a unicast source it is resolution by
          * someone who should not know it yet: ignore. */
         if (from_unspec)
-            addrconf_dad_failed(s, nif, a);
+            addrconf_dad_failed(s, nif, a, now);
         return;
     }
     if (!addr_usable(a)) {
@@ -317,7 +317,7 @@ static void na_input(struct stack *s, struct netif *nif, const struct ipv6_view 
     struct netif_addr6 *a = addrconf_find(nif, na.target);
     if (a != NULL) {
         if (a->state == ADDR6_TENTATIVE) {
-            addrconf_dad_failed(s, nif, a); /* RFC 4862 5.4.4 */
+            addrconf_dad_failed(s, nif, a, now); /* RFC 4862 5.4.4 */
         } else if (addr_usable(a)) {
             char txt[IP_ADDR_STRLEN];
             ctr_inc(s, CTR_ND_ADDR_CONFLICTS);

@@ -123,13 +123,32 @@ void nd_router_gone(struct stack *s, const struct netif *nif, const uint8_t ip[1
 
 /* The address entry of nif equal to a (any state but UNUSED), or NULL. */
 struct netif_addr6 *addrconf_find(struct netif *nif, const uint8_t a[16]);
-/* DAD saw another node with a (RFC 4862 5.4.5). */
-void addrconf_dad_failed(struct stack *s, struct netif *nif, struct netif_addr6 *a);
+/* DAD saw another node with a (RFC 4862 5.4.5). An RFC 7217 address is
+ * then formed again in the same entry (RFC 7217 6), its DAD starting at now. */
+void addrconf_dad_failed(struct stack *s, struct netif *nif, struct netif_addr6 *a,
+                         uint64_t now);
+
 void addrconf_ra_input(struct stack *s, struct netif *nif, const struct ipv6_view *ip,
                        const struct icmp6_view *m, uint64_t now);
 void addrconf_netif_up(struct stack *s, struct netif *nif, uint64_t now);
 void addrconf_poll(struct stack *s, uint64_t now);
 uint64_t addrconf_next_deadline(const struct stack *s);
+
+/* ---- core/addrconf_stable.c: RFC 7217 interface identifiers ---- */
+
+/* RFC 7217 6: a stable address found duplicate is formed again at most
+ * this many times (IDGEN_RETRIES, default 3). */
+#define ADDRCONF_IDGEN_RETRIES 3
+
+/* RFC 5453 (the IANA registry of reserved IPv6 interface identifiers):
+ * is iid one no address may be formed from? */
+bool addrconf_iid_reserved(const uint8_t iid[8]);
+/* RFC 7217 5: the stable, semantically opaque IID of nif in the /64
+ * prefix (its first 8 bytes), from DAD_Counter *dad_counter, into out.
+ * A reserved result raises *dad_counter and is computed again; false if
+ * no usable IID came out (never in practice: 2^-50 per try). */
+bool addrconf_stable_iid(const struct netif *nif, const uint8_t prefix[8],
+                         uint8_t *dad_counter, uint8_t out[8]);
 
 /* ---- core/mld.c: unsolicited MLDv2 reports (RFC 3810 6.1) ---- */
 

@@ -85,6 +85,9 @@ static int netif_config_check(const struct stack *s, const struct netif_config *
     }
     if (cfg->n_addr6 > NETIF_MAX_STATIC_ADDR6)
         return -EINVAL;
+    if (cfg->addr_gen_mode != NETIF_ADDR_GEN_EUI64 &&
+        cfg->addr_gen_mode != NETIF_ADDR_GEN_STABLE_PRIVACY)
+        return -EINVAL;
     for (size_t i = 0; i < cfg->n_addr6; i++) {
         /* RFC 4291 2.5: an interface's unicast address. */
         const uint8_t *a = cfg->addr6[i].addr;
@@ -139,6 +142,8 @@ int stack_netif_add(struct stack *s, const struct netif_config *cfg,
      * adds the link-local one and runs DAD on all of them. */
     nif->ipv6 = cfg->ipv6;
     nif->slaac = cfg->slaac;
+    nif->addr_gen_mode = cfg->addr_gen_mode;
+    memcpy(nif->stable_secret, cfg->stable_secret, sizeof nif->stable_secret);
     nif->cur_hop_limit = 64;
     if (cfg->ipv6) {
         for (size_t i = 0; i < cfg->n_addr6 && i < NETIF_MAX_STATIC_ADDR6; i++) {

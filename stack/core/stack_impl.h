@@ -50,6 +50,9 @@ struct netif_addr6 {
     uint8_t addr[16];
     uint8_t prefix_len;
     bool autoconf;               /* from SLAAC (RFC 4862 5.5.3) */
+    bool stable;                 /* RFC 7217 IID: formed again on a DAD failure */
+    uint8_t dad_counter;         /* RFC 7217 5: DAD_Counter of the IID */
+    uint8_t idgen_retries;       /* RFC 7217 6: times formed again so far */
     uint64_t valid_until;        /* `now` it expires; 0 = forever */
     uint64_t preferred_until;    /* 0 = forever */
     uint32_t dad_left;           /* NS still to send */
@@ -61,6 +64,8 @@ struct netif {
     /* IPv6 (core/ipv6.c, core/nd.c, core/addrconf.c). */
     bool ipv6;
     bool slaac;
+    uint8_t addr_gen_mode;       /* enum netif_addr_gen_mode */
+    uint8_t stable_secret[NETIF_STABLE_SECRET_LEN]; /* RFC 7217 5: secret_key */
     struct netif_addr6 addr6[NETIF_MAX_ADDR6];
     uint32_t mtu6;               /* from an RA MTU option (RFC 4861 6.3.4); 0 = mtu */
     uint8_t cur_hop_limit;       /* from RAs, default 64 */

@@ -6,7 +6,10 @@
 # (RFC 4862 5.5.3), UDP and TCP echo of 100 MiB each way checked byte for
 # byte, a fragmented echo request (ping -6 -s 3000) reassembled and answered
 # (RFC 8200 4.5), and duplicate address detection (RFC 4862 5.4): an address
-# the kernel already holds is reported by tcpipd and never answered.
+# the kernel already holds is reported by tcpipd and never answered; and
+# RFC 7217 stable-privacy addresses: a third tcpipd with addr_gen_mode
+# "stable-privacy" answers at a link-local address that is not the EUI-64
+# one, and has the same one again after a restart.
 #
 # Run by tests/run.sh with TCPIPD=/abs/build/asan/tcpipd; needs root,
 # /dev/net/tun, `ip netns`, cc, ping, radvd. Prints "ok - ", "not ok - ",
@@ -21,6 +24,8 @@
 #   tcpip1: stack fd77:2::2/64 and fd77:2::1/64 (static); the kernel holds
 #           fd77:2::1/64 first, so the stack's copy must be a duplicate;
 #           the kernel later takes fd77:2::9/64 and drops fd77:2::1
+#   tcpip2: stack fe80::/64 with an RFC 7217 identifier only (MAC
+#           02:77:00:00:02:02, whose EUI-64 address it must not use)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -42,6 +47,7 @@ ITEST_CHECKS=(
     "DAD: a second tcpipd logs fd77:2::1 as a duplicate"
     "DAD: the duplicate is not used (no answer once the kernel gives it up)"
     "DAD: the stack's other address fd77:2::2 works"
+    "stable-privacy: the link-local address is not the EUI-64 one, answers ping -6, and survives a restart"
     "SIGTERM: exit status 0 within 5 s"
     "no sanitizer report in the tcpipd runs"
 )
@@ -246,6 +252,63 @@ dad_unused_ok() {
 check "DAD: the duplicate is not used (no answer once the kernel gives it up)" dad_unused_ok
 check "DAD: the stack's other address fd77:2::2 works" ping6_until fd77:2::2 10 -I fd77:2::9
 
+# ---- RFC 7217: addr_gen_mode "stable-privacy" on tcpip2 ----
+
+MAC_C=02:77:00:00:02:02
+cat >"$TMP/c.json" <<JSON
+{
+  "log_level": "info",
+  "interfaces": [
+    {
+      "name": "tcpip2",
+      "mac": "$MAC_C",
+      "ipv6": { "slaac": false, "addr_gen_mode": "stable-privacy",
+                "stable_secret": "fd77:1234:5678:9abc:def0:1234:5678:9abc" }
+    }
+  ],
+  "control": { "enabled": false }
+}
+JSON
+
+# stable_run LOG: tcpipd on c.json until its link-local address is out of
+# DAD (at most 10 s); the address in STABLE_LL, the pid in C_PID.
+stable_run() {
+    STABLE_LL=""
+    tcpipd_start "$1" "$TMP/c.json"
+    C_PID=$TCPIPD_PID
+    wait_for_file_match "$1" 'tcpip2: fe80:[0-9a-f:]*/64 ready' 10 "$C_PID" || {
+        show_log "$1" 20
+        return 1
+    }
+    STABLE_LL=$(sed -n 's/.*tcpip2: \(fe80:[0-9a-f:]*\)\/64 ready.*/\1/p' "$1" | head -n 1)
+}
+
+# stable_stop: SIGTERM, exit status 0 within 5 s.
+stable_stop() {
+    tcpipd_stop "$C_PID" 5 && [ "$TCPIPD_STATUS" -eq 0 ] ||
+        { note "tcpipd $C_PID: exit status $TCPIPD_STATUS"; return 1; }
+}
+
+stable_ok() {
+    local eui first st=0 t0=$SECONDS
+    eui=fe80::$(eui64_iid "$MAC_C")
+    nsx ip tuntap add mode tap name tcpip2 && nsx ip link set tcpip2 up || return 1
+    stable_run "$TMP/c1.log" || { stable_stop; return 1; }
+    first=$STABLE_LL
+    note "stable-privacy link-local $first (EUI-64 would be $eui)"
+    [ -n "$first" ] && [ "$first" != "$eui" ] || st=1
+    ping6_until "$first%tcpip2" 5 || st=1
+    stable_stop || st=1
+    # Same secret, name and prefix after a restart: the same address.
+    stable_run "$TMP/c2.log" || st=1
+    note "after a restart: $STABLE_LL ($((SECONDS - t0)) s in all)"
+    [ "$STABLE_LL" = "$first" ] || st=1
+    stable_stop || st=1
+    return $st
+}
+check "stable-privacy: the link-local address is not the EUI-64 one, answers ping -6, and survives a restart" \
+    stable_ok
+
 sigterm_ok() {
     local st=0 pid
     for pid in "$B_PID" "$A_PID"; do
@@ -256,7 +319,12 @@ sigterm_ok() {
     return $st
 }
 check "SIGTERM: exit status 0 within 5 s" sigterm_ok
-sanitizers_ok() { no_sanitizer_report "$TMP/a.log" && no_sanitizer_report "$TMP/b.log"; }
+sanitizers_ok() {
+    local f
+    for f in a b c1 c2; do
+        [ ! -e "$TMP/$f.log" ] || no_sanitizer_report "$TMP/$f.log" || return 1
+    done
+}
 check "no sanitizer report in the tcpipd runs" sanitizers_ok
 
 note "ipv6: $((SECONDS - start_s)) s"

@@ -1,5 +1,6 @@
 /* test_config_ipv6.c - the IPv6 keys of tcpipd's config (daemon/config_iface.c):
- * interfaces[].ipv6 {addresses, slaac} and interfaces[].host.ipv6.
+ * interfaces[].ipv6 {addresses, slaac, addr_gen_mode, stable_secret} and
+ * interfaces[].host.ipv6.
  *
  * Good values load as documented in conf/REFERENCE.md (IPv6 on only with
  * an "ipv6" object, SLAAC on by default, addresses in network order);
@@ -125,6 +126,112 @@ static void test_ipv6_bad_addresses(void **state)
                  "interfaces[0].ipv6.addresses", "has 5 entries (at most 4 static IPv6 addresses)");
 }
 
+/* RFC 7217: "addr_gen_mode" (default "eui64") and "stable_secret", as an
+ * IPv6 address (Linux's sysctl form) or 32 hex digits. */
+static void test_addr_gen_mode_load(void **state)
+{
+    struct tcpipd_config cfg;
+    static const uint8_t zero[16];
+    static const uint8_t secret[16] = {0xfd, 0x77, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc,
+                                       0xde, 0xf0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc};
+
+    (void)state;
+    cf_load_ok(cf_doc("'ipv6': {}", ""), &cfg);
+    assert_int_equal(cfg.ifaces[0].addr_gen_mode, NETIF_ADDR_GEN_EUI64);
+    assert_memory_equal(cfg.ifaces[0].stable_secret, zero, 16);
+    cf_load_ok(cf_doc("'ipv6': {'addr_gen_mode': 'eui64'}", ""), &cfg);
+    assert_int_equal(cfg.ifaces[0].addr_gen_mode, NETIF_ADDR_GEN_EUI64);
+
+    cf_load_ok(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', "
+                      "'stable_secret': 'fd77:1234:5678:9abc:def0:1234:5678:9abc'}",
+                      ""),
+               &cfg);
+    assert_int_equal(cfg.ifaces[0].addr_gen_mode, NETIF_ADDR_GEN_STABLE_PRIVACY);
+    assert_memory_equal(cfg.ifaces[0].stable_secret, secret, 16);
+    assert_true(cfg.ifaces[0].slaac);
+
+    /* The same 128 bits as 32 hex digits, either case. */
+    cf_load_ok(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', "
+                      "'stable_secret': 'FD77123456789abcdef0123456789ABC'}",
+                      ""),
+               &cfg);
+    assert_memory_equal(cfg.ifaces[0].stable_secret, secret, 16);
+    /* Any IPv6 text form, :: included. */
+    cf_load_ok(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', 'stable_secret': 'fd77::1'}",
+                      ""),
+               &cfg);
+    assert_int_equal(cfg.ifaces[0].stable_secret[0], 0xfd);
+    assert_int_equal(cfg.ifaces[0].stable_secret[15], 1);
+}
+
+static void test_addr_gen_mode_bad(void **state)
+{
+    const char *m = "interfaces[0].ipv6.addr_gen_mode";
+    const char *p = "interfaces[0].ipv6.stable_secret";
+
+    (void)state;
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'random'}", ""), m,
+                 "\"random\" is not one of the choices (expected \"eui64\" or \"stable-privacy\")");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable_privacy'}", ""), m,
+                 "is not one of the choices");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 2}", ""), m, "expected a string");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy'}", ""), p,
+                 "required when interfaces[0].ipv6.addr_gen_mode is \"stable-privacy\"");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', 'stable_secret': 'xyz'}", ""),
+                 p, "the secret is not in a known form (expected an IPv6 address as in Linux's stable_secret");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', "
+                        "'stable_secret': 'fd77:1234:5678:9abc:def0:1234:5678:9abc:1'}",
+                        ""),
+                 p, "the secret is not in a known form");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', 'stable_secret': 'fe80::1%eth0'}",
+                        ""),
+                 p, "the secret is not in a known form");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', 'stable_secret': ''}", ""), p,
+                 "the secret is not in a known form");
+    /* Wrong length in hex digits: 30 and 34. */
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', "
+                        "'stable_secret': 'fd77123456789abcdef0123456789a'}",
+                        ""),
+                 p, "the secret has 30 hex digits (expected 32: 128 bits)");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', "
+                        "'stable_secret': 'fd77123456789abcdef0123456789abcde'}",
+                        ""),
+                 p, "the secret has 34 hex digits (expected 32: 128 bits)");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', "
+                        "'stable_secret': 'fd77123456789abcdef0123456789abg'}",
+                        ""),
+                 p, "the secret is not in a known form");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', 'stable_secret': '::'}", ""), p,
+                 "the secret is all zeros (expected a random one");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', "
+                        "'stable_secret': '00000000000000000000000000000000'}",
+                        ""),
+                 p, "the secret is all zeros");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', 'stable_secret': 5}", ""), p,
+                 "expected a string");
+    /* A secret without stable-privacy is a mistake, not silently unused. */
+    EXPECT_ERROR(cf_doc("'ipv6': {'stable_secret': 'fd77::1'}", ""), p,
+                 "only used with interfaces[0].ipv6.addr_gen_mode \"stable-privacy\" (it is \"eui64\")");
+    EXPECT_ERROR(cf_doc("'ipv6': {'addr_gen_mode': 'eui64', 'stable_secret': 'fd77::1'}", ""), p,
+                 "only used with");
+}
+
+/* The secret is not repeated in a message (it goes to logs). */
+static void test_stable_secret_not_echoed(void **state)
+{
+    struct tcpipd_config cfg;
+    char err[CONF_ERR_LEN] = "";
+
+    (void)state;
+    assert_int_not_equal(config_load_string(cf_doc("'ipv6': {'addr_gen_mode': 'stable-privacy', "
+                                                   "'stable_secret': 'fd77:1234:zzzz::1'}",
+                                                   ""),
+                                            &cfg, err, sizeof err),
+                         0);
+    assert_non_null(strstr(err, "stable_secret"));
+    assert_null(strstr(err, "zzzz"));
+}
+
 static void test_host_ipv6(void **state)
 {
     struct tcpipd_config cfg;
@@ -225,6 +332,9 @@ int main(void)
         cmocka_unit_test(test_ipv6_addresses_load),
         cmocka_unit_test(test_ipv6_bad_syntax),
         cmocka_unit_test(test_ipv6_bad_addresses),
+        cmocka_unit_test(test_addr_gen_mode_load),
+        cmocka_unit_test(test_addr_gen_mode_bad),
+        cmocka_unit_test(test_stable_secret_not_echoed),
         cmocka_unit_test(test_host_ipv6),
         cmocka_unit_test(test_prefixes_between_interfaces),
         cmocka_unit_test(test_default_file_ipv6),
