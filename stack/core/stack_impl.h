@@ -14,6 +14,7 @@
  *   core/icmp6.c    ICMPv6 echo, errors in and out, ND/MLD dispatch
  *   core/nd.c       neighbour discovery: cache with NUD, NS/NA
  *   core/addrconf.c addresses: link-local, static, DAD, SLAAC, routers, prefixes
+ *   core/addrconf_stable.c RFC 7217 stable-privacy interface identifiers
  *   core/mld.c      MLDv2 reports (joins, leaves, query answers)
  *   core/ipv6_info.c IPv6 addresses and routes for tools
  *   core/ip.c       family dispatch: routes, output, local addresses
