@@ -47,7 +47,7 @@ enum stack_counter {
     CTR_IPV4_RX_DROP_BAD_SRC,     /* broadcast/multicast/loopback source */
     CTR_IPV4_RX_DROP_TTL_ZERO,
     CTR_IPV4_RX_DROP_NOT_FOR_US,  /* we are a host: no forwarding */
-    CTR_IPV4_RX_DROP_FRAGMENT,    /* reassembly is not implemented yet */
+    CTR_IPV4_RX_DROP_FRAGMENT,    /* malformed fragment (RFC 791 lengths): not reassembled */
     CTR_IPV4_RX_DROP_UNKNOWN_PROTO,
     CTR_IPV4_TX_DROP_NO_ROUTE,
     CTR_IPV4_TX_DROP_TOO_BIG,     /* payload above the MTU with DF set */
@@ -144,7 +144,7 @@ enum stack_counter {
     CTR_IPV6_TX_DROP_NO_ROUTE,
     CTR_IPV6_TX_DROP_TOO_BIG,     /* above the path MTU */
     CTR_IPV6_TX_DROP_NO_SRC,      /* no usable source address */
-    CTR_IPV6_TX_FRAGMENTS,        /* fragments sent (echo replies only) */
+    CTR_IPV6_TX_FRAGMENTS,        /* fragments sent (UDP and echo replies) */
     CTR_IPV6_RX_ATOMIC_FRAGS,     /* RFC 6946: handled without reassembly */
     CTR_IPV6_REASM_FRAGS,         /* fragments handed to reassembly */
     CTR_IPV6_REASM_OK,            /* datagrams reassembled */
@@ -203,6 +203,16 @@ enum stack_counter {
     CTR_ICMP6_MLD_JOINS,          /* solicited-node groups joined */
     CTR_ICMP6_MLD_LEAVES,         /* solicited-node groups left */
     CTR_ICMP6_MLD_PENDING_FULL,   /* change not reported: pending table full */
+    /* IPv4 fragmentation and reassembly (core/ipv4.c, core/reasm4.c), as
+     * Linux's Ip: FragCreates, ReasmReqds, ReasmOKs, ReasmFails,
+     * ReasmTimeout, ReasmOverlaps */
+    CTR_IPV4_TX_FRAGMENTS,        /* fragments sent (UDP and ICMP above the MTU) */
+    CTR_IPV4_REASM_REQDS,         /* fragments handed to reassembly */
+    CTR_IPV4_REASM_OKS,           /* datagrams reassembled */
+    CTR_IPV4_REASM_FAILS,         /* failures of any kind: the four below, bad lengths, memory */
+    CTR_IPV4_REASM_TIMEOUTS,      /* 30 s passed before completion */
+    CTR_IPV4_REASM_OVERLAPS,      /* overlapping fragments: the whole datagram dropped */
+    CTR_IPV4_REASM_EVICTED,       /* oldest datagram dropped: datagram or byte cap */
     CTR_MAX
 };
 

@@ -307,10 +307,16 @@ int udp_sock_bind(struct udp_sock *us, const struct ip_endpoint *local);
  * first if needed. */
 int udp_sock_connect(struct udp_sock *us, const struct ip_endpoint *remote);
 /* Send one datagram to dst (NULL: the connected peer). Binds an ephemeral
- * port if unbound. Returns len, or -EMSGSIZE (above the MTU: we set DF and
- * do not fragment), -EDESTADDRREQ, -ENETUNREACH (no route), -EINVAL,
- * -EAFNOSUPPORT, or a pending error. A datagram waiting for ARP counts as
- * sent; if resolution fails, the socket gets EHOSTUNREACH. */
+ * port if unbound. A datagram that fits the path MTU goes whole (DF set
+ * over IPv4, RFC 1191); a larger one is fragmented, as Linux does (IPv4:
+ * DF clear, one Identification, RFC 791 3.2; IPv6: Fragment headers with
+ * an unpredictable Identification, RFC 8200 4.5, RFC 7739). Returns len,
+ * or -EMSGSIZE (len above 65507 bytes over IPv4, 65527 over IPv6: the
+ * 16-bit length fields, no jumbograms), -EDESTADDRREQ, -ENETUNREACH (no
+ * route), -EINVAL, -EAFNOSUPPORT, -ENOBUFS (no memory for a large one),
+ * or a pending error. A datagram waiting for ARP or ND counts as sent
+ * (bounded queue: a long train of fragments may lose some while
+ * resolving); if resolution fails, the socket gets EHOSTUNREACH. */
 int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
                     const struct ip_endpoint *dst, uint64_t now);
 /* Dequeue one datagram: copies min(len, size) bytes, returns the datagram's

@@ -189,6 +189,13 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_ICMP6_MLD_JOINS] = "icmp6.mld_joins",
     [CTR_ICMP6_MLD_LEAVES] = "icmp6.mld_leaves",
     [CTR_ICMP6_MLD_PENDING_FULL] = "icmp6.mld_pending_full",
+    [CTR_IPV4_TX_FRAGMENTS] = "ipv4.tx_fragments",
+    [CTR_IPV4_REASM_REQDS] = "ipv4.reasm_reqds",
+    [CTR_IPV4_REASM_OKS] = "ipv4.reasm_oks",
+    [CTR_IPV4_REASM_FAILS] = "ipv4.reasm_fails",
+    [CTR_IPV4_REASM_TIMEOUTS] = "ipv4.reasm_timeouts",
+    [CTR_IPV4_REASM_OVERLAPS] = "ipv4.reasm_overlaps",
+    [CTR_IPV4_REASM_EVICTED] = "ipv4.reasm_evicted",
 };
 
 const char *stack_counter_name(enum stack_counter c)

@@ -2,6 +2,7 @@
  * errors we send (rate limited) and the errors we receive (handed to the
  * transport that sent the quoted datagram). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack/core/stack_impl.h"
@@ -69,31 +70,31 @@ static bool icmp4_type_is_query(uint8_t type)
     }
 }
 
-static void echo_reply(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
-                       const struct icmp4_view *ic, uint64_t now)
+static void echo_reply(struct stack *s, const struct ipv4_view *ip, const struct icmp4_view *ic,
+                       uint64_t now)
 {
-    /* The reply is exactly as long as the request: it fits the MTU if the
-     * request did. A request longer than our MTU gets no answer. */
-    if (ic->body_len > (size_t)nif->mtu - IPV4_HLEN - ICMP4_HLEN) {
-        ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
-        return;
-    }
-    uint8_t buf[PBUF_FRAME_SIZE];
-    struct pbuf p;
-    pbuf_init(&p, buf, sizeof buf, PBUF_HEADROOM);
-    if (pbuf_append_copy(&p, ic->body, ic->body_len) != 0)
-        return;
-    uint8_t *hdr = pbuf_prepend(&p, ICMP4_HLEN);
-    if (hdr == NULL)
-        return;
-    /* RFC 792: same identifier, sequence number and data. */
-    icmp4_emit(hdr, ICMP4_ECHO_REPLY, 0, ic->rest, ic->body_len);
-
     struct ipv4_route rt;
     if (ipv4_route(s, ip->src, ip->dst, &rt) != 0)
         return;
-    if (ipv4_output(s, &rt, &p, ip->src, IPPROTO_ICMP_, now) == 0)
-        ctr_inc(s, CTR_ICMP4_TX_ECHO_REPLIES);
+    /* RFC 792: the data goes back entire (same identifier, sequence
+     * number and data). A request that came in fragments may need
+     * fragments to go back: ipv4_output_frag cuts what exceeds the MTU. */
+    size_t cap = PBUF_HEADROOM + ICMP4_HLEN + ic->body_len + 64;
+    uint8_t small[PBUF_FRAME_SIZE];
+    uint8_t *buf = cap <= sizeof small ? small : malloc(cap);
+    if (buf == NULL)
+        return;
+    struct pbuf p;
+    pbuf_init(&p, buf, cap, PBUF_HEADROOM);
+    uint8_t *hdr = pbuf_append(&p, ICMP4_HLEN + ic->body_len);
+    if (hdr != NULL) {
+        memcpy(hdr + ICMP4_HLEN, ic->body, ic->body_len);
+        icmp4_emit(hdr, ICMP4_ECHO_REPLY, 0, ic->rest, ic->body_len);
+        if (ipv4_output_frag(s, &rt, &p, ip->src, IPPROTO_ICMP_, now) == 0)
+            ctr_inc(s, CTR_ICMP4_TX_ECHO_REPLIES);
+    }
+    if (buf != small)
+        free(buf);
 }
 
 /* An error about a datagram we sent: find who sent it and tell them. */
@@ -121,6 +122,7 @@ void icmp4_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
 {
     struct icmp4_view ic;
 
+    (void)nif; /* replies are routed like any datagram we send */
     ctr_inc(s, CTR_ICMP4_RX);
     int err = icmp4_parse(ip->payload, ip->payload_len, &ic);
     if (err == WIRE_ECSUM) {
@@ -140,7 +142,7 @@ void icmp4_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
             ctr_inc(s, CTR_ICMP4_RX_DROP_BROADCAST_ECHO);
             return;
         }
-        echo_reply(s, nif, ip, &ic, now);
+        echo_reply(s, ip, &ic, now);
         break;
     case ICMP4_ECHO_REPLY:
         ctr_inc(s, CTR_ICMP4_RX_ECHO_REPLIES); /* no ICMP sockets yet */

@@ -34,11 +34,14 @@ int ip_route(struct stack *s, const struct ip_addr *dst, const struct ip_addr *s
     return 0;
 }
 
-int ip_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
-              const struct ip_addr *dst, uint8_t proto, uint64_t now)
+/* The family's output; frag: may fragment (UDP, ICMP). */
+static int output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
+                  const struct ip_addr *dst, uint8_t proto, bool frag, uint64_t now)
 {
+    /* IPv6 hop limit 0: the interface's default. */
     if (dst->family == IP_FAMILY_V6 && rt->src.family == IP_FAMILY_V6)
-        return ipv6_output(s, rt, p, dst->u.v6, proto, 0, now); /* 0: the default hop limit */
+        return frag ? ipv6_output_frag(s, rt, p, dst->u.v6, proto, 0, now)
+                    : ipv6_output(s, rt, p, dst->u.v6, proto, 0, now);
     if (dst->family != IP_FAMILY_V4 || rt->src.family != IP_FAMILY_V4)
         return -EAFNOSUPPORT;
     struct ipv4_route r4 = {
@@ -47,7 +50,20 @@ int ip_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
         .next_hop = rt->next_hop.u.v4,
         .broadcast = rt->broadcast,
     };
-    return ipv4_output(s, &r4, p, dst->u.v4, proto, now);
+    return frag ? ipv4_output_frag(s, &r4, p, dst->u.v4, proto, now)
+                : ipv4_output(s, &r4, p, dst->u.v4, proto, now);
+}
+
+int ip_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
+              const struct ip_addr *dst, uint8_t proto, uint64_t now)
+{
+    return output(s, rt, p, dst, proto, false, now);
+}
+
+int ip_output_frag(struct stack *s, const struct ip_route *rt, struct pbuf *p,
+                   const struct ip_addr *dst, uint8_t proto, uint64_t now)
+{
+    return output(s, rt, p, dst, proto, true, now);
 }
 
 bool ip_addr_is_local(struct stack *s, const struct ip_addr *a)

@@ -1,7 +1,9 @@
 /* ipv4.c - IPv4 (RFC 791, RFC 1122 3.2/3.3) for a host: input validation,
- * local delivery, routing (on-link or via the default gateway), output.
- * We never forward. */
+ * reassembly hand-off (core/reasm4.c), local delivery, routing (on-link or
+ * via the default gateway), output, and fragmentation of what UDP and
+ * ICMP send above the MTU. We never forward. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack/core/stack_impl.h"
@@ -43,6 +45,64 @@ static void count_parse_error(struct stack *s, int err)
     }
 }
 
+/* Hand a whole (unfragmented or reassembled) datagram to its protocol. */
+static void deliver(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+                    const uint8_t *pkt, bool to_broadcast, uint64_t now)
+{
+    /* Options (ip->options) are skipped: we act on none of them. */
+    struct ip_rx rx = {
+        .nif = nif,
+        .src = ip_addr_v4(ip->src),
+        .dst = ip_addr_v4(ip->dst),
+        .payload = ip->payload,
+        .len = ip->payload_len,
+        .to_broadcast = to_broadcast,
+        .v4 = ip,
+        .pkt = pkt,
+    };
+    switch (ip->proto) {
+    case IPPROTO_ICMP_:
+        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
+        icmp4_input(s, nif, ip, to_broadcast, now);
+        break;
+    case IPPROTO_UDP_:
+        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
+        udp_input(s, &rx, now);
+        break;
+    case IPPROTO_TCP_:
+        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
+        tcp_input(s, &rx, now);
+        break;
+    default:
+        /* RFC 1122 3.2.2.1: protocol unreachable. */
+        ctr_inc(s, CTR_IPV4_RX_DROP_UNKNOWN_PROTO);
+        icmp4_send_error(s, nif, ip, pkt, to_broadcast, ICMP4_DEST_UNREACH,
+                         ICMP4_PROTO_UNREACH, now);
+        break;
+    }
+}
+
+/* RFC 791 3.2: a fragment goes to reassembly; the datagram it completes,
+ * if any, on through the normal input. */
+static void fragment_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+                           const uint8_t *buf, bool to_broadcast, uint64_t now)
+{
+    size_t whole_len = 0;
+    uint8_t *whole = reasm4_input(s, nif, ip, buf, now, &whole_len);
+    if (whole == NULL)
+        return;
+    struct ipv4_view w;
+    if (ipv4_parse(whole, whole_len, &w) == WIRE_OK) {
+        /* A device's checksum verdict was about the last fragment, not
+         * the datagram: the transport checks it again. */
+        unsigned flags = s->rx_flags;
+        s->rx_flags = 0;
+        deliver(s, nif, &w, whole, to_broadcast, now);
+        s->rx_flags = flags;
+    }
+    free(whole);
+}
+
 void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t len,
                 bool link_multicast, uint64_t now)
 {
@@ -72,42 +132,12 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
         ctr_inc(s, CTR_IPV4_RX_DROP_NOT_FOR_US);
         return;
     }
+    bool to_broadcast = ip_broadcast || link_multicast;
     if (ipv4_is_fragment(&ip)) {
-        ctr_inc(s, CTR_IPV4_RX_DROP_FRAGMENT);
+        fragment_input(s, nif, &ip, buf, to_broadcast, now);
         return;
     }
-    /* Options (ip.options) are skipped: we act on none of them. */
-    bool to_broadcast = ip_broadcast || link_multicast;
-    struct ip_rx rx = {
-        .nif = nif,
-        .src = ip_addr_v4(ip.src),
-        .dst = ip_addr_v4(ip.dst),
-        .payload = ip.payload,
-        .len = ip.payload_len,
-        .to_broadcast = to_broadcast,
-        .v4 = &ip,
-        .pkt = buf,
-    };
-    switch (ip.proto) {
-    case IPPROTO_ICMP_:
-        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
-        icmp4_input(s, nif, &ip, to_broadcast, now);
-        break;
-    case IPPROTO_UDP_:
-        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
-        udp_input(s, &rx, now);
-        break;
-    case IPPROTO_TCP_:
-        ctr_inc(s, CTR_IPV4_RX_DELIVERED);
-        tcp_input(s, &rx, now);
-        break;
-    default:
-        /* RFC 1122 3.2.2.1: protocol unreachable. */
-        ctr_inc(s, CTR_IPV4_RX_DROP_UNKNOWN_PROTO);
-        icmp4_send_error(s, nif, &ip, buf, to_broadcast, ICMP4_DEST_UNREACH,
-                         ICMP4_PROTO_UNREACH, now);
-        break;
-    }
+    deliver(s, nif, &ip, buf, to_broadcast, now);
 }
 
 static bool on_link(const struct netif *nif, uint32_t dst)
@@ -175,6 +205,16 @@ int ipv4_route(struct stack *s, uint32_t dst, uint32_t src_hint, struct ipv4_rou
     return 0;
 }
 
+/* The IPv4 packet in p (header first) to the link. */
+static int send_packet(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
+                       uint64_t now)
+{
+    ctr_inc(s, CTR_IPV4_TX);
+    if (rt->broadcast)
+        return eth_output(s, rt->nif, p, &eth_broadcast, ETHERTYPE_IPV4);
+    return arp_output(s, rt->nif, rt->next_hop, p, now);
+}
+
 int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
                 uint32_t dst, uint8_t proto, uint64_t now)
 {
@@ -184,8 +224,9 @@ int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
         ctr_inc(s, CTR_IPV4_TX_DROP_NO_SRC);
         return -EADDRNOTAVAIL;
     }
-    /* We set DF and do not fragment (RFC 1191 path MTU discovery). */
-    /* A TSO segment is cut to the MTU by the device. */
+    /* We set DF (RFC 1191 path MTU discovery): what does not fit is the
+     * caller's (ipv4_output_frag fragments UDP and ICMP; TCP sends at most
+     * an MSS). A TSO segment is cut to the MTU by the device. */
     size_t max = p->gso_size > 0 ? STACK_TSO_MAX_IP - IPV4_HLEN : (size_t)nif->mtu - IPV4_HLEN;
     if (p->len > max) {
         ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
@@ -205,10 +246,60 @@ int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
         .payload_len = (uint16_t)(p->len - IPV4_HLEN),
     };
     ipv4_emit(hdr, &a);
-    ctr_inc(s, CTR_IPV4_TX);
-    if (rt->broadcast)
-        return eth_output(s, nif, p, &eth_broadcast, ETHERTYPE_IPV4);
-    return arp_output(s, nif, rt->next_hop, p, now);
+    return send_packet(s, rt, p, now);
+}
+
+int ipv4_output_frag(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
+                     uint32_t dst, uint8_t proto, uint64_t now)
+{
+    struct netif *nif = rt->nif;
+    if (p->gso_size > 0 || p->len <= (size_t)nif->mtu - IPV4_HLEN)
+        return ipv4_output(s, rt, p, dst, proto, now);
+    if (rt->src == 0) {
+        ctr_inc(s, CTR_IPV4_TX_DROP_NO_SRC);
+        return -EADDRNOTAVAIL;
+    }
+    /* RFC 791 3.1: Total Length is 16 bits; and a fragment must carry at
+     * least 8 bytes (RFC 791 3.2: 68-byte minimum MTU). */
+    if (p->len > 65535 - IPV4_HLEN || nif->mtu < 68) {
+        ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
+        return -EMSGSIZE;
+    }
+    /* RFC 791 3.2: every fragment but the last carries a multiple of 8
+     * bytes; all carry one Identification and DF clear (we are the
+     * source: the datagram may be fragmented, RFC 1122 3.3.3). */
+    size_t chunk = (((size_t)nif->mtu - IPV4_HLEN) / 8) * 8;
+    uint16_t id = s->ip_id++;
+    const uint8_t *data = pbuf_data(p);
+    int rc = 0;
+    for (size_t off = 0; off < p->len; off += chunk) {
+        size_t n = p->len - off < chunk ? p->len - off : chunk;
+        bool more = off + n < p->len;
+        uint8_t buf[PBUF_FRAME_SIZE];
+        struct pbuf f;
+        pbuf_init(&f, buf, sizeof buf, PBUF_HEADROOM);
+        if (pbuf_append_copy(&f, data + off, n) != 0)
+            return -ENOBUFS;
+        uint8_t *hdr = pbuf_prepend(&f, IPV4_HLEN);
+        if (hdr == NULL)
+            return -ENOBUFS;
+        struct ipv4_emit_args a = {
+            .tos = 0,
+            .id = id,
+            .frag = (uint16_t)((off / 8) | (more ? IPV4_FLAG_MF : 0)),
+            .ttl = s->cfg.ip_default_ttl,
+            .proto = proto,
+            .src = rt->src,
+            .dst = dst,
+            .payload_len = (uint16_t)n,
+        };
+        ipv4_emit(hdr, &a);
+        ctr_inc(s, CTR_IPV4_TX_FRAGMENTS);
+        int err = send_packet(s, rt, &f, now);
+        if (err != 0)
+            rc = err;
+    }
+    return rc;
 }
 
 void ipv4_transport_error(struct stack *s, uint8_t proto, uint32_t src, uint32_t dst,

@@ -547,9 +547,9 @@ int ipv6_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
         ctr_inc(s, CTR_IPV6_TX_DROP_NO_SRC);
         return -EADDRNOTAVAIL;
     }
-    /* We never fragment what we send (RFC 8200 5: the source does it, and
-     * our transports size their packets to the path MTU instead). A TSO
-     * segment is cut by the device. */
+    /* No fragmenting here (RFC 8200 5: only the source does it, in
+     * ipv6_output_frag for UDP and echo replies; TCP sizes its segments to
+     * the path MTU). A TSO segment is cut by the device. */
     size_t max = p->gso_size > 0 ? 65535 : (size_t)ipv6_path_mtu(s, nif, dst) - IPV6_HLEN;
     if (p->len > max) {
         ctr_inc(s, CTR_IPV6_TX_DROP_TOO_BIG);
@@ -576,7 +576,9 @@ int ipv6_output_frag(struct stack *s, const struct ip_route *rt, struct pbuf *p,
     uint32_t mtu = ipv6_path_mtu(s, nif, dst);
     if (p->len <= mtu - IPV6_HLEN)
         return ipv6_output(s, rt, p, dst, proto, hop_limit, now);
-    if (rt->src.family != IP_FAMILY_V6 || p->len > 65535 - IPV6_FRAG_HLEN) {
+    /* RFC 8200 4.5: the reassembled Payload Length, which has no
+     * fragment header, must fit 16 bits (no jumbograms). */
+    if (rt->src.family != IP_FAMILY_V6 || p->len > 65535) {
         ctr_inc(s, CTR_IPV6_TX_DROP_TOO_BIG);
         return -EMSGSIZE;
     }

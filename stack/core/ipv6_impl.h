@@ -42,10 +42,4 @@ uint8_t *reasm6_unfragment(const uint8_t *pkt, size_t len, const struct ipv6_cha
 void reasm6_poll(struct stack *s, uint64_t now);
 uint64_t reasm6_next_deadline(const struct stack *s);
 
-/* ipv6_output, but a packet above the path MTU is sent in fragments (RFC
- * 8200 4.5) instead of refused: only for what must be returned whole,
- * echo replies (RFC 4443 4.2). */
-int ipv6_output_frag(struct stack *s, const struct ip_route *rt, struct pbuf *p,
-                     const uint8_t dst[16], uint8_t proto, uint8_t hop_limit, uint64_t now);
-
 #endif

@@ -52,6 +52,8 @@ struct stack *stack_new(const struct stack_config *cfg)
         goto fail_nd;
     if (ipv6_init(s) != 0)
         goto fail_ipv6;
+    if (reasm4_init(s) != 0)
+        goto fail_reasm4;
     token_bucket_init(&s->icmp_bucket, cfg->icmp_rate_per_sec, cfg->icmp_burst);
     /* Start the IP id somewhere the key decides rather than at 0. */
     s->ip_id = (uint16_t)(cfg->key[0] << 8 | cfg->key[1]);
@@ -59,6 +61,8 @@ struct stack *stack_new(const struct stack_config *cfg)
 
     /* Undo what was set up, in reverse (each *_init frees its own part
      * when it fails). */
+fail_reasm4:
+    ipv6_free(s);
 fail_ipv6:
     nd_free(s);
 fail_nd:
@@ -76,6 +80,7 @@ void stack_free(struct stack *s)
 {
     if (s == NULL)
         return;
+    reasm4_free(s);
     ipv6_free(s);
     nd_free(s);
     tcp_table_free(s);
@@ -106,6 +111,7 @@ void stack_input_offload(struct stack *s, int ifindex, const uint8_t *frame, siz
 void stack_poll(struct stack *s, uint64_t now)
 {
     arp_poll(s, now);
+    reasm4_poll(s, now);
     nd_poll(s, now);
     ipv6_poll(s, now);
     tcp_poll(s, now);
@@ -118,6 +124,9 @@ uint64_t stack_next_deadline(const struct stack *s)
     uint64_t next = a < t ? a : t;
     if (n < next)
         next = n;
+    uint64_t r4 = reasm4_next_deadline(s);
+    if (r4 < next)
+        next = r4;
     uint64_t v6 = ipv6_next_deadline(s); /* reassembly, path MTU expiry */
     return v6 < next ? v6 : next;
 }

@@ -10,7 +10,9 @@
  *   core/ipv4.c     IPv4 in/out, routing, transport error dispatch
  *   core/icmp4.c    ICMPv4 echo, errors in and out, rate limit
  *   core/ipv6.c     IPv6 in/out, extension headers, routing, path MTU
- *   core/reasm6.c   IPv6 fragment reassembly
+ *   core/reasm.c    fragment reassembly engine, both families (reasm.h)
+ *   core/reasm4.c   IPv4 fragment reassembly (on the engine)
+ *   core/reasm6.c   IPv6 fragment reassembly (on the engine)
  *   core/icmp6.c    ICMPv6 echo, errors in and out, ND/MLD dispatch
  *   core/nd.c       neighbour discovery: cache with NUD, NS/NA
  *   core/addrconf.c addresses: link-local, static, DAD, SLAAC, routers, prefixes
@@ -128,6 +130,8 @@ struct udp_table {
     uint32_t next_ephemeral;     /* RFC 6056 algorithm 3 counter */
 };
 
+struct reasm;                    /* core/reasm.c */
+
 /* ---- the stack ---- */
 
 struct stack {
@@ -138,7 +142,8 @@ struct stack {
     struct udp_table udp;
     struct tcp_table *tcp;       /* sock/tcp_impl.h */
     struct nd_table *nd;         /* core/nd.c */
-    struct reasm6 *reasm6;       /* core/reasm6.c */
+    struct reasm *reasm4;        /* core/reasm4.c (engine: core/reasm.c) */
+    struct reasm *reasm6;        /* core/reasm6.c (engine: core/reasm.c) */
     struct ipv6_state *ipv6;     /* core/ipv6.c: path MTU cache, fragment ids */
     struct token_bucket icmp6_bucket;
     struct token_bucket icmp_bucket;
@@ -213,10 +218,39 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
 /* Pick interface, next hop and source for dst. src_hint (0 = any) is the
  * socket's bound address. 0 or -ENETUNREACH (counted). */
 int ipv4_route(struct stack *s, uint32_t dst, uint32_t src_hint, struct ipv4_route *rt);
-/* Prepend an IPv4 header to the transport packet in p and send it. 0, or
- * -EMSGSIZE (above the MTU; we set DF), -EADDRNOTAVAIL (no source). */
+/* Prepend an IPv4 header to the transport packet in p and send it with
+ * DF set (RFC 1191). 0, or -EMSGSIZE (above the MTU), -EADDRNOTAVAIL (no
+ * source). */
 int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
                 uint32_t dst, uint8_t proto, uint64_t now);
+/* ipv4_output for UDP and ICMP: a packet that fits the MTU goes as one
+ * datagram with DF; a larger one (up to 65515 bytes of payload) is sent
+ * in fragments with DF clear and one Identification (RFC 791 3.2). */
+int ipv4_output_frag(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
+                     uint32_t dst, uint8_t proto, uint64_t now);
+
+/* ---- core/reasm4.c: IPv4 reassembly (RFC 791 3.2, RFC 815) ---- */
+
+/* RFC 791 leaves the timer to the host: 30 s as Linux's ipfrag_time. */
+#define REASM4_TIMEOUT_NS (30 * NS_PER_SEC)
+/* Datagrams being reassembled at once, all interfaces; then the oldest
+ * is evicted. */
+#define REASM4_MAX_DATAGRAMS 64
+/* Bytes held, bookkeeping included (Linux: ipfrag_high_thresh, 4 MiB). */
+#define REASM4_MEM_MAX (1u << 20)
+
+int reasm4_init(struct stack *s);
+void reasm4_free(struct stack *s);
+/* A fragment (MF set or a non-zero offset) of the datagram ip, for us.
+ * When it completes a datagram, returns it as a malloc'd IPv4 packet
+ * (*out_len bytes, header with a zero fragment field and a fresh
+ * checksum; the caller frees it); else NULL. Bad fragments are counted. */
+uint8_t *reasm4_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+                      const uint8_t *pkt, uint64_t now, size_t *out_len);
+/* Expire datagrams: ICMP Time Exceeded code 1 if the first fragment came
+ * (RFC 792, RFC 1122 3.3.2). */
+void reasm4_poll(struct stack *s, uint64_t now);
+uint64_t reasm4_next_deadline(const struct stack *s);
 /* Hand a transport an error about a datagram we sent (src:sport ->
  * dst:dport): from an ICMP error (local false), or from a failed ARP
  * resolution (local true). l4 is the quoted transport header (l4_len
@@ -256,6 +290,10 @@ int ip_route(struct stack *s, const struct ip_addr *dst, const struct ip_addr *s
  * 0, or -errno as ipv4_output. */
 int ip_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
               const struct ip_addr *dst, uint8_t proto, uint64_t now);
+/* ip_output, but a datagram above the (path) MTU is fragmented, for UDP
+ * and ICMP (ipv4_output_frag, ipv6_output_frag). TCP never uses it. */
+int ip_output_frag(struct stack *s, const struct ip_route *rt, struct pbuf *p,
+                   const struct ip_addr *dst, uint8_t proto, uint64_t now);
 /* Is a one of our unicast addresses? */
 bool ip_addr_is_local(struct stack *s, const struct ip_addr *a);
 /* An ICMP "port unreachable" (or the family's equivalent) about rx. */
@@ -268,7 +306,6 @@ struct ipv6_view;
 struct icmp6_view;
 struct ipv6_chain;
 struct nd_table;                 /* core/nd.c */
-struct reasm6;                   /* core/reasm6.c */
 struct ipv6_state;               /* core/ipv6.c */
 
 /* core/ipv6.c: input (validation, extension headers, reassembly,
@@ -283,9 +320,14 @@ int ipv6_route(struct stack *s, const uint8_t dst[16], const uint8_t *src_hint,
                struct ip_route *rt);
 /* Prepend the IPv6 header and send (nd_output resolves the next hop;
  * multicast goes to 33:33:...). 0 or -errno (-EMSGSIZE above the path
- * MTU: we never fragment what we send). */
+ * MTU: this one never fragments; TCP sizes its segments instead). */
 int ipv6_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
                 const uint8_t dst[16], uint8_t proto, uint8_t hop_limit, uint64_t now);
+/* ipv6_output, but a packet above the path MTU is sent in fragments (RFC
+ * 8200 4.5) instead of refused: for UDP and echo replies. -EMSGSIZE
+ * above 65535 bytes of payload (no jumbograms). */
+int ipv6_output_frag(struct stack *s, const struct ip_route *rt, struct pbuf *p,
+                     const uint8_t dst[16], uint8_t proto, uint8_t hop_limit, uint64_t now);
 /* Is addr one of ours (PREFERRED or DEPRECATED), on any interface? */
 struct netif *netif_by_ip6(struct stack *s, const uint8_t addr[16]);
 /* Has nif joined group (all-nodes ff02::1, the solicited-node group of

@@ -126,21 +126,6 @@ static const struct ip_addr *local_hint(const struct udp_sock *us, uint8_t fam)
                : NULL;
 }
 
-/* The MTU of nif for a family: IPv6 takes a lower one from an RA (RFC
- * 4861 6.3.4). */
-static size_t link_mtu(const struct netif *nif, uint8_t family)
-{
-    if (family == IP_FAMILY_V6 && nif->mtu6 != 0 && nif->mtu6 < nif->mtu)
-        return nif->mtu6;
-    return nif->mtu;
-}
-
-/* Bytes of IP header in front of a datagram to this family. */
-static size_t ip_hlen(const struct ip_addr *a)
-{
-    return a->family == IP_FAMILY_V6 ? 40 : IPV4_HLEN;
-}
-
 static void hash_insert(struct udp_sock *us, const struct ip_addr *addr, uint16_t port)
 {
     struct udp_sock **head = bucket(us->s, port);
@@ -349,27 +334,30 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
     err = ip_route(s, &dst_a, local_hint(us, dst_a.family), &rt);
     if (err != 0)
         return err;
-    /* DF is set and we do not fragment (RFC 1191); IPv6 never fragments
-     * on the way (RFC 8200 5) and we do not at the source: too big is an
-     * error. (ipv6_output also checks the path MTU.) */
-    if (len + UDP_HLEN > link_mtu(rt.nif, dst_a.family) - ip_hlen(&dst_a)) {
-        ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
-        ctr_inc(s, dst_a.family == IP_FAMILY_V6 ? CTR_IPV6_TX_DROP_TOO_BIG
-                                                : CTR_IPV4_TX_DROP_TOO_BIG);
-        return -EMSGSIZE;
-    }
-
-    uint8_t buf[PBUF_FRAME_SIZE];
-    struct pbuf p;
-    pbuf_init(&p, buf, sizeof buf, PBUF_HEADROOM);
-    if (pbuf_append_copy(&p, data, len) != 0)
-        return -EMSGSIZE;
-    uint8_t *hdr = pbuf_prepend(&p, UDP_HLEN);
-    if (hdr == NULL)
+    /* A datagram that fits the (path) MTU goes whole, with DF over IPv4
+     * (RFC 1191); a larger one is fragmented at the source (RFC 791 3.2,
+     * RFC 8200 4.5), as Linux does. The checksum covers the whole
+     * datagram, so it is built in one buffer first. */
+    size_t cap = PBUF_HEADROOM + UDP_HLEN + len + 64;
+    uint8_t small[PBUF_FRAME_SIZE];
+    uint8_t *buf = cap <= sizeof small ? small : malloc(cap);
+    if (buf == NULL)
         return -ENOBUFS;
+    struct pbuf p;
+    pbuf_init(&p, buf, cap, PBUF_HEADROOM);
+    uint8_t *hdr = pbuf_append(&p, UDP_HLEN + len);
+    if (hdr == NULL) {
+        if (buf != small)
+            free(buf);
+        return -ENOBUFS;
+    }
+    if (len > 0)
+        memcpy(hdr + UDP_HLEN, data, len);
     udp_emit(hdr, us->local_port, dport, len, &rt.src, &dst_a);
 
-    err = ip_output(s, &rt, &p, &dst_a, IPPROTO_UDP_, now);
+    err = ip_output_frag(s, &rt, &p, &dst_a, IPPROTO_UDP_, now);
+    if (buf != small)
+        free(buf);
     if (err == -EMSGSIZE)
         ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
     if (err == -EMSGSIZE || err == -EADDRNOTAVAIL)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_foundation.sh - tcpipd on a TAP in a fresh network namespace, with the
 # Linux kernel as its peer: ARP, ICMP echo (incl. a flood), UDP echo/discard
-# and port unreachable, a persistent TAP set up by the admin, the stable
+# and port unreachable, IPv4 fragments both ways (ping -s 3000, an 8000-byte
+# UDP echo), a persistent TAP set up by the admin, the stable
 # "auto" MAC, SIGHUP/SIGTERM, and configuration errors.
 #
 # Run by tests/run.sh with TCPIPD=/abs/build/asan/tcpipd; needs root,
@@ -20,9 +21,11 @@ ITEST_CHECKS=(
     "a second tcpipd on the busy TAP exits 3 with a clear message"
     "ping: 20 of 20 replies"
     "ping with a 1472-byte payload and DF: 3 of 3"
+    "ping with a 3000-byte payload (fragments both ways): 2 of 2"
     "kernel neighbour entry for 10.77.0.2 has the configured MAC"
     "udp echo: 1000 random bytes come back identical"
     "udp echo: a 1472-byte datagram comes back identical"
+    "udp echo: an 8000-byte datagram (fragments both ways) comes back identical"
     "udp discard: no reply and no error"
     "udp to a closed port: ICMP port unreachable on the wire"
     "udp to a closed port: the connected socket gets ECONNREFUSED"
@@ -96,6 +99,10 @@ check "a second tcpipd on the busy TAP exits 3 with a clear message" busy_ok
 
 check "ping: 20 of 20 replies" ping_ok 10.77.0.2 20 -i 0.05
 check "ping with a 1472-byte payload and DF: 3 of 3" ping_ok 10.77.0.2 3 -i 0.2 -s 1472 -M do
+# Above the MTU the kernel fragments the request; tcpipd reassembles it
+# and fragments the reply (RFC 791 3.2).
+check "ping with a 3000-byte payload (fragments both ways): 2 of 2" \
+    ping_ok 10.77.0.2 2 -i 0.2 -s 3000
 
 neigh_ok() {
     local n
@@ -118,6 +125,9 @@ echo_ok() { # size
 }
 check "udp echo: 1000 random bytes come back identical" echo_ok 1000
 check "udp echo: a 1472-byte datagram comes back identical" echo_ok 1472
+# One read of socat (its 8192-byte block) is one datagram: 8000 bytes go
+# out in kernel fragments and come back in ours.
+check "udp echo: an 8000-byte datagram (fragments both ways) comes back identical" echo_ok 8000
 
 discard_ok() {
     head -c 1000 /dev/urandom >"$TMP/discard.in"

@@ -5,14 +5,15 @@
 # advertising fd77:1::/64 and the stack forming its EUI-64 address in it
 # (RFC 4862 5.5.3), UDP and TCP echo of 100 MiB each way checked byte for
 # byte, a fragmented echo request (ping -6 -s 3000) reassembled and answered
-# (RFC 8200 4.5), and duplicate address detection (RFC 4862 5.4): an address
+# and an 8000-byte UDP datagram echoed in fragments both ways (RFC 8200
+# 4.5), and duplicate address detection (RFC 4862 5.4): an address
 # the kernel already holds is reported by tcpipd and never answered; and
 # RFC 7217 stable-privacy addresses: a third tcpipd with addr_gen_mode
 # "stable-privacy" answers at a link-local address that is not the EUI-64
 # one, and has the same one again after a restart.
 #
 # Run by tests/run.sh with TCPIPD=/abs/build/asan/tcpipd; needs root,
-# /dev/net/tun, `ip netns`, cc, ping, radvd. Prints "ok - ", "not ok - ",
+# /dev/net/tun, `ip netns`, cc, ping, radvd, socat. Prints "ok - ", "not ok - ",
 # "skip - " lines.
 #
 # Sizes: IPV6_BULK_MIB (default 100).
@@ -43,6 +44,7 @@ ITEST_CHECKS=(
     "radvd advertises fd77:1::/64 and the stack answers at $SLAAC"
     "ping -6 -s 3000 (fragmented request) is reassembled and answered"
     "udp echo over IPv6: $BULK_MIB MiB each way, every byte checked"
+    "udp echo over IPv6: an 8000-byte datagram (fragments both ways) comes back identical"
     "tcp echo over IPv6: $BULK_MIB MiB each way at once, sha256 of the echo equals what was sent"
     "DAD: a second tcpipd logs fd77:2::1 as a duplicate"
     "DAD: the duplicate is not used (no answer once the kernel gives it up)"
@@ -51,7 +53,7 @@ ITEST_CHECKS=(
     "SIGTERM: exit status 0 within 5 s"
     "no sanitizer report in the tcpipd runs"
 )
-itest_init ipv6 cc ping radvd sha256sum
+itest_init ipv6 cc ping radvd sha256sum socat cmp
 ns_create || itest_unavailable "cannot create a namespace"
 start_s=$SECONDS
 
@@ -188,6 +190,18 @@ udp_bulk_ok() {
     [ "$st" -eq 0 ]
 }
 check "udp echo over IPv6: $BULK_MIB MiB each way, every byte checked" udp_bulk_ok
+
+# One socat read (8192-byte block) is one datagram: the kernel sends it in
+# fragments, tcpipd reassembles it and fragments the echo (RFC 8200 4.5).
+udp_frag_ok() {
+    head -c 8000 /dev/urandom >"$TMP/frag6.in"
+    nsx timeout 10 socat -T 3 -t 1 - "UDP6:[$STATIC]:7" <"$TMP/frag6.in" >"$TMP/frag6.out" \
+        2>"$TMP/frag6.err" || { sed 's/^/# /' "$TMP/frag6.err"; return 1; }
+    cmp "$TMP/frag6.in" "$TMP/frag6.out" ||
+        { note "sent 8000 bytes, got $(wc -c <"$TMP/frag6.out")"; false; }
+}
+check "udp echo over IPv6: an 8000-byte datagram (fragments both ways) comes back identical" \
+    udp_frag_ok
 
 tcp_bulk_ok() {
     local t0=$SECONDS a b st

@@ -149,20 +149,28 @@ static void test_not_for_us(void **state)
     fixture_done(&fx);
 }
 
-static void test_fragments_dropped(void **state)
+/* RFC 791 3.2: fragments go to reassembly (tests/unit/test_reasm4.c has
+ * the details); a malformed one is refused before it. */
+static void test_fragments_to_reassembly(void **state)
 {
     (void)state;
     struct fixture fx;
     fixture_init(&fx, NULL);
     uint8_t g[FRAME_MAX];
     memcpy(g, fx.f, fx.n);
-    wr16(g + IP_OFF + 6, IPV4_FLAG_MF); /* first fragment */
+    wr16(g + IP_OFF + 6, IPV4_FLAG_MF); /* first fragment: 16 bytes, held */
     fix_csum(g);
-    expect_drop(&fx, g, fx.n, CTR_IPV4_RX_DROP_FRAGMENT);
+    expect_drop(&fx, g, fx.n, CTR_IPV4_REASM_REQDS);
     memcpy(g, fx.f, fx.n);
-    wr16(g + IP_OFF + 6, 100); /* last fragment, offset 800 */
+    wr16(g + IP_OFF + 6, 100); /* last fragment, offset 800: held, a hole between */
+    fix_csum(g);
+    expect_drop(&fx, g, fx.n, CTR_IPV4_REASM_REQDS);
+    memcpy(g, fx.f, fx.n);
+    wr16(g + IP_OFF + 2, IPV4_HLEN + 15); /* 15 bytes, not the last: malformed */
+    wr16(g + IP_OFF + 6, IPV4_FLAG_MF | 10);
     fix_csum(g);
     expect_drop(&fx, g, fx.n, CTR_IPV4_RX_DROP_FRAGMENT);
+    assert_int_equal(env_ctr(fx.e, CTR_IPV4_REASM_OKS), 0);
     assert_int_equal(fx.e->nif.n, 0);
     fixture_done(&fx);
 }
@@ -334,13 +342,27 @@ static void test_mtu(void **state)
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
     struct ip_endpoint near = env_ep(ENV_IP_PEER, 7);
     uint8_t data[600] = {0};
-    assert_int_equal(udp_sock_sendto(us, data, 549, &near, e->now), -EMSGSIZE);
-    assert_int_equal(env_ctr(e, CTR_IPV4_TX_DROP_TOO_BIG), 1);
     assert_int_equal(udp_sock_sendto(us, data, 548, &near, e->now), 548);
     struct parsed_frame pf;
     env_frame(e, 0, &pf);
     assert_int_equal(pf.ip.total_len, 576);
     assert_int_equal(pf.ip.ttl, 17);
+    assert_int_equal(pf.ip.frag, IPV4_FLAG_DF);
+    /* One byte more: two fragments, 552 bytes (a multiple of 8) and 5,
+     * DF clear (RFC 791 3.2). */
+    assert_int_equal(udp_sock_sendto(us, data, 549, &near, e->now), 549);
+    assert_int_equal(env_ctr(e, CTR_IPV4_TX_DROP_TOO_BIG), 0);
+    assert_int_equal(e->nif.n, 3);
+    env_frame(e, 1, &pf);
+    assert_int_equal(pf.ip.total_len, IPV4_HLEN + 552);
+    assert_int_equal(pf.ip.frag, IPV4_FLAG_MF);
+    assert_int_equal(pf.ip.ttl, 17);
+    uint16_t id = pf.ip.id;
+    env_frame(e, 2, &pf);
+    assert_int_equal(pf.ip.total_len, IPV4_HLEN + 5);
+    assert_int_equal(pf.ip.frag, 552 / 8);
+    assert_int_equal(pf.ip.id, id);
+    assert_int_equal(env_ctr(e, CTR_IPV4_TX_FRAGMENTS), 2);
     udp_sock_close(us);
     env_free(e);
 }
@@ -377,7 +399,7 @@ int main(void)
         cmocka_unit_test(test_header_drops),
         cmocka_unit_test(test_bad_sources),
         cmocka_unit_test(test_not_for_us),
-        cmocka_unit_test(test_fragments_dropped),
+        cmocka_unit_test(test_fragments_to_reassembly),
         cmocka_unit_test(test_unknown_protocol),
         cmocka_unit_test(test_options_skipped),
         cmocka_unit_test(test_broadcast_delivery),
