@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "stack/core/stack_impl.h"
+#include "stack/util/siphash.h"
 #include "stack/wire/eth.h"
 #include "stack/wire/icmp4.h"
 #include "stack/wire/ipv4.h"
@@ -269,7 +270,17 @@ int ipv4_output_frag(struct stack *s, const struct ipv4_route *rt, struct pbuf *
      * bytes; all carry one Identification and DF clear (we are the
      * source: the datagram may be fragmented, RFC 1122 3.3.3). */
     size_t chunk = (((size_t)nif->mtu - IPV4_HLEN) / 8) * 8;
-    uint16_t id = s->ip_id++;
+    /* RFC 6864 4.1 and RFC 7739 5.2 (its advice for IPv6, which holds
+     * for IPv4): the Identification of a fragmented datagram must not be
+     * guessable by an off-path host, who could otherwise slip a forged
+     * fragment in. The counter plus a keyed hash of the destination and
+     * protocol: a host that sees our IDs to itself learns nothing of
+     * those to another, and IDs to one destination repeat only after
+     * 65536 datagrams (RFC 4963 2). */
+    uint8_t seed[5];
+    memcpy(seed, &dst, 4);
+    seed[4] = proto;
+    uint16_t id = (uint16_t)(s->ip_id++ + (uint16_t)siphash24(s->cfg.key, seed, sizeof seed));
     const uint8_t *data = pbuf_data(p);
     int rc = 0;
     for (size_t off = 0; off < p->len; off += chunk) {

@@ -310,7 +310,12 @@ static void input_packet(struct stack *s, struct netif *nif, const uint8_t *pkt,
     }
     if (whole == NULL)
         return;
+    /* A device's checksum verdict was about the last fragment, not the
+     * packet: the transport checks it again (as ipv4.c does). */
+    unsigned flags = s->rx_flags;
+    s->rx_flags = 0;
     input_packet(s, nif, whole, whole_len, link_multicast, true, now);
+    s->rx_flags = flags;
     free(whole);
 }
 

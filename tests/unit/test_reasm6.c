@@ -1,6 +1,7 @@
 /* test_reasm6.c - IPv6 reassembly (RFC 8200 4.5, RFC 5722 overlaps,
  * RFC 6946 atomic fragments, 60 s timeout, bounded memory) and the
  * fragmented echo reply, with a fake clock. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,10 +272,45 @@ static void test_incomplete_chain(void **state)
     env_free(e);
 }
 
+/* A device's "checksum OK" was about one fragment, never about the
+ * packet they make: a reassembled UDP datagram with a bad checksum is
+ * dropped even when every fragment came with STACK_RX_CSUM_OK. */
+static void test_reassembled_csum_checked(void **state)
+{
+    (void)state;
+    struct stack_env *e = ready();
+    struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
+    assert_non_null(us);
+    assert_int_equal(udp_sock_set_family(us, IP_FAMILY_V6), 0);
+    struct ip_endpoint any = {.addr = {.family = IP_FAMILY_V6}, .port = 9};
+    assert_int_equal(udp_sock_bind(us, &any), 0);
+    static uint8_t dgram[UDP_HLEN + 2000];
+    memset(dgram, 'u', sizeof dgram);
+    wr16(dgram, 5000);
+    wr16(dgram + 2, 9);
+    wr16(dgram + 4, (uint16_t)sizeof dgram);
+    wr16(dgram + 6, 0x1234); /* wrong, and not 0 */
+    uint8_t f[FRAME_MAX];
+    size_t half = 1232;
+    size_t n = f6_frag(f, sizeof f, env6_peer, env6_us, IPV6_NH_UDP, 0, true, 9, dgram, half);
+    assert_true(n > 0);
+    stack_input_offload(e->s, e->ifindex, f, n, STACK_RX_CSUM_OK, e->now);
+    n = f6_frag(f, sizeof f, env6_peer, env6_us, IPV6_NH_UDP, half, false, 9, dgram + half,
+                sizeof dgram - half);
+    assert_true(n > 0);
+    stack_input_offload(e->s, e->ifindex, f, n, STACK_RX_CSUM_OK, e->now);
+    assert_int_equal(env_ctr(e, CTR_IPV6_REASM_OK), 1);
+    assert_int_equal(env_ctr(e, CTR_UDP_RX_DROP_BAD_CSUM), 1);
+    assert_int_equal(udp_sock_peek_size(us), -EAGAIN);
+    udp_sock_close(us);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_in_order),
+        cmocka_unit_test(test_reassembled_csum_checked),
         cmocka_unit_test(test_out_of_order),
         cmocka_unit_test(test_overlap),
         cmocka_unit_test(test_duplicate),

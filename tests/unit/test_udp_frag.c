@@ -142,6 +142,43 @@ static void test_ipv4_limits(void **state)
     env_free(e);
 }
 
+/* The Identification of the first fragment of the next datagram tx
+ * sends to dst (4000 bytes: 3 fragments). */
+static uint16_t frag_id4(struct stack_env *e, struct udp_sock *tx, uint32_t dst)
+{
+    size_t from = e->nif.n;
+    struct ip_endpoint to = env_ep(dst, PORT);
+    assert_int_equal(udp_sock_sendto(tx, data, 4000, &to, e->now), 4000);
+    check_frags4(e, from, 3);
+    struct parsed_frame pf;
+    env_frame(e, from, &pf);
+    return pf.ip.id;
+}
+
+/* RFC 6864 4.1, RFC 7739 5.2: IDs to one destination follow a counter
+ * (no repeat within 65536 datagrams), offset by a keyed hash of the
+ * destination, so the IDs a host sees to itself say nothing of those to
+ * another host, and two stacks with other keys do not share them. */
+static void test_ipv4_ids(void **state)
+{
+    (void)state;
+    uint32_t other = ENV_IP_PEER + 1;
+    struct eth_addr mac_other = {{0x02, 0x77, 0, 0, 0, 0x0a}};
+    struct stack_env *e = env_new(NULL, false);
+    env_learn(e, ENV_IP_PEER, &env_mac_peer);
+    env_learn(e, other, &mac_other);
+    struct udp_sock *tx = udp_sock_open(e->s, NULL, NULL);
+    uint16_t a1 = frag_id4(e, tx, ENV_IP_PEER);
+    uint16_t b1 = frag_id4(e, tx, other);
+    uint16_t a2 = frag_id4(e, tx, ENV_IP_PEER);
+    uint16_t b2 = frag_id4(e, tx, other);
+    assert_int_equal((uint16_t)(a2 - a1), 2); /* one counter for the stack */
+    assert_int_equal((uint16_t)(b2 - b1), 2);
+    assert_true((uint16_t)(b1 - a1) != 1); /* not the next number: hashed apart */
+    udp_sock_close(tx);
+    env_free(e);
+}
+
 static struct ip_endpoint ep6(const uint8_t a[16], uint16_t port)
 {
     struct ip_endpoint ep;
@@ -225,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_4000),
         cmocka_unit_test(test_ipv4_65507),
         cmocka_unit_test(test_ipv4_limits),
+        cmocka_unit_test(test_ipv4_ids),
         cmocka_unit_test(test_ipv6_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
