@@ -112,6 +112,7 @@ static cJSON *addr6_json(cJSON *arr, const struct control_iface *ci, const struc
     cJSON_AddStringToObject(o, "scope", a->link_local ? "link" : "global");
     cJSON_AddStringToObject(o, "state", a->state);
     cJSON_AddBoolToObject(o, "dynamic", a->autoconf);
+    cJSON_AddBoolToObject(o, "stable_privacy", a->stable_privacy);
     add_lifetime(o, "valid_lft_s", a->valid_s);
     add_lifetime(o, "preferred_lft_s", a->preferred_s);
     return o;

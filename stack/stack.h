@@ -237,6 +237,7 @@ struct addr6_info {
     uint8_t prefix_len;
     const char *state;           /* "tentative", "preferred", "deprecated", "duplicate" */
     bool autoconf;               /* formed by SLAAC (RFC 4862 5.5.3); else static */
+    bool stable_privacy;         /* its interface id is RFC 7217's, not EUI-64 */
     bool link_local;             /* fe80::/10 (RFC 4291 2.5.6): scope link */
     uint32_t valid_s;            /* STACK_LIFETIME_FOREVER: no expiry */
     uint32_t preferred_s;

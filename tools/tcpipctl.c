@@ -343,8 +343,9 @@ static void print_addr(const cJSON *d)
         const char *scope = jstr(a, "scope") != NULL ? jstr(a, "scope") : "global";
         snprintf(addr, sizeof addr, "%s/%llu", jstr(a, "address"), jnum(a, "prefix_len"));
         if (jstr(a, "state") != NULL)
-            snprintf(det, sizeof det, "scope %s%s %s valid_lft %s preferred_lft %s", scope,
-                     jbool(a, "dynamic") ? " dynamic" : "", jstr(a, "state"),
+            snprintf(det, sizeof det, "scope %s%s%s %s valid_lft %s preferred_lft %s", scope,
+                     jbool(a, "dynamic") ? " dynamic" : "",
+                     jbool(a, "stable_privacy") ? " stable-privacy" : "", jstr(a, "state"),
                      lifetime(a, "valid_lft_s", v, sizeof v),
                      lifetime(a, "preferred_lft_s", p, sizeof p));
         else if (jstr(a, "broadcast") != NULL)

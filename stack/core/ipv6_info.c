@@ -55,6 +55,7 @@ size_t stack_addr6_list(const struct stack *s, struct addr6_info *out, size_t ma
                 ai->prefix_len = a->prefix_len;
                 ai->state = addr6_state_text(a->state);
                 ai->autoconf = a->autoconf;
+                ai->stable_privacy = a->stable;
                 ai->link_local = ipv6_addr_is_link_local(a->addr);
                 ai->valid_s = seconds_left(a->valid_until, now);
                 /* RFC 4862 5.5.4: past its preferred lifetime an address is

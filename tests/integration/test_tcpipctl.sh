@@ -157,7 +157,7 @@ addr_ok() {
         table_has addr "^tcpip0 +inet6 +$LINKLOCAL/64 +scope link preferred valid_lft forever preferred_lft forever$" &&
         json_check addr "len(d) == 3 and d[0] == {'ifname':'tcpip0','family':'inet','address':'10.77.0.2','prefix_len':24,'broadcast':'10.77.0.255','scope':'global'}
             and {'ifname':'tcpip0','family':'inet6','address':'fd77::2','prefix_len':64,'scope':'global','state':'preferred',
-                 'dynamic':False,'valid_lft_s':None,'preferred_lft_s':None} in d
+                 'dynamic':False,'stable_privacy':False,'valid_lft_s':None,'preferred_lft_s':None} in d
             and any(a['address'] == '$LINKLOCAL' and a['scope'] == 'link' for a in d)"
 }
 check "addr: table and json" addr_ok

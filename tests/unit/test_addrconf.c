@@ -389,6 +389,16 @@ static void test_stable_link_local(void **state)
     assert_true(netif_by_ip6(e->s, want) != NULL);
     /* The static address is as configured. */
     assert_int_equal(env6_addr(e, env6_us)->state, ADDR6_PREFERRED);
+    /* Tools see which is which (tcpipctl addr: "stable-privacy"). */
+    struct addr6_info list[8];
+    size_t n = stack_addr6_list(e->s, list, 8, e->now);
+    size_t flagged = 0;
+    for (size_t i = 0; i < n && i < 8; i++) {
+        bool is_ll = memcmp(list[i].addr.u.v6, want, 16) == 0;
+        assert_int_equal(list[i].stable_privacy, is_ll);
+        flagged += list[i].stable_privacy;
+    }
+    assert_int_equal(flagged, 1);
     env_free(e);
 }
 

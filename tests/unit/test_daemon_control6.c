@@ -72,6 +72,7 @@ static void test_ipv6_addr_route_status(void **state)
     assert_string_equal(ctl_str(a, "scope"), "global");
     assert_string_equal(ctl_str(a, "state"), "preferred");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(a, "dynamic")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(a, "stable_privacy")));
     assert_true(is_null(a, "valid_lft_s") && is_null(a, "preferred_lft_s"));
     a = find_obj(d, "address", "fe80::ff:fe00:2");
     assert_string_equal(ctl_str(a, "scope"), "link");
