@@ -54,6 +54,7 @@ static int open_tap(struct tap *t, const char *name, bool offload, char *err, si
     t->name[0] = '\0';
     t->persistent = false;
     t->vnet = false;
+    t->tso6 = false;
 
     struct ifreq ifr;
     int rc = ifreq_for(&ifr, name, err, errlen);
@@ -85,16 +86,28 @@ static int open_tap(struct tap *t, const char *name, bool offload, char *err, si
     if (offload) {
         /* Frames carry a struct virtio_net_hdr in front (10 bytes); the
          * kernel may hand us TCP/UDP with the checksum left to finish and
-         * TCPv4 packets of up to 64 KiB, and takes the same from us. */
+         * TCPv4 and TCPv6 packets of up to 64 KiB, and takes the same from
+         * us. A kernel that refuses TUN_F_TSO6 (EINVAL for a flag it does
+         * not know) still gets checksum and TCPv4 offload: IPv6 TCP then
+         * goes in MSS-sized segments both ways. */
         int hdr = (int)sizeof(struct virtio_net_hdr);
-        if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) != 0 ||
-            ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) != 0) {
+        bool tso6 = true;
+        rc = ioctl(fd, TUNSETVNETHDRSZ, &hdr);
+        if (rc == 0) {
+            rc = ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6));
+            if (rc != 0 && errno == EINVAL) {
+                tso6 = false;
+                rc = ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4));
+            }
+        }
+        if (rc != 0) {
             int e = errno;
             snprintf(err, errlen, "cannot set offloads on TAP %s: %s", name, strerror(e));
             close(fd);
             return -e;
         }
         t->vnet = true;
+        t->tso6 = tso6;
     }
     t->fd = fd;
     memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
@@ -146,8 +159,12 @@ ssize_t tap_write_frame(struct tap *t, const uint8_t *frame, size_t len,
         h.csum_start = o->csum_start;
         h.csum_offset = o->csum_offset;
     }
-    if (o != NULL && o->gso_size > 0 && o->gso_type == NETIF_GSO_TCPV4) {
-        h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    /* virtio spec 5.1.6.2: gso_type says which protocol the device cuts;
+     * hdr_len covers Ethernet + IP + TCP headers, copied to every piece. */
+    if (o != NULL && o->gso_size > 0 &&
+        (o->gso_type == NETIF_GSO_TCPV4 || o->gso_type == NETIF_GSO_TCPV6)) {
+        h.gso_type = o->gso_type == NETIF_GSO_TCPV6 ? VIRTIO_NET_HDR_GSO_TCPV6
+                                                    : VIRTIO_NET_HDR_GSO_TCPV4;
         h.gso_size = o->gso_size;
         h.hdr_len = o->hdr_len;
     }

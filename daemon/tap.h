@@ -25,12 +25,14 @@ struct tap {
     char name[16];               /* IFNAMSIZ, as the kernel named it */
     bool persistent;             /* existed before us and outlives us */
     bool vnet;                   /* frames carry a virtio_net_hdr (offloads) */
+    bool tso6;                   /* the kernel took TUN_F_TSO6 too */
 };
 
 /* Open (or attach to) the TAP device called name. */
 int tap_open(struct tap *t, const char *name, char *err, size_t errlen);
-/* The same with IFF_VNET_HDR and checksum + TCPv4 segmentation offload
- * (TUN_F_CSUM | TUN_F_TSO4): the kernel and we exchange TCP packets of
+/* The same with IFF_VNET_HDR and checksum + TCP segmentation offload
+ * (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, or without TSO6 if the kernel
+ * refuses it: see t->tso6): the kernel and we exchange TCP packets of
  * up to 64 KiB and leave checksums to "the hardware" -- each other.
  * Use tap_read_frame/tap_write_frame on it. */
 int tap_open_offload(struct tap *t, const char *name, char *err, size_t errlen);

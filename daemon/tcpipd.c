@@ -470,8 +470,13 @@ static int iface_start(struct tcpipd *d, size_t i)
     memcpy(nc.stable_secret, ci->stable_secret, sizeof nc.stable_secret);
     nc.n_addr6 = ci->n_addr6;
     memcpy(nc.addr6, ci->addr6, ci->n_addr6 * sizeof nc.addr6[0]);
-    if (ifc->tap.vnet)
-        nc.offloads = NETIF_OFFLOAD_TX_CSUM | NETIF_OFFLOAD_TSO4;
+    if (ifc->tap.vnet) {
+        nc.offloads = NETIF_OFFLOAD_TX_CSUM | NETIF_OFFLOAD_TSO4 |
+                      (ifc->tap.tso6 ? NETIF_OFFLOAD_TSO6 : 0u);
+        if (!ifc->tap.tso6 && ci->has_ipv6)
+            log_msg(STACK_LOG_INFO, "tap: %s: the kernel refused TSO6; IPv6 TCP goes in "
+                    "MSS-sized segments", ifc->tap.name);
+    }
     rc = stack_netif_add(d->stack, &nc, &tap_netif_ops, ifc, tcpipd_now_ns());
     if (rc < 0) {
         log_msg(STACK_LOG_ERR, "stack: cannot add interface %s: %s", ifc->tap.name, strerror(-rc));

@@ -21,8 +21,10 @@
 #define TCPIPD_READ_BATCH 64
 /* Read buffer per TAP: larger than any frame the host side can send
  * (its MTU is capped at 65535), so an oversized frame reaches the stack
- * whole and is counted there rather than silently cut by read(). */
-#define TCPIPD_FRAME_BUF (10 + 65535 + 14 + 4) /* virtio header + largest frame */
+ * whole and is counted there rather than silently cut by read(). A TSO6
+ * packet is the largest: 40-byte IPv6 header + a 16-bit Payload Length
+ * (RFC 8200 3; the kernel sends us no jumbograms). */
+#define TCPIPD_FRAME_BUF (10 + 14 + 4 + 40 + 65535) /* virtio + Ethernet/VLAN + IPv6 */
 
 struct tcpipd;
 

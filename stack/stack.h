@@ -94,8 +94,10 @@ void stack_config_defaults(struct stack_config *cfg);
  * TCP segments of up to 64 KiB into MTU-sized ones (TSO/GSO). */
 #define NETIF_OFFLOAD_TX_CSUM 0x1u
 #define NETIF_OFFLOAD_TSO4 0x2u      /* needs NETIF_OFFLOAD_TX_CSUM */
+#define NETIF_OFFLOAD_TSO6 0x4u      /* TCP over IPv6; needs NETIF_OFFLOAD_TX_CSUM */
 
-enum netif_gso_type { NETIF_GSO_NONE = 0, NETIF_GSO_TCPV4 = 1 };
+/* The virtio-net gso_type of a TSO frame (virtio spec 5.1.6.2). */
+enum netif_gso_type { NETIF_GSO_NONE = 0, NETIF_GSO_TCPV4 = 1, NETIF_GSO_TCPV6 = 2 };
 
 /* What a frame handed to send_offload still needs from the device. */
 struct netif_tx_offload {
@@ -120,7 +122,9 @@ struct netif_ops {
                         const struct netif_tx_offload *o);
 };
 
-/* The largest IPv4 packet a TSO segment makes (RFC 791 total length). */
+/* The largest IPv4 packet a TSO segment makes (RFC 791 total length);
+ * for IPv6 the same 16 bits bound the payload after the fixed header
+ * (RFC 8200 3 Payload Length; no jumbograms). */
 #define STACK_TSO_MAX_IP 65535u
 
 struct netif_static_neigh {

@@ -554,9 +554,12 @@ int ipv6_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
     }
     /* No fragmenting here (RFC 8200 5: only the source does it, in
      * ipv6_output_frag for UDP and echo replies; TCP sizes its segments to
-     * the path MTU). A TSO segment is cut by the device. */
-    size_t max = p->gso_size > 0 ? 65535 : (size_t)ipv6_path_mtu(s, nif, dst) - IPV6_HLEN;
-    if (p->len > max) {
+     * the path MTU). A TSO segment is cut by the device: its Payload
+     * Length still fits 16 bits (RFC 8200 3, no jumbograms), and each
+     * piece the device cuts (headers + gso_size) must fit the path. */
+    size_t path = (size_t)ipv6_path_mtu(s, nif, dst) - IPV6_HLEN;
+    size_t max = p->gso_size > 0 ? STACK_TSO_MAX_IP : path;
+    if (p->len > max || (p->gso_size > 0 && (size_t)p->l4_hlen + p->gso_size > path)) {
         ctr_inc(s, CTR_IPV6_TX_DROP_TOO_BIG);
         return -EMSGSIZE;
     }

@@ -136,7 +136,8 @@ int stack_netif_add(struct stack *s, const struct netif_config *cfg,
     nif->ctx = ctx;
     /* Offloads need the op that carries them; TSO needs checksum offload. */
     if (ops->send_offload != NULL && (cfg->offloads & NETIF_OFFLOAD_TX_CSUM) != 0)
-        nif->offloads = cfg->offloads & (NETIF_OFFLOAD_TX_CSUM | NETIF_OFFLOAD_TSO4);
+        nif->offloads = cfg->offloads & (NETIF_OFFLOAD_TX_CSUM | NETIF_OFFLOAD_TSO4 |
+                                         NETIF_OFFLOAD_TSO6);
     nif->up = true;
     /* IPv6 (RFC 4862 5.4): static addresses start TENTATIVE; nd_netif_up
      * adds the link-local one and runs DAD on all of them. */

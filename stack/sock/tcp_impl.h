@@ -173,6 +173,9 @@ struct tcp_table {
 
 /* A TSO segment: IP total length at most 65535 with the largest headers. */
 #define TCP_TSO_MAX_PAYLOAD (STACK_TSO_MAX_IP - 20 - TCP_MAX_HLEN)
+/* Over IPv6 the 16-bit Payload Length counts the TCP header and data but
+ * not the fixed 40-byte header (RFC 8200 3); we send no extension headers. */
+#define TCP_TSO6_MAX_PAYLOAD (STACK_TSO_MAX_IP - TCP_MAX_HLEN)
 
 /* ---- sock/tcp.c ---- */
 int tcp_table_init(struct stack *s);

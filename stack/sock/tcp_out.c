@@ -186,15 +186,20 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
     };
     uint32_t offloads = ts->rt.nif != NULL ? ts->rt.nif->offloads : 0;
     if (offloads & NETIF_OFFLOAD_TX_CSUM) {
-        /* The device sums the segment (and cuts it, if it is a TSO one). */
+        /* The device sums the segment (and cuts it, if it is a TSO one):
+         * the checksum field holds the pseudo-header sum, IPv4's (RFC 9293
+         * 3.1) or IPv6's (RFC 8200 8.1), over the length of this whole
+         * segment; the device redoes it per cut segment. */
         tcp_emit_partial(hdr, &a, optlen, len, &ts->t.laddr, &ts->t.raddr);
         p.csum_partial = true;
         p.l4_abs = p.off;
         p.csum_offset = 16;
         p.l4_hlen = (uint16_t)(TCP_HLEN + optlen);
         if (len > ts->smss) {
+            /* Only tso_max makes a segment this long, and only with the
+             * offload for its family. */
             p.gso_size = ts->smss;
-            p.gso_type = NETIF_GSO_TCPV4;
+            p.gso_type = ts->t.raddr.family == IP_FAMILY_V6 ? NETIF_GSO_TCPV6 : NETIF_GSO_TCPV4;
         }
     } else {
         tcp_emit(hdr, &a, optlen, len, &ts->t.laddr, &ts->t.raddr);
@@ -386,11 +391,16 @@ static void skip_sacked(struct tcp_sock *ts)
  * whole MSS as an IP packet holds (the device cuts them). */
 static uint32_t tso_max(const struct tcp_sock *ts)
 {
-    /* NETIF_OFFLOAD_TSO4 cuts IPv4 segments only. */
-    if (ts->rt.nif == NULL || !(ts->rt.nif->offloads & NETIF_OFFLOAD_TSO4) ||
-        ts->t.raddr.family != IP_FAMILY_V4)
+    /* NETIF_OFFLOAD_TSO4 cuts IPv4 segments, NETIF_OFFLOAD_TSO6 IPv6 ones.
+     * smss already follows the IPv6 path MTU (tcp_update_mss), so every
+     * segment the device cuts fits the path. */
+    if (ts->rt.nif == NULL)
         return ts->smss;
-    uint32_t segs = TCP_TSO_MAX_PAYLOAD / ts->smss;
+    bool v6 = ts->t.raddr.family == IP_FAMILY_V6;
+    uint32_t need = v6 ? NETIF_OFFLOAD_TSO6 : NETIF_OFFLOAD_TSO4;
+    if (!(ts->rt.nif->offloads & need))
+        return ts->smss;
+    uint32_t segs = (v6 ? TCP_TSO6_MAX_PAYLOAD : TCP_TSO_MAX_PAYLOAD) / ts->smss;
     return segs * ts->smss;
 }
 
