@@ -71,9 +71,9 @@ ns_new() { # NAME: a namespace with lo up and sysctls for connection churn
         net.ipv4.ip_local_port_range="1024 65535" >/dev/null
 }
 
-wait_listen() { # NS IP PORT: until a connect from NS succeeds (at most 5 s)
+wait_listen() { # NS IP PORT: until a connect from NS succeeds (at most 10 s)
     local i
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < 200; i++)); do
         ip netns exec "$1" timeout 1 bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0
         sleep 0.05
     done
@@ -129,6 +129,14 @@ suite() {
     measure "$side.c8" "$ns" "$pid" "$tb" cps "$host" "$echo" "$SECS" 8
 }
 
+# suite6 SIDE NS HOST6 PID: bulk each way over IPv6 (TCP over IPv6 has its
+# own output and offload path).
+suite6() {
+    local side=$1 ns=$2 host=$3 pid=$4 tb=$PWD/$TOOLS/tcpbench
+    measure "$side.v6" "$ns" "$pid" "$tb" send "$host" 9 "$SECS"
+    measure "$side.v6" "$ns" "$pid" "$tb" recv "$host" 19 "$SECS"
+}
+
 # ---- setup: three namespaces ----
 
 NK1=tcpip-bk1-$$ NK2=tcpip-bk2-$$ NT=tcpip-bt-$$ NC=tcpip-bc-$$
@@ -141,6 +149,8 @@ ns_new "$NC"
 ip link add bench0 netns "$NK1" type veth peer name bench1 netns "$NK2" || die "veth failed"
 ip -n "$NK1" addr add 10.77.3.1/24 dev bench0
 ip -n "$NK2" addr add 10.77.3.2/24 dev bench1
+ip -n "$NK1" addr add fd77::3:1/64 dev bench0 nodad
+ip -n "$NK2" addr add fd77::3:2/64 dev bench1 nodad
 ip -n "$NK1" link set bench0 up
 ip -n "$NK2" link set bench1 up
 ip netns exec "$NK2" sysctl -q -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
@@ -148,6 +158,10 @@ ip netns exec "$NK2" "$PWD/$TOOLS/tcpbench" server 10.77.3.2 7 9 19 0 >"$TMP/kse
 KPID=$!
 PIDS+=("$KPID")
 wait_listen "$NK1" 10.77.3.2 7 || die "kernel server did not start: $(cat "$TMP/kserver.log")"
+# The same server on the IPv6 address, for the IPv6 rows.
+ip netns exec "$NK2" "$PWD/$TOOLS/tcpbench" server fd77::3:2 7 9 19 0 >"$TMP/kserver6.log" 2>&1 &
+PIDS+=("$!")
+wait_listen "$NK1" fd77::3:2 9 || die "kernel IPv6 server did not start: $(cat "$TMP/kserver6.log")"
 
 # (b) tcpipd on its TAP, pinned to CPU 0 like the kernel server, with its
 # application socket (libtcpip's direct backend) in the temp dir.
@@ -161,7 +175,8 @@ cat >"$TMP/tcpipd.json" <<JSON
       "mac": "02:77:00:00:00:02",
       "mtu": 1500,
       "ipv4": { "address": "10.77.0.2/24" },
-      "host": { "configure": true, "ipv4": "10.77.0.1/24" }
+      "ipv6": { "addresses": [ "fd77::2/64" ], "slaac": false },
+      "host": { "configure": true, "ipv4": "10.77.0.1/24", "ipv6": "fd77::1/64" }
     }
   ],
   "services": {
@@ -176,6 +191,8 @@ ip netns exec "$NT" taskset -c 0 "$TCPIPD" -c "$TMP/tcpipd.json" >"$TMP/tcpipd.l
 TPID=$!
 PIDS+=("$TPID")
 wait_listen "$NT" 10.77.0.2 7 || die "tcpipd did not start: $(cat "$TMP/tcpipd.log")"
+# IPv6 once duplicate address detection is over on both sides.
+wait_listen "$NT" fd77::2 9 || die "tcpipd not reachable over IPv6: $(cat "$TMP/tcpipd.log")"
 
 # (d) the same services through libtcpip: tcpbench's server built on the
 # direct backend, a separate process on tcpipd's CPU, ports 1007/1009/1019.
@@ -192,6 +209,8 @@ for ((run = 1; run <= RUNS; run++)); do
     echo "bench: run $run/$RUNS ..."
     suite kernel "$NK1" 10.77.3.2 ""
     suite tcpipd "$NT" 10.77.0.2 "$TPID"
+    suite6 kernel "$NK1" fd77::3:2 ""
+    suite6 tcpipd "$NT" fd77::2 "$TPID"
     suite lib "$NT" 10.77.0.2 "$TPID $LPID" 1007 1009 1019
     # (c) the TAP ceiling, in its own namespace.
     measure tap "$NC" "" "$PWD/$TOOLS/tap_ceiling" write tcpipb0 "$SECS"
@@ -234,6 +253,8 @@ echo "medians of $RUNS run(s); tcpipd/kernel and tcpipd/ceiling are ratios of th
 printf "%-36s %10s %10s %8s %10s %8s %7s\n" figure kernel tcpipd t/kernel ceiling t/ceil "tcpipd CPU"
 row "bulk send to discard (MB/s)" kernel.send_MBps tcpipd.send_MBps "$CEIL_RECV" tcpipd.cpu.send_MBps
 row "bulk recv from chargen (MB/s)" kernel.recv_MBps tcpipd.recv_MBps "$CEIL_WRITE" tcpipd.cpu.recv_MBps
+row "bulk send over IPv6 (MB/s)" kernel.v6.send_MBps tcpipd.v6.send_MBps - tcpipd.v6.cpu.send_MBps
+row "bulk recv over IPv6 (MB/s)" kernel.v6.recv_MBps tcpipd.v6.recv_MBps - tcpipd.v6.cpu.recv_MBps
 row "1-byte rr p50, other core (us)" kernel.other.rr_p50_us tcpipd.other.rr_p50_us - tcpipd.other.cpu.rr_p50_us
 row "1-byte rr p99, other core (us)" kernel.other.rr_p99_us tcpipd.other.rr_p99_us - tcpipd.other.cpu.rr_p50_us
 row "1-byte rr p50, same core (us)" kernel.same.rr_p50_us tcpipd.same.rr_p50_us - tcpipd.same.cpu.rr_p50_us

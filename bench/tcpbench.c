@@ -16,6 +16,8 @@
  * that the built-in services and an application behind the IPC hop are
  * measured with the very same service code.
  *
+ * HOST and ADDR are IPv4 or IPv6 addresses (10.77.0.2, fd77::2).
+ *
  * Each client prints one machine-readable line, "RESULT key value [unit]",
  * and diagnostics on stderr. Every measurement is bounded by SECS (plus a
  * few seconds of grace for connecting and draining). */
@@ -58,29 +60,47 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int parse_addr(const char *host, const char *port, struct sockaddr_in *sa)
+/* An IPv4 or IPv6 address and port, as the command line gave it. */
+union bench_sa {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
+static socklen_t sa_len(const union bench_sa *sa)
+{
+    return sa->sa.sa_family == AF_INET6 ? sizeof sa->in6 : sizeof sa->in;
+}
+
+static int parse_addr(const char *host, const char *port, union bench_sa *sa)
 {
     memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)atoi(port));
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        fprintf(stderr, "tcpbench: bad address %s\n", host);
-        return -1;
+    uint16_t p = htons((uint16_t)atoi(port));
+    if (inet_pton(AF_INET, host, &sa->in.sin_addr) == 1) {
+        sa->in.sin_family = AF_INET;
+        sa->in.sin_port = p;
+        return 0;
     }
-    return 0;
+    if (inet_pton(AF_INET6, host, &sa->in6.sin6_addr) == 1) {
+        sa->in6.sin6_family = AF_INET6;
+        sa->in6.sin6_port = p;
+        return 0;
+    }
+    fprintf(stderr, "tcpbench: bad address %s\n", host);
+    return -1;
 }
 
 /* A blocking socket connected to sa, with send/receive timeouts so that no
  * call blocks past the measurement's bound. */
-static int connect_to(const struct sockaddr_in *sa, int timeout_s)
+static int connect_to(const union bench_sa *sa, int timeout_s)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(sa->sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     struct timeval tv = {.tv_sec = timeout_s};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) != 0) {
+    if (connect(fd, &sa->sa, sa_len(sa)) != 0) {
         close(fd);
         return -1;
     }
@@ -100,7 +120,7 @@ static void pin_cpu(int cpu)
 
 /* ---- clients ---- */
 
-static int cmd_send(const struct sockaddr_in *sa, int secs)
+static int cmd_send(const union bench_sa *sa, int secs)
 {
     static uint8_t buf[CHUNK];
     memset(buf, 'x', sizeof buf);
@@ -130,7 +150,7 @@ static int cmd_send(const struct sockaddr_in *sa, int secs)
     return 0;
 }
 
-static int cmd_recv(const struct sockaddr_in *sa, int secs)
+static int cmd_recv(const union bench_sa *sa, int secs)
 {
     static uint8_t buf[CHUNK];
     int fd = connect_to(sa, secs + GRACE_S);
@@ -159,7 +179,7 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int cmd_rr(const struct sockaddr_in *sa, int secs, int cpu)
+static int cmd_rr(const union bench_sa *sa, int secs, int cpu)
 {
     pin_cpu(cpu);
     uint64_t *lat = malloc(RR_MAX * sizeof *lat);
@@ -198,7 +218,7 @@ static int cmd_rr(const struct sockaddr_in *sa, int secs, int cpu)
 }
 
 /* connect + close for secs in one process; the count on stdout of the child. */
-static uint64_t cps_worker(const struct sockaddr_in *sa, int secs, uint64_t *failures)
+static uint64_t cps_worker(const union bench_sa *sa, int secs, uint64_t *failures)
 {
     uint64_t end = now_ns() + (uint64_t)secs * 1000000000ull, count = 0;
     while (now_ns() < end) {
@@ -215,7 +235,7 @@ static uint64_t cps_worker(const struct sockaddr_in *sa, int secs, uint64_t *fai
     return count;
 }
 
-static int cmd_cps(const struct sockaddr_in *sa, int secs, int par)
+static int cmd_cps(const union bench_sa *sa, int secs, int par)
 {
     int pfd[2];
     if (par < 1 || par > 64 || pipe(pfd) != 0)
@@ -268,10 +288,10 @@ static int srv_start(void)
     }
     return 0;
 }
-static int srv_socket(int type) { return tcpip_socket(AF_INET, type, 0); }
-static int srv_bind(int fd, const struct sockaddr_in *sa)
+static int srv_socket(int family, int type) { return tcpip_socket(family, type, 0); }
+static int srv_bind(int fd, const union bench_sa *sa)
 {
-    return tcpip_bind(fd, (const struct sockaddr *)sa, sizeof *sa);
+    return tcpip_bind(fd, &sa->sa, sa_len(sa));
 }
 static int srv_listen(int fd, int backlog) { return tcpip_listen(fd, backlog); }
 static int srv_accept(int fd) { return tcpip_accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
@@ -288,10 +308,10 @@ static int srv_close(int fd) { return tcpip_close(fd); }
 #else
 #define SERVER_API "kernel sockets"
 static int srv_start(void) { return 0; }
-static int srv_socket(int type) { return socket(AF_INET, type, 0); }
-static int srv_bind(int fd, const struct sockaddr_in *sa)
+static int srv_socket(int family, int type) { return socket(family, type, 0); }
+static int srv_bind(int fd, const union bench_sa *sa)
 {
-    return bind(fd, (const struct sockaddr *)sa, sizeof *sa);
+    return bind(fd, &sa->sa, sa_len(sa));
 }
 static int srv_listen(int fd, int backlog) { return listen(fd, backlog); }
 static int srv_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
@@ -331,10 +351,10 @@ static void chargen_init(void)
 
 static int listen_on(const char *addr, const char *port)
 {
-    struct sockaddr_in sa;
+    union bench_sa sa;
     if (parse_addr(addr, port, &sa) != 0)
         return -1;
-    int fd = srv_socket(SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int fd = srv_socket(sa.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
         perror("tcpbench: server: socket");
         return -1;
@@ -471,7 +491,7 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
-    struct sockaddr_in sa;
+    union bench_sa sa;
     if (argc >= 6 && strcmp(argv[1], "server") == 0) {
         const char *ports[3] = {argv[3], argv[4], argv[5]};
         return cmd_server(argv[2], ports, argc >= 7 ? atoi(argv[6]) : -1);
