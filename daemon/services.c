@@ -58,6 +58,11 @@ struct tcp_conn {
 #define CHARGEN_RING 95
 #define CHARGEN_LINE_BYTES (SERVICES_CHARGEN_LINE + 2)
 #define CHARGEN_PATTERN (CHARGEN_RING * CHARGEN_LINE_BYTES)
+/* Bytes offered to TCP per send: the pattern is stored once more than a
+ * period long, so that from any offset in it this many bytes follow
+ * contiguously. A whole TSO segment (64 KiB) per call, not a 7 KB period:
+ * TCP sends what it is given, and small gifts make small segments. */
+#define CHARGEN_SEND_MAX 65536
 
 struct services {
     struct stack *stack;
@@ -66,7 +71,7 @@ struct services {
     struct service svc[SERVICES_MAX];
     size_t n;
     struct tcp_conn *closing;    /* to be closed by services_flush */
-    uint8_t chargen[CHARGEN_PATTERN];
+    uint8_t chargen[CHARGEN_PATTERN + CHARGEN_SEND_MAX];
     uint8_t buf[SERVICES_DGRAM_MAX]; /* one datagram (or discarded chunk) at a time, shared */
 };
 
@@ -333,8 +338,7 @@ static void chargen_ready(struct tcp_conn *c, uint64_t now)
     const uint8_t *pat = svc->owner->chargen;
     drain(c, now);
     for (int i = 0; i < SERVICES_IO_MAX && !c->closing; i++) {
-        size_t len = CHARGEN_PATTERN - c->chargen_pos;
-        long n = tcp_sock_send(c->ts, pat + c->chargen_pos, len, now);
+        long n = tcp_sock_send(c->ts, pat + c->chargen_pos, CHARGEN_SEND_MAX, now);
         if (n == -EAGAIN)
             break;
         if (n <= 0) {
@@ -469,6 +473,8 @@ static void chargen_fill(uint8_t *pat)
         p[SERVICES_CHARGEN_LINE] = '\r';
         p[SERVICES_CHARGEN_LINE + 1] = '\n';
     }
+    for (size_t i = CHARGEN_PATTERN; i < CHARGEN_PATTERN + CHARGEN_SEND_MAX; i++)
+        pat[i] = pat[i - CHARGEN_PATTERN];
 }
 
 void services_flush(struct services *sv, uint64_t now)
