@@ -257,17 +257,6 @@ static int check_unicast_ip6(struct conf_loader *L, const char *path, const char
 #define SECRET_HINT "expected an IPv6 address as in Linux's stable_secret, e.g. " \
                     "\"fd77:1234:5678:9abc:def0:1234:5678:9abc\", or 32 hex digits"
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "stable_secret": 128 bits, either in the form of Linux's sysctl
  * net.ipv6.conf.X.stable_secret (an IPv6 address) or as 32 hex digits.
  * The value is a secret: messages never repeat it (they go to logs). */
@@ -277,14 +266,14 @@ static int parse_secret(struct conf_loader *L, const char *path, const char *s,
     static const uint8_t zero[NETIF_STABLE_SECRET_LEN];
     size_t n = strlen(s), digits = 0;
 
-    while (digits < n && hex_value(s[digits]) >= 0)
+    while (digits < n && hex_digit(s[digits]) >= 0)
         digits++;
     if (n > 0 && digits == n) {
         /* Only hex digits: must be exactly 32 of them. */
         if (n != 2 * NETIF_STABLE_SECRET_LEN)
             return conf_fail(L, path, "the secret has %zu hex digits (expected 32: 128 bits)", n);
         for (size_t i = 0; i < NETIF_STABLE_SECRET_LEN; i++)
-            out[i] = (uint8_t)(hex_value(s[2 * i]) << 4 | hex_value(s[2 * i + 1]));
+            out[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
     } else if (ip6_parse(s, out) != 0) {
         return conf_fail(L, path, "the secret is not in a known form (" SECRET_HINT ")");
     }

@@ -150,7 +150,7 @@ char *ip_addr_format(const struct ip_addr *a, char *buf, size_t len)
     return buf;
 }
 
-static int hex_digit(char c)
+int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';

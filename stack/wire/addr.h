@@ -66,6 +66,9 @@ char *ip6_addr_format(const uint8_t a[16], char *buf, size_t len);
 
 /* Parse "aa:bb:cc:dd:ee:ff". Returns 0 or -1. */
 int eth_addr_parse(const char *s, struct eth_addr *out);
+
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
 char *eth_addr_format(const struct eth_addr *a, char *buf, size_t len);
 
 static inline bool eth_addr_is_broadcast(const struct eth_addr *a)
