@@ -52,6 +52,22 @@ static int fresh_fd_nonblock(int fd)
     return fcntl(fd, F_SETFL, O_NONBLOCK);
 }
 
+/* The largest UDP payload to ep, as Linux's udp_sendmsg and
+ * udpv6_sendmsg allow it: an IPv6 datagram's length field leaves 65527
+ * bytes, an IPv4 one's 65507; an IPv6 socket sending to a v4-mapped
+ * address sends IPv4. The connected peer (family 0) is taken to be of the
+ * socket's family. */
+static size_t dgram_max(const struct dsock *ds, const struct ipc_endpoint *ep)
+{
+    static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
+    if (ds->family != AF_INET6)
+        return IPC_DGRAM_MAX;
+    if (ep->family == IPC_AF_INET || (ep->family == IPC_AF_INET6 &&
+                                      memcmp(ep->addr, v4mapped, sizeof v4mapped) == 0))
+        return IPC_DGRAM_MAX;
+    return IPC_DGRAM_MAX6;
+}
+
 static bool fd_cloexec(int fd)
 {
     int fl = fcntl(fd, F_GETFD);
@@ -395,7 +411,7 @@ static ssize_t udp_send(struct dsock *ds, const void *buf, size_t len, int flags
     /* No address: the connected peer, which the daemon keeps (family 0). */
     if (ep.family == IPC_AF_UNSPEC && ds->state != DSOCK_CONNECTED)
         return fail(EDESTADDRREQ);
-    if (len > IPC_DGRAM_MAX)
+    if (len > dgram_max(ds, &ep))
         return fail(EMSGSIZE);
     ipc_encode_endpoint(hdr, &ep);
     iov[0].iov_base = hdr;

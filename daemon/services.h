@@ -21,8 +21,9 @@
 #include "stack/stack.h"
 
 #define SERVICES_MAX 8
-/* Largest UDP payload over IPv4 (65535 - 20 - 8): no datagram is cut. */
-#define SERVICES_DGRAM_MAX 65507
+/* The largest UDP payload, over IPv6 (65535 - 8; IPv4's is 65507): no
+ * datagram is cut. */
+#define SERVICES_DGRAM_MAX 65527
 /* TCP echo: bytes read but not yet taken by the send buffer, per
  * connection. While they are held, echo reads nothing more, so a peer
  * that sends without reading fills our receive window and is stopped by

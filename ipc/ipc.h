@@ -138,7 +138,8 @@ struct ipc_accept {
 /* In front of every UDP datagram on a SOCK_SEQPACKET data fd: the peer
  * (to send to, or received from). 20 bytes, then the payload. */
 #define IPC_DGRAM_HDR_LEN IPC_ENDPOINT_LEN
-#define IPC_DGRAM_MAX 65507      /* IPv4 UDP payload limit */
+#define IPC_DGRAM_MAX 65507      /* IPv4 UDP payload limit: 65535 - 20 - 8 */
+#define IPC_DGRAM_MAX6 65527     /* IPv6's, without jumbograms: 65535 - 8 */
 
 /* Errors of the decoders (negative, distinct from errno values). */
 enum ipc_err {

@@ -711,6 +711,47 @@ out:
     return pass;
 }
 
+/* The largest datagram each way, as Linux sends and takes it: 65507
+ * bytes over IPv4 (v4-mapped included), 65527 over IPv6 (RFC 8200: 65535
+ * less the UDP header), fragmented on the way (RFC 791 3.2, RFC 8200
+ * 4.5); one byte more is EMSGSIZE. */
+static bool case_udp_largest(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    union inaddr lname, kname;
+    static char out_buf[65528], in_buf[65536];
+    for (size_t i = 0; i < sizeof(out_buf); i++)
+        out_buf[i] = (char)(i * 13 + 5);
+    if (udp_pair(&fd, &kfd, &lname, &kname) < 0)
+        goto out;
+    bool v6 = family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&kname.in6.sin6_addr);
+    size_t max = v6 ? 65527 : 65507;
+    int rcvbuf = 1 << 20;
+    (void)setsockopt(kfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    /* kernel -> libtcpip */
+    CHECK(sendto(kfd, out_buf, max, 0, (struct sockaddr *)&lname, sizeof(lname)) == (ssize_t)max,
+          "kernel sendto(%zu bytes): %s", max, strerror(errno));
+    ssize_t n = lib_recv_wait(fd, in_buf, sizeof(in_buf), 0);
+    CHECK(n == (ssize_t)max && memcmp(in_buf, out_buf, max) == 0,
+          "tcpip_recv of a %zu-byte datagram: got %zd/%s", max, n, n < 0 ? errname(errno) : "-");
+    /* libtcpip -> kernel */
+    n = tcpip_sendto(fd, out_buf, max, 0, (struct sockaddr *)&kname, sizeof(kname));
+    CHECK(n == (ssize_t)max, "tcpip_sendto(%zu bytes): got %zd/%s", max, n,
+          n < 0 ? errname(errno) : "-");
+    CHECK(wait_fd(kfd, POLLIN, WAIT_MS) > 0, "the %zu-byte datagram never reached the kernel", max);
+    n = recv(kfd, in_buf, sizeof(in_buf), 0);
+    CHECK(n == (ssize_t)max && memcmp(in_buf, out_buf, max) == 0,
+          "kernel recv of the %zu-byte datagram: got %zd", max, n);
+    n = tcpip_sendto(fd, out_buf, max + 1, 0, (struct sockaddr *)&kname, sizeof(kname));
+    CHECK_ERRNO("tcpip_sendto(one byte past the largest)", n, EMSGSIZE);
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
 /* recv(2): a datagram longer than the buffer is truncated and the rest
  * discarded (the next recv gets the next datagram); with MSG_TRUNC the
  * return value is the datagram's real length (Linux, udp(7)). A zero-
@@ -960,6 +1001,8 @@ static const struct {
     {"udp_boundaries", "UDP: three datagrams of different sizes keep their boundaries",
      case_udp_boundaries},
     {"udp_truncation", "UDP: truncation, MSG_TRUNC, zero-length datagram", case_udp_truncation},
+    {"udp_largest", "UDP: the largest datagram each way (65507 IPv4, 65527 IPv6), one more EMSGSIZE",
+     case_udp_largest},
     {"reuseaddr", "SO_REUSEADDR bind over TIME_WAIT (EADDRINUSE without it)", case_reuseaddr},
     {"options", "options round trip (NODELAY, KEEPALIVE, KEEPIDLE/INTVL/CNT, RCVBUF/SNDBUF)",
      case_options},

@@ -6,6 +6,7 @@
  * The test plays the daemon's side of each data fd itself. Nothing here
  * touches an IP socket. */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -612,6 +613,45 @@ static void test_udp_datagrams(void **state)
     assert_int_equal(tcpip_close(fd), 0);
 }
 
+/* The largest datagram, as Linux: 65527 bytes to an IPv6 address (its
+ * length field leaves 65535 - 8), 65507 to IPv4, also when an IPv6
+ * socket names it v4-mapped. */
+static void test_udp_size_limits(void **state)
+{
+    (void)state;
+    int fd = tcpip_socket(AF_INET6, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    int peer = tcl_fake_peer();
+    int big = IPC_DGRAM_HDR_LEN + IPC_DGRAM_MAX6 + 1;
+    assert_int_equal(setsockopt(peer, SOL_SOCKET, SO_RCVBUF, &big, sizeof big), 0);
+    struct sockaddr_in6 to6;
+    memset(&to6, 0, sizeof to6);
+    to6.sin6_family = AF_INET6;
+    to6.sin6_port = htons(9);
+    assert_int_equal(inet_pton(AF_INET6, "fd77::9", &to6.sin6_addr), 1);
+    struct sockaddr_in6 mapped = to6;
+    assert_int_equal(inet_pton(AF_INET6, "::ffff:10.77.0.9", &mapped.sin6_addr), 1);
+    uint8_t *data = calloc(1, IPC_DGRAM_MAX6 + 1);
+    uint8_t *msg = malloc(IPC_DGRAM_HDR_LEN + IPC_DGRAM_MAX6 + 1);
+    assert_non_null(data);
+    assert_non_null(msg);
+    const struct sockaddr *a6 = (const struct sockaddr *)&to6;
+    const struct sockaddr *am = (const struct sockaddr *)&mapped;
+    assert_int_equal(tcpip_sendto(fd, data, IPC_DGRAM_MAX6, 0, a6, sizeof to6), IPC_DGRAM_MAX6);
+    assert_int_equal(recv(peer, msg, IPC_DGRAM_HDR_LEN + IPC_DGRAM_MAX6 + 1, 0),
+                     IPC_DGRAM_HDR_LEN + IPC_DGRAM_MAX6);
+    assert_int_equal(tcpip_sendto(fd, data, IPC_DGRAM_MAX6 + 1, 0, a6, sizeof to6), -1);
+    assert_int_equal(errno, EMSGSIZE);
+    assert_int_equal(tcpip_sendto(fd, data, IPC_DGRAM_MAX, 0, am, sizeof mapped), IPC_DGRAM_MAX);
+    assert_int_equal(recv(peer, msg, IPC_DGRAM_HDR_LEN + IPC_DGRAM_MAX6 + 1, 0),
+                     IPC_DGRAM_HDR_LEN + IPC_DGRAM_MAX);
+    assert_int_equal(tcpip_sendto(fd, data, IPC_DGRAM_MAX + 1, 0, am, sizeof mapped), -1);
+    assert_int_equal(errno, EMSGSIZE);
+    free(msg);
+    free(data);
+    assert_int_equal(tcpip_close(fd), 0);
+}
+
 /* Many threads, one fd each and one shared: every request gets its own
  * reply (the per-socket lock), nothing crashes under the sanitizers. */
 struct worker {
@@ -683,6 +723,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_names, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_accept, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_accepted_attach_refused, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_size_limits, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_udp_datagrams, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_threads, fake_setup, fake_teardown),
     };
