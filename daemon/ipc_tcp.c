@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "daemon/ipc_server_int.h"
@@ -17,19 +18,42 @@ static void listener_pump(struct ipc_sock *s);
 
 /* ---- the data fd ---- */
 
-/* Application -> stack: read only what the send buffer takes now. */
+/* The stream ends with error err (positive errno): the application's
+ * writes fail from now on (PROTOCOL.md 7). */
+static void app_stream_fail(struct ipc_sock *s, int err)
+{
+    s->err = err;
+    shutdown(s->fd, SHUT_RDWR);
+    s->app_eof = true;
+    ev_io_stop(s->srv->loop, &s->rd);
+}
+
+/* Application -> stack: read only what the send buffer takes now, straight
+ * into its free space (no copy through a buffer of ours). */
 static void pump_in(struct ipc_sock *s)
 {
     struct ipc_server *srv = s->srv;
     for (int i = 0; i < 16 && !s->dead && !s->app_eof; i++) {
-        size_t room = tcp_sock_writable(s->ts);
-        if (room == 0) {
+        struct stack_span sp[2];
+        size_t runs = tcp_sock_send_space(s->ts, sp);
+        if (runs == 0) {
+            long e = tcp_sock_writable(s->ts) > 0 ? tcp_sock_send(s->ts, NULL, 0, ipc_now(srv)) : 0;
+            if (e < 0) {
+                app_stream_fail(s, (int)-e); /* a pending error: reset, timeout... */
+                return;
+            }
             ev_io_stop(srv->loop, &s->rd); /* TCP_EV_WRITABLE restarts it */
             return;
         }
-        if (room > IPC_IO_CHUNK)
-            room = IPC_IO_CHUNK;
-        ssize_t n = recv(s->fd, srv->io_buf, room, MSG_DONTWAIT);
+        struct iovec iov[2];
+        size_t room = 0;
+        for (size_t k = 0; k < runs; k++) {
+            iov[k].iov_base = sp[k].p;
+            iov[k].iov_len = sp[k].len;
+            room += sp[k].len;
+        }
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = runs};
+        ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (n <= 0) {
@@ -50,14 +74,11 @@ static void pump_in(struct ipc_sock *s)
             (void)tcp_sock_shutdown(s->ts, 1, ipc_now(srv));
             return;
         }
-        long took = tcp_sock_send(s->ts, srv->io_buf, (size_t)n, ipc_now(srv));
-        if (took < (long)n) {
-            /* The room was there a moment ago; losing bytes is not an
-             * option, so a refusal here ends the stream with an error. */
-            s->err = took < 0 ? (int)-took : EIO;
-            shutdown(s->fd, SHUT_RDWR);
-            s->app_eof = true;
-            ev_io_stop(srv->loop, &s->rd);
+        size_t took = tcp_sock_send_commit(s->ts, (size_t)n, ipc_now(srv));
+        if (took < (size_t)n) {
+            /* Nothing ran between the two calls, so this cannot happen;
+             * losing bytes is not an option, so it would end the stream. */
+            app_stream_fail(s, EIO);
             return;
         }
         s->bytes_to_stack += (uint64_t)n;

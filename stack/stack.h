@@ -417,6 +417,20 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
  * pending error (-ECONNRESET...). During SYN-SENT the data is queued and
  * goes out once the connection is established. */
 long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t now);
+/* The same without a copy through the caller's buffer: the free space of
+ * the send buffer as at most two runs, to be filled in place (a read
+ * straight from a socket), then handed to TCP with tcp_sock_send_commit.
+ * No other call on the socket may come in between. Returns the number of
+ * runs, 0 when tcp_sock_send would not take a byte (ask it, with len 0,
+ * for the reason). */
+struct stack_span {
+    uint8_t *p;
+    size_t len;
+};
+size_t tcp_sock_send_space(struct tcp_sock *ts, struct stack_span out[2]);
+/* Queue the first n bytes of the runs tcp_sock_send_space gave (clamped
+ * to them) and send what TCP may; returns the bytes queued. */
+size_t tcp_sock_send_commit(struct tcp_sock *ts, size_t n, uint64_t now);
 /* Copy out up to len bytes: > 0 bytes, 0 at EOF (the peer's FIN), -EAGAIN,
  * -ENOTCONN, or a pending error. Reading opens the window. */
 long tcp_sock_recv(struct tcp_sock *ts, void *buf, size_t len, uint64_t now);

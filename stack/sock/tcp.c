@@ -626,6 +626,18 @@ static bool can_send_state(enum tcp_state st)
            st == TCP_SYN_RECEIVED;
 }
 
+/* Data was queued: out at once when established (in SYN-SENT it waits
+ * for the handshake). */
+static void send_queued(struct tcp_sock *ts, uint64_t now)
+{
+    if (ts->state == TCP_ESTABLISHED || ts->state == TCP_CLOSE_WAIT) {
+        ts->s->tcp->depth++;
+        tcp_output(ts, now);
+        ts->s->tcp->depth--;
+        tcp_reap(ts->s);
+    }
+}
+
 long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t now)
 {
     if (ts == NULL || (buf == NULL && len > 0))
@@ -647,13 +659,31 @@ long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t no
     size_t n = ring_write(&ts->sndbuf, buf, len);
     if (n == 0)
         return -EAGAIN;
-    if (ts->state == TCP_ESTABLISHED || ts->state == TCP_CLOSE_WAIT) {
-        ts->s->tcp->depth++;
-        tcp_output(ts, now);
-        ts->s->tcp->depth--;
-        tcp_reap(ts->s);
-    }
+    send_queued(ts, now);
     return (long)n;
+}
+
+size_t tcp_sock_send_space(struct tcp_sock *ts, struct stack_span out[2])
+{
+    if (ts == NULL || ts->error != 0 || ts->fin_queued || !can_send_state(ts->state))
+        return 0;
+    uint8_t *p[2];
+    size_t n[2];
+    size_t runs = ring_free_spans(&ts->sndbuf, p, n);
+    for (size_t i = 0; i < runs; i++) {
+        out[i].p = p[i];
+        out[i].len = n[i];
+    }
+    return runs;
+}
+
+size_t tcp_sock_send_commit(struct tcp_sock *ts, size_t n, uint64_t now)
+{
+    if (ts == NULL || n == 0 || ts->error != 0 || ts->fin_queued || !can_send_state(ts->state))
+        return 0;
+    n = ring_commit(&ts->sndbuf, n);
+    send_queued(ts, now);
+    return n;
 }
 
 long tcp_sock_recv(struct tcp_sock *ts, void *buf, size_t len, uint64_t now)

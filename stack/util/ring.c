@@ -141,6 +141,25 @@ size_t ring_commit(struct ring *r, size_t n)
     return n;
 }
 
+size_t ring_free_spans(struct ring *r, uint8_t *p[2], size_t n[2])
+{
+    size_t space = ring_space(r);
+    if (space == 0)
+        return 0;
+    size_t i = ring_index(r, r->len);
+    size_t run = r->cap - i;
+    if (run >= space) {
+        p[0] = r->buf + i;
+        n[0] = space;
+        return 1;
+    }
+    p[0] = r->buf + i;
+    n[0] = run;
+    p[1] = r->buf;
+    n[1] = space - run;
+    return 2;
+}
+
 size_t ring_span(const struct ring *r, size_t off, const uint8_t **p)
 {
     if (off >= r->len) {

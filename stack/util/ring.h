@@ -50,5 +50,10 @@ size_t ring_commit(struct ring *r, size_t n);
 /* A pointer to the contiguous run of data starting off bytes in, and its
  * length (0 if off >= len): for copying straight into a frame. */
 size_t ring_span(const struct ring *r, size_t off, const uint8_t **p);
+/* The free space after the data as at most two contiguous runs (the
+ * second when it wraps), for a caller that fills it in place (a read
+ * straight from a socket) and then calls ring_commit. Returns how many
+ * runs (0 when full); p[i], n[i] are set for those only. */
+size_t ring_free_spans(struct ring *r, uint8_t *p[2], size_t n[2]);
 
 #endif

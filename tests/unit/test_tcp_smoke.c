@@ -47,6 +47,35 @@ static void test_passive_open_and_data(void **state)
     env_free(e);
 }
 
+/* Zero-copy send: the free space filled in place and committed goes out
+ * as tcp_sock_send's data would; nothing is offered once shut down for
+ * writing, and tcp_sock_send (len 0) then says why. */
+static void test_send_in_place(void **state)
+{
+    (void)state;
+    struct stack_env *e = tp_env(NULL);
+    struct tcp_sock *l = tp_listen(e, 80, 8);
+    struct tp_out sa;
+    struct tcp_sock *c = tp_accept_conn(e, l, 80, 5000, NULL, &sa);
+    struct stack_span sp[2];
+    size_t runs = tcp_sock_send_space(c, sp);
+    assert_true(runs >= 1);
+    assert_int_equal(sp[0].len, tcp_sock_writable(c)); /* empty: one run */
+    memcpy(sp[0].p, "zero-copy", 9);
+    assert_int_equal(tcp_sock_send_commit(c, 9, e->now), 9);
+    struct tp_out d;
+    tp_take(e, &d);
+    assert_int_equal(d.t.payload_len, 9);
+    assert_memory_equal(d.t.payload, "zero-copy", 9);
+    assert_int_equal(tcp_sock_shutdown(c, 1, e->now), 0);
+    assert_int_equal(tcp_sock_send_space(c, sp), 0);
+    assert_int_equal(tcp_sock_send_commit(c, 1, e->now), 0);
+    assert_int_equal(tcp_sock_send(c, NULL, 0, e->now), -EPIPE);
+    tcp_sock_close(c, e->now);
+    tcp_sock_close(l, e->now);
+    env_free(e);
+}
+
 static void test_active_open_refused(void **state)
 {
     (void)state;
@@ -193,6 +222,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_passive_open_and_data),
+        cmocka_unit_test(test_send_in_place),
         cmocka_unit_test(test_active_open_refused),
         cmocka_unit_test(test_active_open_and_close),
         cmocka_unit_test(test_icmp_unreachable_fails_connect),

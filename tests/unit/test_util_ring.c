@@ -194,6 +194,42 @@ static void test_write_at_commit_wrap(void **state)
     ring_free(&r);
 }
 
+/* The free space as runs to fill in place: one run, two when it wraps,
+ * none when full; filled and committed, they read back in order. */
+static void test_free_spans(void **state)
+{
+    (void)state;
+    struct ring r;
+    uint8_t *p[2];
+    size_t n[2];
+    uint8_t out[10];
+    assert_int_equal(ring_init(&r, 10), 0);
+    assert_int_equal(ring_free_spans(&r, p, n), 1);
+    assert_ptr_equal(p[0], r.buf);
+    assert_int_equal(n[0], 10);
+    /* head at 6, 2 bytes of data: free space 8..9 then 0..5. */
+    assert_int_equal(ring_write(&r, "123456", 6), 6);
+    assert_int_equal(ring_consume(&r, 6), 6);
+    assert_int_equal(ring_write(&r, "ab", 2), 2);
+    assert_int_equal(ring_free_spans(&r, p, n), 2);
+    assert_ptr_equal(p[0], r.buf + 8);
+    assert_int_equal(n[0], 2);
+    assert_ptr_equal(p[1], r.buf);
+    assert_int_equal(n[1], 6);
+    memcpy(p[0], "cd", 2);
+    memcpy(p[1], "efg", 3);
+    assert_int_equal(ring_commit(&r, 5), 5);
+    assert_int_equal(ring_peek(&r, 0, out, sizeof out), 7);
+    assert_memory_equal(out, "abcdefg", 7);
+    /* The rest: one run (physical 3..5), then full. */
+    assert_int_equal(ring_free_spans(&r, p, n), 1);
+    assert_ptr_equal(p[0], r.buf + 3);
+    assert_int_equal(n[0], 3);
+    assert_int_equal(ring_commit(&r, 3), 3);
+    assert_int_equal(ring_free_spans(&r, p, n), 0);
+    ring_free(&r);
+}
+
 static void test_resize_keeps_wrapped_data(void **state)
 {
     (void)state;
@@ -352,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_clamps),
         cmocka_unit_test(test_cap_zero),
         cmocka_unit_test(test_write_at_commit_wrap),
+        cmocka_unit_test(test_free_spans),
         cmocka_unit_test(test_resize_keeps_wrapped_data),
         cmocka_unit_test(test_random_vs_linear_model),
     };
