@@ -2,7 +2,6 @@
  * errors we send (rate limited) and the errors we receive (handed to the
  * transport that sent the quoted datagram). */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stack/core/stack_impl.h"
@@ -79,22 +78,16 @@ static void echo_reply(struct stack *s, const struct ipv4_view *ip, const struct
     /* RFC 792: the data goes back entire (same identifier, sequence
      * number and data). A request that came in fragments may need
      * fragments to go back: ipv4_output_frag cuts what exceeds the MTU. */
-    size_t cap = PBUF_HEADROOM + ICMP4_HLEN + ic->body_len + 64;
     uint8_t small[PBUF_FRAME_SIZE];
-    uint8_t *buf = cap <= sizeof small ? small : malloc(cap);
-    if (buf == NULL)
-        return;
     struct pbuf p;
-    pbuf_init(&p, buf, cap, PBUF_HEADROOM);
-    uint8_t *hdr = pbuf_append(&p, ICMP4_HLEN + ic->body_len);
-    if (hdr != NULL) {
-        memcpy(hdr + ICMP4_HLEN, ic->body, ic->body_len);
-        icmp4_emit(hdr, ICMP4_ECHO_REPLY, 0, ic->rest, ic->body_len);
-        if (ipv4_output_frag(s, &rt, &p, ip->src, IPPROTO_ICMP_, now) == 0)
-            ctr_inc(s, CTR_ICMP4_TX_ECHO_REPLIES);
-    }
-    if (buf != small)
-        free(buf);
+    uint8_t *hdr = pbuf_large_init(&p, small, ICMP4_HLEN + ic->body_len);
+    if (hdr == NULL)
+        return;
+    memcpy(hdr + ICMP4_HLEN, ic->body, ic->body_len);
+    icmp4_emit(hdr, ICMP4_ECHO_REPLY, 0, ic->rest, ic->body_len);
+    if (ipv4_output_frag(s, &rt, &p, ip->src, IPPROTO_ICMP_, now) == 0)
+        ctr_inc(s, CTR_ICMP4_TX_ECHO_REPLIES);
+    pbuf_large_free(&p, small);
 }
 
 /* An error about a datagram we sent: find who sent it and tell them. */
@@ -117,12 +110,11 @@ static void error_input(struct stack *s, const struct icmp4_view *ic)
                              false);
 }
 
-void icmp4_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+void icmp4_input(struct stack *s, const struct ipv4_view *ip,
                  bool to_broadcast, uint64_t now)
 {
     struct icmp4_view ic;
 
-    (void)nif; /* replies are routed like any datagram we send */
     ctr_inc(s, CTR_ICMP4_RX);
     int err = icmp4_parse(ip->payload, ip->payload_len, &ic);
     if (err == WIRE_ECSUM) {

@@ -4,7 +4,6 @@
  * cache, RFC 8201), ND messages (checked, then to core/nd.c) and MLD
  * queries (answered with an MLDv2 report, RFC 3810). */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "stack/core/ipv6_impl.h"
@@ -56,24 +55,18 @@ static void echo_reply(struct stack *s, struct netif *nif, const struct ipv6_vie
         return;
     /* The data goes back entire and unmodified (RFC 4443 4.2): a request
      * that came in fragments may need fragments to go back. */
-    size_t cap = PBUF_HEADROOM + ICMP6_HLEN + m->body_len + 64;
     uint8_t small[PBUF_FRAME_SIZE];
-    uint8_t *buf = cap <= sizeof small ? small : malloc(cap);
-    if (buf == NULL)
-        return;
     struct pbuf p;
-    pbuf_init(&p, buf, cap, PBUF_HEADROOM);
-    uint8_t *hdr = pbuf_append(&p, ICMP6_HLEN + m->body_len);
-    if (hdr != NULL) {
-        memcpy(hdr + ICMP6_HLEN, m->body, m->body_len);
-        /* Same identifier, sequence number and data. */
-        struct ip_addr dst = ipv6_addr_tag(ip->src);
-        icmp6_emit(hdr, ICMP6_ECHO_REPLY, 0, m->rest, m->body_len, &rt.src, &dst);
-        if (ipv6_output_frag(s, &rt, &p, ip->src, IPV6_NH_ICMPV6, 0, now) == 0)
-            ctr_inc(s, CTR_ICMP6_TX_ECHO_REPLIES);
-    }
-    if (buf != small)
-        free(buf);
+    uint8_t *hdr = pbuf_large_init(&p, small, ICMP6_HLEN + m->body_len);
+    if (hdr == NULL)
+        return;
+    memcpy(hdr + ICMP6_HLEN, m->body, m->body_len);
+    /* Same identifier, sequence number and data. */
+    struct ip_addr dst = ipv6_addr_tag(ip->src);
+    icmp6_emit(hdr, ICMP6_ECHO_REPLY, 0, m->rest, m->body_len, &rt.src, &dst);
+    if (ipv6_output_frag(s, &rt, &p, ip->src, IPV6_NH_ICMPV6, 0, now) == 0)
+        ctr_inc(s, CTR_ICMP6_TX_ECHO_REPLIES);
+    pbuf_large_free(&p, small);
 }
 
 /* ---- errors in ---- */

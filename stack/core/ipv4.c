@@ -64,7 +64,7 @@ static void deliver(struct stack *s, struct netif *nif, const struct ipv4_view *
     switch (ip->proto) {
     case IPPROTO_ICMP_:
         ctr_inc(s, CTR_IPV4_RX_DELIVERED);
-        icmp4_input(s, nif, ip, to_broadcast, now);
+        icmp4_input(s, ip, to_broadcast, now);
         break;
     case IPPROTO_UDP_:
         ctr_inc(s, CTR_IPV4_RX_DELIVERED);
@@ -124,7 +124,7 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
         ctr_inc(s, CTR_IPV4_RX_DROP_TTL_ZERO);
         return;
     }
-    bool ip_broadcast = ip.dst == IP4_BROADCAST || netif_is_subnet_bcast(nif, ip.dst);
+    bool ip_broadcast = netif_is_ip4_broadcast(nif, ip.dst);
     /* RFC 1122 3.3.4.2: the weak host model, any of our addresses will do. */
     bool ours = netif_by_ip4(s, ip.dst) != NULL;
     /* RFC 1122 3.3.6: a unicast datagram that came as a link-layer

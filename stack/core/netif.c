@@ -31,6 +31,11 @@ bool netif_is_subnet_bcast(const struct netif *nif, uint32_t addr)
     return addr == (nif->ip4 | ~nif->mask);
 }
 
+bool netif_is_ip4_broadcast(const struct netif *nif, uint32_t addr)
+{
+    return addr == 0xffffffffu || netif_is_subnet_bcast(nif, addr); /* RFC 919 7 */
+}
+
 /* A unicast address a host may own: not 0/8, loopback, multicast or
  * reserved (RFC 1122 3.2.1.3, RFC 5735). */
 static bool ip4_is_unicast(uint32_t a)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PBUF_VNET_HLEN 12    /* struct virtio_net_hdr_mrg_rxbuf */
@@ -88,6 +89,27 @@ static inline int pbuf_append_copy(struct pbuf *p, const void *src, size_t n)
     if (n > 0)
         memcpy(dst, src, n);
     return 0;
+}
+
+/* A pbuf holding len bytes of a packet that may be larger than a frame
+ * (UDP and echo replies, fragmented on the way out): in small (a
+ * PBUF_FRAME_SIZE buffer on the caller's stack) when it fits, else in a
+ * malloc'd one. Returns the len bytes to fill, or NULL (no memory);
+ * pbuf_large_free releases what was taken. */
+static inline uint8_t *pbuf_large_init(struct pbuf *p, uint8_t *small, size_t len)
+{
+    size_t cap = PBUF_HEADROOM + len + 64;
+    uint8_t *buf = cap <= PBUF_FRAME_SIZE ? small : malloc(cap);
+    if (buf == NULL)
+        return NULL;
+    pbuf_init(p, buf, cap, PBUF_HEADROOM);
+    return pbuf_append(p, len); /* fits: cap was made for it */
+}
+
+static inline void pbuf_large_free(struct pbuf *p, const uint8_t *small)
+{
+    if (p->buf != small)
+        free(p->buf);
 }
 
 #endif

@@ -16,7 +16,8 @@
 /* RFC 1122 3.3.2: Time Exceeded when the timer runs out, if the first
  * fragment arrived (it is what we quote, RFC 792); icmp4_send_error adds
  * the rate limit and RFC 1122 3.2.2's rules. Never about a datagram to a
- * broadcast or multicast address. */
+ * broadcast address (multicast ones never get here: ipv4_input drops
+ * them as not ours). */
 static void expire4(struct stack *s, int ifindex, const uint8_t *first, size_t first_len,
                     uint64_t now)
 {
@@ -24,10 +25,8 @@ static void expire4(struct stack *s, int ifindex, const uint8_t *first, size_t f
     struct ipv4_view ip;
     if (first == NULL || nif == NULL || ipv4_parse(first, first_len, &ip) != WIRE_OK)
         return;
-    bool to_broadcast = ip.dst == 0xffffffffu || (ip.dst >> 28) == 0xe ||
-                        netif_is_subnet_bcast(nif, ip.dst);
-    icmp4_send_error(s, nif, &ip, first, to_broadcast, ICMP4_TIME_EXCEEDED, ICMP4_REASM_TIME,
-                     now);
+    icmp4_send_error(s, nif, &ip, first, netif_is_ip4_broadcast(nif, ip.dst),
+                     ICMP4_TIME_EXCEEDED, ICMP4_REASM_TIME, now);
 }
 
 /* RFC 791 3.2: the first fragment's header (options included: those

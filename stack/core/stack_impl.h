@@ -173,6 +173,8 @@ struct netif *netif_get(struct stack *s, int ifindex);
 struct netif *netif_by_ip4(struct stack *s, uint32_t addr);
 /* Directed broadcast of the interface's subnet (not for /31 and /32). */
 bool netif_is_subnet_bcast(const struct netif *nif, uint32_t addr);
+/* A broadcast address for nif: the limited one or its subnet's. */
+bool netif_is_ip4_broadcast(const struct netif *nif, uint32_t addr);
 
 /* ---- core/eth.c ---- */
 
@@ -380,7 +382,7 @@ size_t nd_neigh_list(const struct stack *s, struct neigh_info *out, size_t max);
 
 /* to_broadcast: the datagram was addressed to a broadcast/multicast
  * address (IP or link layer). */
-void icmp4_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
+void icmp4_input(struct stack *s, const struct ipv4_view *ip,
                  bool to_broadcast, uint64_t now);
 /* An ICMP error about the datagram ip (whose bytes start at pkt), subject
  * to RFC 1122 3.2.2 and the rate limit. */

@@ -338,26 +338,17 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
      * (RFC 1191); a larger one is fragmented at the source (RFC 791 3.2,
      * RFC 8200 4.5), as Linux does. The checksum covers the whole
      * datagram, so it is built in one buffer first. */
-    size_t cap = PBUF_HEADROOM + UDP_HLEN + len + 64;
     uint8_t small[PBUF_FRAME_SIZE];
-    uint8_t *buf = cap <= sizeof small ? small : malloc(cap);
-    if (buf == NULL)
-        return -ENOBUFS;
     struct pbuf p;
-    pbuf_init(&p, buf, cap, PBUF_HEADROOM);
-    uint8_t *hdr = pbuf_append(&p, UDP_HLEN + len);
-    if (hdr == NULL) {
-        if (buf != small)
-            free(buf);
+    uint8_t *hdr = pbuf_large_init(&p, small, UDP_HLEN + len);
+    if (hdr == NULL)
         return -ENOBUFS;
-    }
     if (len > 0)
         memcpy(hdr + UDP_HLEN, data, len);
     udp_emit(hdr, us->local_port, dport, len, &rt.src, &dst_a);
 
     err = ip_output_frag(s, &rt, &p, &dst_a, IPPROTO_UDP_, now);
-    if (buf != small)
-        free(buf);
+    pbuf_large_free(&p, small);
     if (err == -EMSGSIZE)
         ctr_inc(s, CTR_UDP_TX_DROP_TOO_BIG);
     if (err == -EMSGSIZE || err == -EADDRNOTAVAIL)

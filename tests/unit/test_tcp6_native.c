@@ -63,15 +63,6 @@ static void out6(const struct stack_env *e, size_t i, struct ipv6_view *ip, stru
     assert_int_equal(tcp_parse(ip->payload, ip->payload_len, &s, &d, t), WIRE_OK);
 }
 
-static struct ip_endpoint ep6(const uint8_t a[16], uint16_t port)
-{
-    struct ip_endpoint ep;
-    memset(&ep, 0, sizeof ep);
-    ep.addr = ipv6_addr_tag(a);
-    ep.port = port;
-    return ep;
-}
-
 static struct stack_env *ready(void)
 {
     struct stack_env *e = env6_ready(env6_tweak_no_slaac);
@@ -84,7 +75,7 @@ static struct tcp_sock *accept6(struct stack_env *e, struct tcp_sock **lp, uint3
 {
     struct tcp_sock *l = tcp_sock_open(e->s, NULL, NULL);
     assert_int_equal(tcp_sock_set_family(l, IP_FAMILY_V6), 0);
-    struct ip_endpoint any = ep6(env6_unspec, 80);
+    struct ip_endpoint any = env6_ep(env6_unspec, 80);
     assert_int_equal(tcp_sock_bind(l, &any), 0);
     assert_int_equal(tcp_sock_listen(l, 4), 0);
     struct tcp_options o = {.has_mss = true, .mss = 1440};
@@ -153,7 +144,7 @@ static void test_active_open(void **state)
     (void)state;
     struct stack_env *e = ready();
     struct tcp_sock *c = tcp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint to = ep6(env6_peer, PEER_PORT);
+    struct ip_endpoint to = env6_ep(env6_peer, PEER_PORT);
     assert_int_equal(tcp_sock_connect(c, &to, e->now), -EINPROGRESS);
     struct ipv6_view ip;
     struct tcp_view t;
@@ -179,7 +170,7 @@ static void test_mapped_source_dropped(void **state)
     (void)state;
     struct stack_env *e = ready();
     struct tcp_sock *l = tcp_sock_open(e->s, NULL, NULL);
-    struct ip_endpoint any = ep6(env6_unspec, 80);
+    struct ip_endpoint any = env6_ep(env6_unspec, 80);
     assert_int_equal(tcp_sock_bind(l, &any), 0);
     assert_int_equal(tcp_sock_listen(l, 4), 0);
     static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 77, 0, 9};

@@ -179,15 +179,6 @@ static void test_ipv4_ids(void **state)
     env_free(e);
 }
 
-static struct ip_endpoint ep6(const uint8_t a[16], uint16_t port)
-{
-    struct ip_endpoint ep;
-    memset(&ep, 0, sizeof ep);
-    ep.addr = ipv6_addr_tag(a);
-    ep.port = port;
-    return ep;
-}
-
 /* IPv6: every frame a fragment (RFC 8200 4.5) of one datagram; returns
  * its Identification. */
 static uint32_t check_frags6(const struct stack_env *e, size_t n_frags)
@@ -219,11 +210,11 @@ static uint32_t round_trip6(struct stack_env *e, size_t len, size_t n_frags)
 {
     struct udp_sock *rx = udp_sock_open(e->s, NULL, NULL);
     assert_int_equal(udp_sock_set_family(rx, IP_FAMILY_V6), 0);
-    struct ip_endpoint l = ep6(env6_unspec, PORT);
+    struct ip_endpoint l = env6_ep(env6_unspec, PORT);
     assert_int_equal(udp_sock_bind(rx, &l), 0);
     struct udp_sock *tx = udp_sock_open(e->s, NULL, NULL);
     assert_int_equal(udp_sock_set_family(tx, IP_FAMILY_V6), 0);
-    struct ip_endpoint peer = ep6(env6_peer, PORT);
+    struct ip_endpoint peer = env6_ep(env6_peer, PORT);
     uint64_t before = env_ctr(e, CTR_IPV6_TX_FRAGMENTS);
     assert_int_equal(udp_sock_sendto(tx, data, len, &peer, e->now), (int)len);
     uint32_t id = check_frags6(e, n_frags);

@@ -16,6 +16,15 @@ const uint8_t env6_router[16] = {0xfe, 0x80, [15] = 1};
 const uint8_t env6_all_nodes[16] = {0xff, 0x02, [15] = 1};
 const uint8_t env6_unspec[16];
 
+struct ip_endpoint env6_ep(const uint8_t addr[16], uint16_t port)
+{
+    struct ip_endpoint ep;
+    memset(&ep, 0, sizeof ep);
+    ep.addr = ipv6_addr_tag(addr);
+    ep.port = port;
+    return ep;
+}
+
 void env6_tweak_no_static(struct stack_config *cfg, struct netif_config *ncfg)
 {
     /* DAD's first NS at once: the tests step the clock by RetransTimer;

@@ -26,6 +26,9 @@ extern const uint8_t env6_router[16];   /* fe80::1 */
 extern const uint8_t env6_all_nodes[16]; /* ff02::1 */
 extern const uint8_t env6_unspec[16];   /* :: */
 
+/* An IPv6 endpoint (addr, port), as env_ep is for IPv4. */
+struct ip_endpoint env6_ep(const uint8_t addr[16], uint16_t port);
+
 /* env_new tweaks: IPv6 with fd77::2/64 and SLAAC; the same without SLAAC;
  * IPv6 with no static address. */
 void env6_tweak(struct stack_config *cfg, struct netif_config *ncfg);
