@@ -92,6 +92,16 @@ static int parse_tcp(struct conf_loader *L, const cJSON *obj, struct stack_tcp_c
     if (r > 0)
         t->syncookies = choice;
 
+    /* SYN cookies start when a listener's SYN queue holds syn_backlog
+     * half-open connections; if max_conns (every connection, all
+     * listeners) were reached first, a SYN flood would fill the table and
+     * shut legitimate clients out before cookies ever started ("auto";
+     * "always" ignores the SYN queue, "never" chose to drop). */
+    if (t->syncookies == 1 && t->syn_backlog >= t->max_conns)
+        return conf_fail(L, "stack.tcp.syn_backlog",
+                         "%u is not below stack.tcp.max_conns (%u): a SYN flood would fill "
+                         "max_conns before SYN cookies start",
+                         t->syn_backlog, t->max_conns);
     /* RFC 6298 2.4/2.5: the timer is clamped to [min, max]; a first RTO
      * outside that would be clamped at once, which is surely a mistake. */
     if (t->rto_min_ns > t->rto_max_ns)

@@ -273,7 +273,11 @@ static struct tcp_sock *listen_input(struct tcp_sock *l, const struct ip_rx *rx,
         ctr_inc(s, CTR_TCP_LISTEN_OVERFLOWS);
         return NULL;
     }
-    if (c->syncookies == 2 || l->n_synq >= c->syn_backlog) {
+    /* A full SYN queue, or a connection table already at max_conns (a
+     * flood spread over several listeners): a cookie needs no state. */
+    bool table_full = s->tcp->n_conns >= c->max_conns;
+    if (c->syncookies == 2 || l->n_synq >= c->syn_backlog ||
+        (table_full && c->syncookies == 1)) {
         if (c->syncookies == 0) {
             ctr_inc(s, CTR_TCP_LISTEN_DROPS);
             return NULL;

@@ -545,6 +545,32 @@ static void test_tcp_rto_cross_checks(void **state)
                  "200 is above stack.tcp.rto_max_ms (100)");
 }
 
+/* Issue 14: syn_backlog at or above max_conns would let a SYN flood fill
+ * the connection table before SYN cookies start ("auto" only). */
+static void test_tcp_syn_backlog_below_max_conns(void **state)
+{
+    struct tcpipd_config cfg;
+    (void)state;
+    EXPECT_ERROR(cf_doc("", "'stack': {'tcp': {'max_conns': 100, 'syn_backlog': 200}}"),
+                 "stack.tcp.syn_backlog",
+                 "200 is not below stack.tcp.max_conns (100): a SYN flood would fill max_conns "
+                 "before SYN cookies start");
+    EXPECT_ERROR(cf_doc("", "'stack': {'tcp': {'max_conns': 256}}"), "stack.tcp.syn_backlog",
+                 "256 is not below stack.tcp.max_conns (256)");
+    EXPECT_ERROR(cf_doc("", "'stack': {'tcp': {'syn_backlog': 16384, 'syncookies': 'auto'}}"),
+                 "stack.tcp.syn_backlog", "16384 is not below stack.tcp.max_conns (16384)");
+    cf_load_ok(cf_doc("", "'stack': {'tcp': {'max_conns': 257}}"), &cfg);
+    assert_int_equal(cfg.stack.tcp.syn_backlog, 256);
+    /* "always" never looks at the SYN queue; "never" chose to drop. */
+    cf_load_ok(cf_doc("", "'stack': {'tcp': {'max_conns': 100, 'syn_backlog': 200,"
+                    " 'syncookies': 'always'}}"),
+               &cfg);
+    cf_load_ok(cf_doc("", "'stack': {'tcp': {'max_conns': 100, 'syn_backlog': 200,"
+                    " 'syncookies': 'never'}}"),
+               &cfg);
+    assert_int_equal(cfg.stack.tcp.syn_backlog, 200);
+}
+
 /* ---- services, log level ---- */
 
 static void test_duplicate_service_ports(void **state)
@@ -595,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_tcp_tunables_values),
         cmocka_unit_test(test_tcp_tunables_ranges),
         cmocka_unit_test(test_tcp_rto_cross_checks),
+        cmocka_unit_test(test_tcp_syn_backlog_below_max_conns),
         cmocka_unit_test(test_bad_log_level),
     };
 

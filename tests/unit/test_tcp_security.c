@@ -314,6 +314,56 @@ static void test_syncookies_when_synq_full(void **state)
     tin_env_close(e);
 }
 
+static void tweak_small_table(struct stack_config *cfg, struct netif_config *ncfg)
+{
+    (void)ncfg;
+    cfg->tcp.syncookies = 1;
+    cfg->tcp.syn_backlog = 2;
+    cfg->tcp.max_conns = 3;
+}
+
+/* Issue 14: a flood spread over two listeners fills max_conns before
+ * either SYN queue is full; the next SYN still gets a cookie, and the
+ * cookie's ACK then makes a connection once a slot is free. */
+static void test_syncookies_when_table_full(void **state)
+{
+    (void)state;
+    struct stack_env *e = tin_env_open(tweak_small_table);
+    struct tcp_sock *l1 = tp_listen(e, PORT, 8);
+    struct tcp_sock *l2 = tp_listen(e, PORT + 1, 8);
+    struct tcp_options o = tp_linux_syn_options(1000);
+    const uint16_t dports[] = {PORT, PORT + 1, PORT + 1, PORT};
+    struct tp_out sa;
+    for (uint16_t i = 0; i < 4; i++) {
+        tp_send(e, &(struct tp_seg){.dport = dports[i], .sport = (uint16_t)(42000 + i),
+                                    .seq = 9000, .flags = TCP_FLAG_SYN, .opt = &o});
+        tp_take(e, &sa);
+        assert_int_equal(sa.t.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+        assert_int_equal(env_ctr(e, CTR_TCP_SYNCOOKIES_SENT), i < 3 ? 0 : 1);
+    }
+    /* Two listeners, three children (the table's max); no fourth. */
+    assert_int_equal(stack_tcp_list(e->s, NULL, 0), 5);
+    assert_int_equal(env_ctr(e, CTR_TCP_RX_DROP_NO_MEMORY), 0);
+    /* The peer resets one of l2's children: a slot is free, and the
+     * cookie's ACK becomes a connection on l1. */
+    tp_send(e, &(struct tp_seg){.dport = PORT + 1, .sport = 42001, .seq = 9001,
+                                .flags = TCP_FLAG_RST});
+    assert_int_equal(stack_tcp_list(e->s, NULL, 0), 4);
+    tp_clear(e);
+    struct tcp_options a = {.has_ts = true, .ts_val = 1001, .ts_ecr = sa.t.opt.ts_val};
+    tp_send(e, &(struct tp_seg){.dport = PORT, .sport = 42003, .seq = 9001,
+                                .ack = sa.t.seq + 1, .flags = TCP_FLAG_ACK, .opt = &a});
+    assert_int_equal(env_ctr(e, CTR_TCP_SYNCOOKIES_RECV), 1);
+    int err;
+    struct tcp_sock *c = tcp_sock_accept(l1, NULL, NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(tcp_sock_state(c), TCP_ESTABLISHED);
+    tcp_sock_abort(c, e->now);
+    tcp_sock_close(l1, e->now);
+    tcp_sock_close(l2, e->now);
+    tin_env_close(e);
+}
+
 /* ---- mutation loop ---- */
 
 static uint64_t rng_state;
@@ -467,6 +517,7 @@ int main(void)
         cmocka_unit_test_teardown(test_syncookies_always, tin_teardown_env),
         cmocka_unit_test_teardown(test_syncookies_without_ts_and_expired, tin_teardown_env),
         cmocka_unit_test_teardown(test_syncookies_when_synq_full, tin_teardown_env),
+        cmocka_unit_test_teardown(test_syncookies_when_table_full, tin_teardown_env),
         cmocka_unit_test_teardown(test_mutation_loop, tin_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
