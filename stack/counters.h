@@ -49,6 +49,8 @@ enum stack_counter {
     CTR_IPV4_RX_DROP_NOT_FOR_US,  /* we are a host: no forwarding */
     CTR_IPV4_RX_DROP_FRAGMENT,    /* malformed fragment (RFC 791 lengths): not reassembled */
     CTR_IPV4_RX_DROP_UNKNOWN_PROTO,
+    CTR_IPV4_RX_DROP_SOURCE_ROUTE, /* LSRR/SSRR with hops left: we do not forward
+                                      (Linux accept_source_route=0) */
     CTR_IPV4_TX_DROP_NO_ROUTE,
     CTR_IPV4_TX_DROP_TOO_BIG,     /* payload above the MTU with DF set */
     CTR_IPV4_TX_DROP_NO_SRC,      /* interface has no IPv4 address */

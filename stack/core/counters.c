@@ -41,6 +41,7 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_IPV4_RX_DROP_NOT_FOR_US] = "ipv4.rx_drop_not_for_us",
     [CTR_IPV4_RX_DROP_FRAGMENT] = "ipv4.rx_drop_fragment",
     [CTR_IPV4_RX_DROP_UNKNOWN_PROTO] = "ipv4.rx_drop_unknown_proto",
+    [CTR_IPV4_RX_DROP_SOURCE_ROUTE] = "ipv4.rx_drop_source_route",
     [CTR_IPV4_TX_DROP_NO_ROUTE] = "ipv4.tx_drop_no_route",
     [CTR_IPV4_TX_DROP_TOO_BIG] = "ipv4.tx_drop_too_big",
     [CTR_IPV4_TX_DROP_NO_SRC] = "ipv4.tx_drop_no_src",

@@ -50,7 +50,8 @@ static void count_parse_error(struct stack *s, int err)
 static void deliver(struct stack *s, struct netif *nif, const struct ipv4_view *ip,
                     const uint8_t *pkt, bool to_broadcast, uint64_t now)
 {
-    /* Options (ip->options) are skipped: we act on none of them. */
+    /* Options (ip->options) are skipped: only a pending source route
+     * (ipv4_input) is acted on. */
     struct ip_rx rx = {
         .nif = nif,
         .src = ip_addr_v4(ip->src),
@@ -131,6 +132,14 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
      * broadcast is discarded. */
     if (!ip_broadcast && (!ours || link_multicast)) {
         ctr_inc(s, CTR_IPV4_RX_DROP_NOT_FOR_US);
+        return;
+    }
+    /* RFC 1122 3.3.5: a host does not forward. A source route that still
+     * names hops after us asks for exactly that; Linux drops it
+     * (accept_source_route=0) rather than answer a spoofable path. Both
+     * options are copied into every fragment (RFC 791 3.1). */
+    if (ipv4_source_route(ip.options, ip.options_len) == IPV4_SRR_PENDING) {
+        ctr_inc(s, CTR_IPV4_RX_DROP_SOURCE_ROUTE);
         return;
     }
     bool to_broadcast = ip_broadcast || link_multicast;

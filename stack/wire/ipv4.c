@@ -39,6 +39,33 @@ int ipv4_parse(const uint8_t *buf, size_t len, struct ipv4_view *out)
     return WIRE_OK;
 }
 
+enum ipv4_srr ipv4_source_route(const uint8_t *opts, size_t len)
+{
+    enum ipv4_srr found = IPV4_SRR_NONE;
+    size_t i = 0;
+    while (i < len) {
+        uint8_t type = opts[i];
+        if (type == IPV4_OPT_EOL)
+            break;
+        if (type == IPV4_OPT_NOP) {
+            i++;
+            continue;
+        }
+        if (len - i < 2 || opts[i + 1] < 2 || opts[i + 1] > len - i)
+            break; /* a length that cannot be: stop (the loop always advanced) */
+        size_t olen = opts[i + 1];
+        if (type == IPV4_OPT_LSRR || type == IPV4_OPT_SSRR) {
+            /* "If the pointer is greater than the length, the source
+             * route is empty"; a short option has no pointer at all. */
+            if (olen < 3 || opts[i + 2] <= olen)
+                return IPV4_SRR_PENDING;
+            found = IPV4_SRR_DONE;
+        }
+        i += olen;
+    }
+    return found;
+}
+
 /* The caller keeps payload_len <= 65515 (IPV4_HLEN + payload fits the
  * 16-bit total length); larger datagrams are fragmented before this. */
 void ipv4_emit(uint8_t *buf, const struct ipv4_emit_args *a)

@@ -46,6 +46,26 @@ static inline bool ipv4_is_fragment(const struct ipv4_view *ip)
     return (ip->frag & (IPV4_FLAG_MF | IPV4_FRAG_OFF_MASK)) != 0;
 }
 
+/* RFC 791 3.1 options a host looks at. */
+#define IPV4_OPT_EOL 0
+#define IPV4_OPT_NOP 1
+#define IPV4_OPT_LSRR 0x83       /* loose source and record route */
+#define IPV4_OPT_SSRR 0x89       /* strict source and record route */
+
+enum ipv4_srr {
+    IPV4_SRR_NONE,           /* no source route option */
+    IPV4_SRR_DONE,           /* one whose route is exhausted: we are its destination */
+    IPV4_SRR_PENDING,        /* one that still names hops after us (or a
+                                malformed one that cannot say it does not) */
+};
+
+/* Walk the options (EOL ends them, NOP is one byte, every other option
+ * has a length of at least 2 that must fit) and say whether a loose or
+ * strict source route (RFC 791 3.1) still has hops to go: its pointer
+ * (1-based, at least 4) is not past its length. A list that runs past
+ * its span stops the walk. */
+enum ipv4_srr ipv4_source_route(const uint8_t *opts, size_t len);
+
 struct ipv4_emit_args {
     uint8_t tos;
     uint16_t id;

@@ -169,8 +169,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (eth_parse(data, size, &eth) == 0)
         touch(eth.payload, eth.payload_len);
     (void)arp_parse(data, size, &arp);
+    (void)ipv4_source_route(data, size); /* the option walk on raw bytes */
     if (ipv4_parse(data, size, &ip) == 0) {
         touch(ip.options, ip.options_len);
+        (void)ipv4_source_route(ip.options, ip.options_len);
         touch(ip.payload, ip.payload_len);
     }
     if (icmp4_parse(data, size, &icmp) == 0)

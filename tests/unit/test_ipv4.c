@@ -237,6 +237,43 @@ static void test_options_skipped(void **state)
     fixture_done(&fx);
 }
 
+/* The valid frame rebuilt with an 8-byte source route option (one
+ * address, 10.77.0.9) whose pointer is ptr; returns the frame length. */
+static size_t frame_with_srr(const struct fixture *fx, uint8_t *g, uint8_t type, uint8_t ptr)
+{
+    memcpy(g, fx->f, IP_OFF + IPV4_HLEN);
+    const uint8_t opts[8] = {type, 7, ptr, 10, 77, 0, 9, 0};
+    memcpy(g + IP_OFF + IPV4_HLEN, opts, sizeof opts);
+    size_t l4 = UDP_HLEN + 8;
+    memcpy(g + IP_OFF + 28, fx->f + IP_OFF + IPV4_HLEN, l4);
+    g[IP_OFF] = 0x47;
+    wr16(g + IP_OFF + 2, (uint16_t)(28 + l4));
+    fix_csum(g);
+    return IP_OFF + 28 + l4;
+}
+
+/* Issue 14: a source route with hops left asks a host to forward; it is
+ * dropped and counted (Linux accept_source_route=0). An exhausted one
+ * reached its destination: delivered. */
+static void test_source_route_dropped(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    fixture_init(&fx, NULL);
+    uint8_t g[FRAME_MAX];
+    size_t n = frame_with_srr(&fx, g, 0x83, 4);
+    expect_drop(&fx, g, n, CTR_IPV4_RX_DROP_SOURCE_ROUTE);
+    n = frame_with_srr(&fx, g, 0x89, 4);
+    expect_drop(&fx, g, n, CTR_IPV4_RX_DROP_SOURCE_ROUTE);
+    assert_int_equal(fx.e->nif.total, 0); /* nothing answered */
+    n = frame_with_srr(&fx, g, 0x83, 8);
+    env_input(fx.e, g, n);
+    assert_int_equal(env_ctr(fx.e, CTR_IPV4_RX_DELIVERED), 1);
+    assert_int_equal(env_ctr(fx.e, CTR_IPV4_RX_DROP_SOURCE_ROUTE), 2);
+    assert_int_equal(udp_sock_peek_size(fx.us), 8);
+    fixture_done(&fx);
+}
+
 static void test_broadcast_delivery(void **state)
 {
     (void)state;
@@ -402,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_fragments_to_reassembly),
         cmocka_unit_test(test_unknown_protocol),
         cmocka_unit_test(test_options_skipped),
+        cmocka_unit_test(test_source_route_dropped),
         cmocka_unit_test(test_broadcast_delivery),
         cmocka_unit_test(test_route_on_link_and_gateway),
         cmocka_unit_test(test_no_route),

@@ -220,7 +220,8 @@ static void test_mutated_frames(void **state)
                          c[CTR_IPV4_RX_DROP_BAD_CSUM] + c[CTR_IPV4_RX_DROP_BAD_SRC] +
                          c[CTR_IPV4_RX_DROP_TTL_ZERO] + c[CTR_IPV4_RX_DROP_NOT_FOR_US] +
                          c[CTR_IPV4_RX_DROP_FRAGMENT] + c[CTR_IPV4_REASM_REQDS] +
-                         c[CTR_IPV4_RX_DROP_UNKNOWN_PROTO] + c[CTR_IPV4_RX_DELIVERED]);
+                         c[CTR_IPV4_RX_DROP_UNKNOWN_PROTO] + c[CTR_IPV4_RX_DROP_SOURCE_ROUTE] +
+                         c[CTR_IPV4_RX_DELIVERED]);
     assert_int_equal(c[CTR_IPV4_RX_DELIVERED], c[CTR_ICMP4_RX] + c[CTR_UDP_RX] + c[CTR_TCP_RX_SEGS]);
     assert_int_equal(c[CTR_TCP_RX_SEGS], c[CTR_TCP_RX_DROP_TRUNCATED] + c[CTR_TCP_RX_DROP_BAD_HEADER] +
                                              c[CTR_TCP_RX_DROP_BAD_CSUM] + c[CTR_TCP_RX_DROP_BAD_ADDR] +

@@ -423,6 +423,43 @@ static void test_emit_parse_round_trip(void **state)
     free(pkt);
 }
 
+/* RFC 791 3.1: LSRR/SSRR with hops left, exhausted, absent, malformed. */
+static void test_source_route_walk(void **state)
+{
+    (void)state;
+    /* LSRR, length 11 (two addresses), pointer 4: two hops to go. */
+    const uint8_t lsrr[] = {0x83, 11, 4, 10, 77, 0, 9, 10, 77, 0, 2, 0};
+    assert_int_equal(ipv4_source_route(lsrr, sizeof lsrr), IPV4_SRR_PENDING);
+    /* Pointer 8: the last address is still ahead. */
+    const uint8_t lsrr_last[] = {1, 0x83, 11, 8, 10, 77, 0, 9, 10, 77, 0, 2};
+    assert_int_equal(ipv4_source_route(lsrr_last, sizeof lsrr_last), IPV4_SRR_PENDING);
+    /* Pointer 12 > length 11: exhausted, we are the destination. */
+    const uint8_t ssrr_done[] = {0x89, 11, 12, 10, 77, 0, 9, 10, 77, 0, 2, 0};
+    assert_int_equal(ipv4_source_route(ssrr_done, sizeof ssrr_done), IPV4_SRR_DONE);
+    /* SSRR with hops, after a NOP and a record route (7). */
+    const uint8_t ssrr[] = {1, 7, 7, 4, 0, 0, 0, 0, 0x89, 7, 4, 10, 77, 0, 9, 0};
+    assert_int_equal(ipv4_source_route(ssrr, sizeof ssrr), IPV4_SRR_PENDING);
+    /* Nothing but padding, a record route, a timestamp. */
+    const uint8_t none[] = {1, 7, 7, 4, 0, 0, 0, 0, 68, 4, 5, 0, 0};
+    assert_int_equal(ipv4_source_route(none, sizeof none), IPV4_SRR_NONE);
+    assert_int_equal(ipv4_source_route(NULL, 0), IPV4_SRR_NONE);
+    /* After EOL nothing counts. */
+    const uint8_t eol[] = {0, 0x83, 7, 4, 10, 77, 0, 9};
+    assert_int_equal(ipv4_source_route(eol, sizeof eol), IPV4_SRR_NONE);
+    /* A route option too short for a pointer cannot say it is done. */
+    const uint8_t short_srr[] = {0x83, 2, 0, 0};
+    assert_int_equal(ipv4_source_route(short_srr, sizeof short_srr), IPV4_SRR_PENDING);
+    /* Lengths that cannot be stop the walk: 0, 1, past the span. */
+    const uint8_t len0[] = {7, 0, 0x83, 7, 4, 1, 2, 3, 4};
+    assert_int_equal(ipv4_source_route(len0, sizeof len0), IPV4_SRR_NONE);
+    const uint8_t len1[] = {7, 1, 0x83, 7, 4, 1, 2, 3, 4};
+    assert_int_equal(ipv4_source_route(len1, sizeof len1), IPV4_SRR_NONE);
+    const uint8_t past[] = {0x83, 40, 4, 1, 2, 3, 4, 0};
+    assert_int_equal(ipv4_source_route(past, sizeof past), IPV4_SRR_NONE);
+    const uint8_t lone_type[] = {1, 1, 1, 0x83};
+    assert_int_equal(ipv4_source_route(lone_type, sizeof lone_type), IPV4_SRR_NONE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_emit_real_ping_header),
         cmocka_unit_test(test_emit_real_port_unreach_header),
         cmocka_unit_test(test_emit_parse_round_trip),
+        cmocka_unit_test(test_source_route_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
