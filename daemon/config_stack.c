@@ -6,7 +6,7 @@
 
 static const char *const stack_keys[] = {"arp", "ip", "icmp", "udp", "tcp"};
 static const char *const arp_keys[] = {"cache_size", "reachable_ms", "retry_ms", "max_retries",
-                                       "pending_max"};
+                                       "pending_max", "pending_per_entry"};
 static const char *const ip_keys[] = {"default_ttl"};
 static const char *const icmp_keys[] = {"rate_limit_per_sec", "burst"};
 static const char *const udp_keys[] = {"rcvbuf_bytes"};
@@ -153,6 +153,10 @@ int conf_parse_stack(struct conf_loader *L, const cJSON *obj, struct stack_confi
             return -1;
         if (r > 0)
             st->arp_pending_max = (uint32_t)v;
+        if ((r = conf_opt_int(L, sect, "stack.arp", "pending_per_entry", 1, 65536, &v)) < 0)
+            return -1;
+        if (r > 0)
+            st->arp_pending_per_entry = (uint32_t)v;
     }
 
     if (conf_opt_container(L, obj, "stack", "ip", cJSON_Object, &sect) < 0)

@@ -41,7 +41,9 @@ struct stack_config {
     uint64_t arp_reachable_ns;   /* an entry is trusted this long; default 30 s */
     uint64_t arp_retry_ns;       /* between requests while resolving; default 1 s */
     uint32_t arp_max_retries;    /* requests before giving up; default 3 */
-    uint32_t arp_pending_max;    /* packets waiting for resolution, all entries; default 64 */
+    uint32_t arp_pending_max;    /* packets waiting for resolution, all entries; default 1024 */
+    uint32_t arp_pending_per_entry; /* of those, per neighbour (ARP and ND; Linux
+                                       unres_qlen), the oldest pushed out; default 101 */
     /* IPv4 */
     uint8_t ip_default_ttl;      /* default 64 */
     /* ICMP error rate limit: token bucket (like Linux icmp_ratelimit) */

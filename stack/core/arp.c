@@ -5,8 +5,9 @@
  * Linux's neighbour table in spirit:
  *   INCOMPLETE  broadcast requests every arp_retry_ns, at most
  *               arp_max_retries; packets wait in a bounded queue
- *               (arp_pending_max for the whole cache). On failure they are
- *               dropped and their senders get EHOSTUNREACH.
+ *               (arp_pending_per_entry per entry, the oldest pushed out, and
+ *               arp_pending_max for the whole cache: core/pending.h). On
+ *               failure they are dropped and their senders get EHOSTUNREACH.
  *   REACHABLE   confirmed within arp_reachable_ns (RFC 1122 2.3.2.1).
  *   STALE       still used; the first use sends a unicast request to the
  *               known MAC (up to arp_max_retries, then the entry goes);
@@ -307,7 +308,11 @@ int arp_output(struct stack *s, struct netif *nif, uint32_t next_hop, struct pbu
         arp_send_request(s, nif, next_hop, NULL);
     }
 
-    if (pending_queue_push(&e->pend, &s->arp.n_pending, s->cfg.arp_pending_max, p) != 0) {
+    uint32_t evicted;
+    int pushed = pending_queue_push(&e->pend, &s->arp.n_pending, s->cfg.arp_pending_max,
+                                    s->cfg.arp_pending_per_entry, p, &evicted);
+    ctr_add(s, CTR_ARP_PENDING_DROPPED, evicted);
+    if (pushed != 0) {
         ctr_inc(s, CTR_ARP_PENDING_DROPPED);
         return 0;
     }

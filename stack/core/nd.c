@@ -6,7 +6,9 @@
  * as ARP), scanned linearly. States (RFC 4861 7.3.2):
  *   INCOMPLETE  multicast NS to the solicited-node group every retrans_ns,
  *               at most MAX_MULTICAST_SOLICIT; packets wait (at most
- *               cfg.arp_pending_max for the whole cache), dropped on failure.
+ *               cfg.arp_pending_per_entry per entry, the oldest pushed out,
+ *               and cfg.arp_pending_max for the whole cache: core/pending.h),
+ *               dropped on failure.
  *   REACHABLE   confirmed within reachable_ns (solicited NA).
  *   STALE       unconfirmed; the first packet sent moves it to DELAY.
  *   DELAY       after DELAY_FIRST_PROBE_TIME without confirmation: PROBE.
@@ -420,7 +422,11 @@ int nd_output(struct stack *s, struct netif *nif, const uint8_t next_hop[16], st
         e->timer = nd_add_sat(now, s->nd->retrans_ns);
         send_ns(s, nif, next_hop, false, NULL, hint);
     }
-    if (pending_queue_push(&e->pend, &s->nd->n_pending, s->cfg.arp_pending_max, p) != 0) {
+    uint32_t evicted;
+    int pushed = pending_queue_push(&e->pend, &s->nd->n_pending, s->cfg.arp_pending_max,
+                                    s->cfg.arp_pending_per_entry, p, &evicted);
+    ctr_add(s, CTR_ND_PENDING_DROPPED, evicted);
+    if (pushed != 0) {
         ctr_inc(s, CTR_ND_PENDING_DROPPED);
         return 0;
     }

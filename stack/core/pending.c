@@ -6,14 +6,38 @@
 #include "stack/core/pending.h"
 #include "stack/core/stack_impl.h"
 
-int pending_queue_push(struct pending_queue *q, uint32_t *total, uint32_t max,
-                       const struct pbuf *p)
+/* Unlink and free q's oldest packet. */
+static void drop_head(struct pending_queue *q, uint32_t *total)
 {
-    if (*total >= max)
+    struct pending_pkt *old = q->head;
+    q->head = old->next;
+    if (q->head == NULL)
+        q->tail = NULL;
+    q->n--;
+    q->bytes -= (uint32_t)old->len;
+    (*total)--;
+    free(old);
+}
+
+int pending_queue_push(struct pending_queue *q, uint32_t *total, uint32_t total_max,
+                       uint32_t entry_max, const struct pbuf *p, uint32_t *evicted)
+{
+    *evicted = 0;
+    if (entry_max == 0 || p->len > PENDING_ENTRY_BYTES_MAX)
+        return -1;
+    /* Room in the entry is made from its own oldest packets; the total
+     * is only refused when this entry has nothing of its own to give. */
+    bool entry_full = q->n >= entry_max || q->bytes + p->len > PENDING_ENTRY_BYTES_MAX;
+    if (!entry_full && *total >= total_max)
         return -1;
     struct pending_pkt *pp = malloc(sizeof *pp + p->len);
     if (pp == NULL)
         return -1;
+    while (q->head != NULL &&
+           (q->n >= entry_max || q->bytes + p->len > PENDING_ENTRY_BYTES_MAX)) {
+        drop_head(q, total);
+        (*evicted)++;
+    }
     pp->next = NULL;
     pp->len = p->len;
     pp->csum_partial = p->csum_partial;
@@ -28,6 +52,8 @@ int pending_queue_push(struct pending_queue *q, uint32_t *total, uint32_t max,
     else
         q->head = pp;
     q->tail = pp;
+    q->n++;
+    q->bytes += (uint32_t)p->len;
     (*total)++;
     return 0;
 }
@@ -38,6 +64,7 @@ void pending_queue_flush(struct stack *s, struct netif *nif, struct pending_queu
 {
     struct pending_pkt *p = q->head;
     q->head = q->tail = NULL;
+    q->n = q->bytes = 0;
     while (p != NULL) {
         struct pending_pkt *next = p->next;
         /* Sized for this packet: a TSO segment is bigger than any frame. */
@@ -76,6 +103,7 @@ uint32_t pending_queue_free(struct pending_queue *q, uint32_t *total)
         n++;
     }
     q->head = q->tail = NULL;
+    q->n = q->bytes = 0;
     *total -= n;
     return n;
 }
@@ -83,11 +111,9 @@ uint32_t pending_queue_free(struct pending_queue *q, uint32_t *total)
 struct pending_pkt *pending_queue_take(struct pending_queue *q, uint32_t *total)
 {
     struct pending_pkt *list = q->head;
-    uint32_t n = 0;
-    for (struct pending_pkt *p = list; p != NULL; p = p->next)
-        n++;
+    *total -= q->n;
     q->head = q->tail = NULL;
-    *total -= n;
+    q->n = q->bytes = 0;
     return list;
 }
 

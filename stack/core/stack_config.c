@@ -10,7 +10,8 @@ void stack_config_defaults(struct stack_config *cfg)
     cfg->arp_reachable_ns = 30 * NS_PER_SEC; /* Linux base_reachable_time */
     cfg->arp_retry_ns = 1 * NS_PER_SEC;      /* Linux retrans_time */
     cfg->arp_max_retries = 3;                /* Linux mcast_solicit */
-    cfg->arp_pending_max = 64;
+    cfg->arp_pending_max = 1024;
+    cfg->arp_pending_per_entry = 101;        /* Linux unres_qlen */
     cfg->ip_default_ttl = 64;                /* RFC 1700 / Linux ip_default_ttl */
     cfg->icmp_rate_per_sec = 1000;           /* Linux icmp_msgs_per_sec */
     cfg->icmp_burst = 50;                    /* Linux icmp_msgs_burst */

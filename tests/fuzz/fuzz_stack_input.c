@@ -146,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (flags & FLAG_SMALL) {
         sc.arp_cache_size = 4;
         sc.arp_pending_max = 2;
+        sc.arp_pending_per_entry = 1;
         sc.udp_rcvbuf = 256;
     }
     if (flags & FLAG_TCP_TINY) {

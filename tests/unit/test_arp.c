@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "stack/core/stack_impl.h"
 #include "tests/unit/support/stack_env.h"
 
 static const struct eth_addr zero_mac;
@@ -407,6 +408,68 @@ static void test_pending_queue_bound(void **state)
     env_free(e); /* the queued packet is freed with the stack */
 }
 
+static void per_entry_2(struct stack_config *cfg, struct netif_config *ncfg)
+{
+    (void)ncfg;
+    cfg->arp_pending_per_entry = 2;
+}
+
+/* Issue 14: each entry keeps at most arp_pending_per_entry packets; a new
+ * one pushes the entry's oldest out (Linux unres_qlen), and other
+ * entries keep theirs. */
+static void test_pending_per_entry(void **state)
+{
+    (void)state;
+    struct stack_env *e = env_new(per_entry_2, false);
+    struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
+    struct ip_endpoint a = env_ep(ENV_IP_PEER, 7), b = env_ep(ENV_IP_PEER + 1, 7);
+    const char *msgs[4] = {"1", "2", "3", "4"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(udp_sock_sendto(us, msgs[i], 1, &a, e->now), 1);
+    assert_int_equal(udp_sock_sendto(us, "b", 1, &b, e->now), 1);
+    assert_int_equal(env_ctr(e, CTR_ARP_PENDING_QUEUED), 5);
+    assert_int_equal(env_ctr(e, CTR_ARP_PENDING_DROPPED), 2);
+    assert_int_equal(e->s->arp.n_pending, 3);
+    fake_netif_clear(&e->nif);
+    input_arp(e, &env_mac_us, ARP_OP_REPLY, &env_mac_peer, ENV_IP_PEER, &env_mac_us, ENV_IP_US);
+    /* The two newest, in order. */
+    assert_int_equal(e->nif.n, 2);
+    for (int i = 0; i < 2; i++) {
+        struct parsed_frame pf;
+        env_frame(e, (size_t)i, &pf);
+        assert_true(pf.is_udp);
+        assert_memory_equal(pf.udp.payload, msgs[2 + i], 1);
+    }
+    assert_int_equal(e->s->arp.n_pending, 1);
+    udp_sock_close(us);
+    env_free(e); /* b's packet is freed with the stack */
+}
+
+/* Issue 14: a burst of new peers (one packet each, as SYN-ACKs to a
+ * burst of new clients) all wait; none is lost to a cache-wide queue. */
+static void test_pending_burst_of_peers(void **state)
+{
+    (void)state;
+    struct stack_env *e = env_new(NULL, false);
+    struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
+    const uint32_t n_peers = 200;
+    for (uint32_t i = 0; i < n_peers; i++) {
+        struct ip_endpoint d = env_ep(0x0a4d0010u + i, 7);
+        assert_int_equal(udp_sock_sendto(us, "x", 1, &d, e->now), 1);
+    }
+    assert_int_equal(env_ctr(e, CTR_ARP_PENDING_QUEUED), n_peers);
+    assert_int_equal(env_ctr(e, CTR_ARP_PENDING_DROPPED), 0);
+    fake_netif_clear(&e->nif);
+    for (uint32_t i = 0; i < n_peers; i++) {
+        struct eth_addr m = mac_n((uint8_t)i);
+        input_arp(e, &env_mac_us, ARP_OP_REPLY, &m, 0x0a4d0010u + i, &env_mac_us, ENV_IP_US);
+    }
+    assert_int_equal(e->nif.n, n_peers);
+    assert_int_equal(e->s->arp.n_pending, 0);
+    udp_sock_close(us);
+    env_free(e);
+}
+
 static void test_gratuitous_on_add(void **state)
 {
     (void)state;
@@ -551,6 +614,8 @@ int main(void)
         cmocka_unit_test(test_static_never_expires),
         cmocka_unit_test(test_cache_bound_eviction),
         cmocka_unit_test(test_pending_queue_bound),
+        cmocka_unit_test(test_pending_per_entry),
+        cmocka_unit_test(test_pending_burst_of_peers),
         cmocka_unit_test(test_gratuitous_on_add),
         cmocka_unit_test(test_no_gratuitous_without_address),
         cmocka_unit_test(test_conflict_logged),

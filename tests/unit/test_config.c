@@ -254,7 +254,8 @@ static void test_full_config_values(void **state)
                     " 'services': {'udp_echo': {'enabled': true, 'port': 7007},"
                     "              'udp_discard': {'enabled': false, 'port': 7007}},"
                     " 'stack': {'arp': {'cache_size': 1024, 'reachable_ms': 60000, 'retry_ms': 250,"
-                    "                   'max_retries': 20, 'pending_max': 0},"
+                    "                   'max_retries': 20, 'pending_max': 0,"
+                    "                   'pending_per_entry': 3},"
                     "           'ip': {'default_ttl': 255},"
                     "           'icmp': {'rate_limit_per_sec': 0, 'burst': 1000000},"
                     "           'udp': {'rcvbuf_bytes': 67108864}}}"),
@@ -296,6 +297,7 @@ static void test_full_config_values(void **state)
     assert_int_equal(cfg.stack.arp_retry_ns, 250 * NS_PER_MS);
     assert_int_equal(cfg.stack.arp_max_retries, 20);
     assert_int_equal(cfg.stack.arp_pending_max, 0);
+    assert_int_equal(cfg.stack.arp_pending_per_entry, 3);
     assert_int_equal(cfg.stack.ip_default_ttl, 255);
     assert_int_equal(cfg.stack.icmp_rate_per_sec, 0); /* 0 = no rate limit */
     assert_int_equal(cfg.stack.icmp_burst, 1000000);

@@ -61,6 +61,10 @@ static void test_out_of_range_numbers(void **state)
                  "(expected 0..65536)");
     EXPECT_ERROR(cf_doc("", "'stack': {'arp': {'pending_max': 65537}}"), "stack.arp.pending_max",
                  "(expected 0..65536)");
+    EXPECT_ERROR(cf_doc("", "'stack': {'arp': {'pending_per_entry': 0}}"),
+                 "stack.arp.pending_per_entry", "(expected 1..65536)");
+    EXPECT_ERROR(cf_doc("", "'stack': {'arp': {'pending_per_entry': 65537}}"),
+                 "stack.arp.pending_per_entry", "(expected 1..65536)");
     EXPECT_ERROR(cf_doc("", "'stack': {'ip': {'default_ttl': 0}}"), "stack.ip.default_ttl",
                  "(expected 1..255)");
     EXPECT_ERROR(cf_doc("", "'stack': {'ip': {'default_ttl': 256}}"), "stack.ip.default_ttl",

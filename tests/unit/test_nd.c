@@ -328,6 +328,25 @@ static void test_pending_bounded(void **state)
     env_free(e);
 }
 
+static void small_entry_queue(struct stack_config *cfg, struct netif_config *ncfg)
+{
+    env6_tweak(cfg, ncfg);
+    cfg->arp_pending_per_entry = 2;
+}
+
+/* Per entry (Linux unres_qlen): the newest packets stay, the oldest go. */
+static void test_pending_per_entry(void **state)
+{
+    (void)state;
+    struct stack_env *e = env6_ready(small_entry_queue);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(env6_send(e, env6_peer, 20), 0);
+    assert_int_equal(e->s->nd->n_pending, 2);
+    assert_int_equal(env_ctr(e, CTR_ND_PENDING_QUEUED), 5);
+    assert_int_equal(env_ctr(e, CTR_ND_PENDING_DROPPED), 3);
+    env_free(e);
+}
+
 /* The neighbour list shows ND entries with their state. */
 static void test_neigh_list(void **state)
 {
@@ -417,6 +436,7 @@ int main(void)
         cmocka_unit_test(test_nud_probe_answered),
         cmocka_unit_test(test_na_override_rules),
         cmocka_unit_test(test_pending_bounded),
+        cmocka_unit_test(test_pending_per_entry),
         cmocka_unit_test(test_neigh_list),
         cmocka_unit_test(test_ipv6_off),
         cmocka_unit_test(test_frames_end_to_end),
