@@ -863,15 +863,21 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
                        ts->state == TCP_FIN_WAIT_2 || ts->state == TCP_SYN_RECEIVED;
     if (len > 0)
         ctr_inc(s, CTR_TCP_RX_DATA_SEGS);
-    /* New data for a connection its application closed can never be
-     * read: say so with a RST rather than take it, as Linux does
-     * (TCPAbortOnData); otherwise a sender would fill the window and
-     * probe it until the FIN-WAIT-2 timeout. */
-    if (ts->orphan && len > 0 && seq_gt(seq + len, ts->rcv_nxt) &&
-        (ts->state == TCP_FIN_WAIT_1 || ts->state == TCP_FIN_WAIT_2)) {
+    /* New data for a connection its application closed (or shut both
+     * ways) can never be read: say so with a RST rather than take it, as
+     * Linux's tcp_rcv_state_process does with RCV_SHUTDOWN in FIN-WAIT-1/2
+     * (TCPAbortOnData; RFC 1122 4.2.2.13 and RFC 9293 3.10.4 "CLOSE":
+     * the user can receive no more); otherwise a sender would fill the
+     * window and probe it until the FIN-WAIT-2 timeout. A FIN queued
+     * behind data the peer's window holds back leaves us ESTABLISHED
+     * here, where Linux is in FIN-WAIT-1 already: the same. */
+    bool closed_for_reading = ts->orphan || (ts->rd_shut && ts->fin_queued);
+    bool fin_wait = ts->state == TCP_FIN_WAIT_1 || ts->state == TCP_FIN_WAIT_2 ||
+                    (ts->state == TCP_ESTABLISHED && ts->fin_queued);
+    if (closed_for_reading && fin_wait && len > 0 && seq_gt(seq + len, ts->rcv_nxt)) {
         ctr_inc(s, CTR_TCP_ABORT_ON_DATA);
         tcp_send_rst(ts, now);
-        tcp_done(ts, 0, now);
+        tcp_done(ts, ts->orphan ? 0 : ECONNRESET, now);
         return;
     }
     if (may_receive && !ts->fin_rcvd && (len > 0 || fin)) {

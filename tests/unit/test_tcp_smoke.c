@@ -218,6 +218,62 @@ static void test_data_after_close_resets(void **state)
     env_free(e);
 }
 
+/* Issue 14 item 4: the application closed with data the peer's window
+ * holds back, so the FIN waits behind it (still ESTABLISHED here, FIN-WAIT-1
+ * on Linux): new data is answered with a RST as well, not queued for a
+ * minute behind a zero window. */
+static void test_data_after_close_with_data_held_resets(void **state)
+{
+    (void)state;
+    struct stack_env *e = tp_env(NULL);
+    struct tcp_sock *l = tp_listen(e, 80, 4);
+    struct tp_out sa;
+    struct tcp_sock *c = tp_accept_conn(e, l, 80, 1000, NULL, &sa);
+    tp_send(e, &(struct tp_seg){.dport = 80, .seq = 1001, .ack = sa.t.seq + 1,
+                                .flags = TCP_FLAG_ACK, .zero_window = true});
+    uint8_t big[3000];
+    memset(big, 'x', sizeof big);
+    assert_int_equal(tcp_sock_send(c, big, sizeof big, e->now), (long)sizeof big);
+    tcp_sock_close(c, e->now);
+    tp_clear(e);
+    assert_int_equal(tcp_sock_state(c), TCP_ESTABLISHED);
+    tp_send(e, &(struct tp_seg){.dport = 80, .seq = 1001, .ack = sa.t.seq + 1,
+                                .flags = TCP_FLAG_ACK, .zero_window = true,
+                                .payload = "late", .len = 4});
+    struct tp_out rst;
+    tp_take(e, &rst);
+    assert_true(rst.t.flags & TCP_FLAG_RST);
+    assert_int_equal(env_ctr(e, CTR_TCP_ABORT_ON_DATA), 1);
+    assert_int_equal(stack_tcp_list(e->s, NULL, 0), 1); /* the listener only */
+    tcp_sock_close(l, e->now);
+    env_free(e);
+}
+
+/* shutdown(SHUT_RDWR) by a live application: Linux resets on new data in
+ * FIN-WAIT-1/2 too, and the application sees ECONNRESET. */
+static void test_data_after_shutdown_both_resets(void **state)
+{
+    (void)state;
+    struct stack_env *e = tp_env(NULL);
+    struct tcp_sock *l = tp_listen(e, 80, 4);
+    struct tp_out sa;
+    struct tcp_sock *c = tp_accept_conn(e, l, 80, 1000, NULL, &sa);
+    assert_int_equal(tcp_sock_shutdown(c, 2, e->now), 0);
+    struct tp_out fin;
+    tp_take(e, &fin);
+    assert_true(fin.t.flags & TCP_FLAG_FIN);
+    tp_send(e, &(struct tp_seg){.dport = 80, .seq = 1001, .ack = sa.t.seq + 2,
+                                .flags = TCP_FLAG_ACK, .payload = "late", .len = 4});
+    struct tp_out rst;
+    tp_take(e, &rst);
+    assert_true(rst.t.flags & TCP_FLAG_RST);
+    assert_int_equal(tcp_sock_state(c), TCP_CLOSED);
+    assert_int_equal(tcp_sock_error(c), ECONNRESET);
+    tcp_sock_close(c, e->now);
+    tcp_sock_close(l, e->now);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +285,8 @@ int main(void)
         cmocka_unit_test(test_arp_failure_fails_connect),
         cmocka_unit_test(test_out_of_window_ack_rate_limit),
         cmocka_unit_test(test_data_after_close_resets),
+        cmocka_unit_test(test_data_after_close_with_data_held_resets),
+        cmocka_unit_test(test_data_after_shutdown_both_resets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
