@@ -33,7 +33,9 @@ int tcp_table_init(struct stack *s)
     s->tcp = calloc(1, sizeof *s->tcp);
     if (s->tcp == NULL)
         return -ENOMEM;
-    s->tcp->hash = calloc(TCP_HASH_SIZE, sizeof *s->tcp->hash);
+    s->tcp->hash = calloc(TCP_HASH_MIN, sizeof *s->tcp->hash);
+    s->tcp->hash_size = TCP_HASH_MIN;
+    timer_heap_init(&s->tcp->timers);
     if (s->tcp->hash == NULL) {
         free(s->tcp);
         s->tcp = NULL;
@@ -41,7 +43,6 @@ int tcp_table_init(struct stack *s)
     }
     /* RFC 5961 10 asks for a limit on challenge ACKs; Linux allows 1000/s. */
     token_bucket_init(&s->tcp->challenge_bucket, 1000, 100);
-    s->tcp->min_deadline = STACK_NO_DEADLINE;
     s->tcp->txbuf_cap = PBUF_HEADROOM + STACK_TSO_MAX_IP + 64;
     s->tcp->txbuf = malloc(s->tcp->txbuf_cap);
     if (s->tcp->txbuf == NULL) {
@@ -64,6 +65,7 @@ void tcp_table_free(struct stack *s)
 {
     if (s->tcp == NULL)
         return;
+    timer_heap_free(&s->tcp->timers); /* first: it touches the sockets' nodes */
     struct tcp_sock *ts = s->tcp->all;
     while (ts != NULL) {
         struct tcp_sock *next = ts->all_next;
@@ -84,25 +86,15 @@ static uint32_t tuple_hash(const struct stack *s, const struct tcp_tuple *t)
     sock_addr_bytes(msg + SOCK_ADDR_BYTES, &t->raddr);
     wr16(msg + 2 * SOCK_ADDR_BYTES, t->lport);
     wr16(msg + 2 * SOCK_ADDR_BYTES + 2, t->rport);
-    /* Keyed, so a peer cannot aim many connections at one bucket. */
-    return (uint32_t)siphash24(s->cfg.key, msg, sizeof msg) % TCP_HASH_SIZE;
+    /* Keyed, so a peer cannot aim many connections at one bucket. The
+     * table's size is a power of two: the low bits pick the bucket. */
+    return (uint32_t)siphash24(s->cfg.key, msg, sizeof msg);
 }
 
 static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
 {
     return a->lport == b->lport && a->rport == b->rport && ip_addr_eq(&a->laddr, &b->laddr) &&
            ip_addr_eq(&a->raddr, &b->raddr);
-}
-
-static void unhash(struct tcp_sock *ts)
-{
-    if (ts->in_hash || ts->in_lhash) {
-        *ts->hash_pprev = ts->hash_next;
-        if (ts->hash_next != NULL)
-            ts->hash_next->hash_pprev = ts->hash_pprev;
-        ts->in_hash = ts->in_lhash = false;
-        ts->hash_next = NULL;
-    }
 }
 
 static void push_chain(struct tcp_sock **head, struct tcp_sock *ts)
@@ -114,11 +106,56 @@ static void push_chain(struct tcp_sock **head, struct tcp_sock *ts)
     *head = ts;
 }
 
+/* Move every connection into a table of size buckets (a power of two).
+ * Without memory for it the old table stays: longer chains, still right. */
+static void hash_resize(struct tcp_table *tb, uint32_t size)
+{
+    struct tcp_sock **nh = calloc(size, sizeof *nh);
+    if (nh == NULL)
+        return;
+    for (uint32_t i = 0; i < tb->hash_size; i++) {
+        struct tcp_sock *ts = tb->hash[i];
+        while (ts != NULL) {
+            struct tcp_sock *next = ts->hash_next;
+            push_chain(&nh[ts->hash_val & (size - 1)], ts);
+            ts = next;
+        }
+    }
+    free(tb->hash);
+    tb->hash = nh;
+    tb->hash_size = size;
+}
+
+static void unhash(struct tcp_sock *ts)
+{
+    if (ts->in_hash || ts->in_lhash) {
+        *ts->hash_pprev = ts->hash_next;
+        if (ts->hash_next != NULL)
+            ts->hash_next->hash_pprev = ts->hash_pprev;
+        ts->hash_next = NULL;
+    }
+    if (ts->in_hash) {
+        struct tcp_table *tb = ts->s->tcp;
+        tb->n_hashed--;
+        /* Halve below one connection per four buckets: the table follows
+         * the load down as well as up. */
+        if (tb->hash_size > TCP_HASH_MIN && tb->n_hashed < tb->hash_size / 4)
+            hash_resize(tb, tb->hash_size / 2);
+    }
+    ts->in_hash = ts->in_lhash = false;
+}
+
 void tcp_hash_connection(struct tcp_sock *ts)
 {
     unhash(ts);
-    push_chain(&ts->s->tcp->hash[tuple_hash(ts->s, &ts->t)], ts);
+    struct tcp_table *tb = ts->s->tcp;
+    /* Double past one connection per bucket (at most 2^30 buckets). */
+    if (tb->n_hashed >= tb->hash_size && tb->hash_size < (1u << 30))
+        hash_resize(tb, tb->hash_size * 2);
+    ts->hash_val = tuple_hash(ts->s, &ts->t);
+    push_chain(&tb->hash[ts->hash_val & (tb->hash_size - 1)], ts);
     ts->in_hash = true;
+    tb->n_hashed++;
 }
 
 static void hash_bound(struct tcp_sock *ts)
@@ -130,8 +167,10 @@ static void hash_bound(struct tcp_sock *ts)
 
 struct tcp_sock *tcp_lookup(struct stack *s, const struct tcp_tuple *t)
 {
-    for (struct tcp_sock *ts = s->tcp->hash[tuple_hash(s, t)]; ts != NULL; ts = ts->hash_next)
-        if (tuple_eq(&ts->t, t))
+    struct tcp_table *tb = s->tcp;
+    uint32_t h = tuple_hash(s, t);
+    for (struct tcp_sock *ts = tb->hash[h & (tb->hash_size - 1)]; ts != NULL; ts = ts->hash_next)
+        if (ts->hash_val == h && tuple_eq(&ts->t, t))
             return ts;
     /* No connection: a listener on the port, the exact address first,
      * then a wildcard of the segment's family, then a dual-stack one. */
@@ -205,6 +244,11 @@ static struct tcp_sock *sock_alloc(struct stack *s, tcp_event_fn cb, void *user)
     struct tcp_sock *ts = calloc(1, sizeof *ts);
     if (ts == NULL)
         return NULL;
+    /* Room in the timer heap now, so arming a timer never fails later. */
+    if (timer_heap_reserve(&s->tcp->timers, 1) != 0) {
+        free(ts);
+        return NULL;
+    }
     ts->s = s;
     ts->cb = cb;
     ts->user = user;
@@ -384,6 +428,7 @@ void tcp_free_later(struct tcp_sock *ts)
     detach_child(ts);
     unhash(ts);
     ts->zombie = true;
+    timer_heap_remove(&tb->timers, &ts->tnode);
     ts->reap_next = tb->reap;
     tb->reap = ts;
     if (tb->depth == 0)
@@ -401,6 +446,7 @@ void tcp_reap(struct stack *s)
             ts->all_next->all_pprev = ts->all_pprev;
         sock_release(ts);
         free(ts);
+        (void)timer_heap_reserve(&tb->timers, -1);
     }
 }
 
@@ -419,8 +465,7 @@ void tcp_set_state(struct tcp_sock *ts, enum tcp_state st, uint64_t now)
         ctr_inc(ts->s, CTR_TCP_CONN_ESTABLISHED);
     if (st == TCP_TIME_WAIT) {
         /* Only the numbers are needed now: give the buffers back. */
-        for (int i = 0; i < TCP_T_COUNT; i++)
-            ts->timer[i] = 0;
+        tcp_timer_stop_all(ts);
         ring_free(&ts->sndbuf);
         asm_free(&ts->ooo);
         if (ts->orphan || ring_len(&ts->rcvbuf) == 0)
@@ -429,8 +474,7 @@ void tcp_set_state(struct tcp_sock *ts, enum tcp_state st, uint64_t now)
         tcp_notify(ts, TCP_EV_CLOSED | TCP_EV_READABLE);
     }
     if (st == TCP_CLOSED) {
-        for (int i = 0; i < TCP_T_COUNT; i++)
-            ts->timer[i] = 0;
+        tcp_timer_stop_all(ts);
         if (is_conn_state(old) && ts->s->tcp->n_conns > 0)
             ts->s->tcp->n_conns--;
         if (ts->orphan || ts->parent != NULL) {

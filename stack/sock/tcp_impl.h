@@ -29,9 +29,12 @@
 #include "stack/sock/tcp_seq.h"
 #include "stack/util/assembler.h"
 #include "stack/util/ring.h"
+#include "stack/util/timer_heap.h"
 #include "stack/wire/tcp.h"
 
-#define TCP_HASH_SIZE 4096       /* connection buckets (4-tuple) */
+#define TCP_HASH_MIN 256         /* connection buckets (4-tuple) at least; the
+                                    table doubles past one connection per
+                                    bucket and halves below one per four */
 #define TCP_LHASH_SIZE 64        /* listener/bound buckets (local port) */
 #define TCP_DEFAULT_MSS 536      /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 88           /* Linux TCP_MIN_MSS: floor for a tiny MSS */
@@ -39,7 +42,10 @@
 #define TCP_MAX_WINDOW 65535u    /* unscaled window field */
 #define TCP_PAWS_24DAYS_MS (24ull * 24 * 3600 * 1000) /* RFC 7323 5.5 */
 
-/* Timers, each an absolute `now` or 0 when off. */
+/* Timers, each an absolute `now` or 0 when off. A connection sits in
+ * the table's timer heap once, at the earliest of them
+ * (tcp_timer_earliest): a new timer is one more entry here, armed and
+ * stopped with tcp_timer_set/tcp_timer_stop, and tcp_poll runs it. */
 enum tcp_timer {
     TCP_T_RTX,                   /* retransmission (also SYN, SYN-ACK, FIN) */
     TCP_T_PERSIST,               /* zero-window probe */
@@ -62,6 +68,7 @@ struct tcp_sock {
      * port for bound/listening ones), the reap list of freed-later ones. */
     struct tcp_sock *all_next, **all_pprev;
     struct tcp_sock *hash_next, **hash_pprev;
+    uint32_t hash_val;           /* keyed hash of the 4-tuple, while in_hash */
     bool in_hash, in_lhash;
     struct tcp_sock *reap_next;
     bool zombie;                 /* freed at the next reap; touch nothing */
@@ -147,6 +154,8 @@ struct tcp_sock {
 
     /* Timers and their probes. */
     uint64_t timer[TCP_T_COUNT];
+    struct timer_node tnode;     /* in tcp_table.timers at tcp_timer_earliest() */
+    struct tcp_sock *due_next;   /* tcp_poll's list of connections due */
     uint64_t last_recv;          /* any segment from the peer (keepalive idle) */
     uint32_t probes;             /* unanswered persist or keepalive probes */
     uint32_t persist_backoff;    /* persist interval exponent: kept across
@@ -158,7 +167,9 @@ struct tcp_sock {
 };
 
 struct tcp_table {
-    struct tcp_sock **hash;      /* TCP_HASH_SIZE buckets by 4-tuple */
+    struct tcp_sock **hash;      /* hash_size buckets by 4-tuple */
+    uint32_t hash_size;          /* a power of two, >= TCP_HASH_MIN */
+    uint32_t n_hashed;           /* sockets in hash */
     struct tcp_sock *lhash[TCP_LHASH_SIZE]; /* bound, not connected: by local port */
     struct tcp_sock *all;
     struct tcp_sock *reap;
@@ -166,7 +177,7 @@ struct tcp_table {
     uint32_t next_ephemeral;
     uint32_t depth;              /* > 0 inside tcp_input/tcp_poll: frees wait */
     struct token_bucket challenge_bucket; /* RFC 5961 10: rate limit */
-    uint64_t min_deadline;       /* a lower bound of every socket's timers */
+    struct timer_heap timers;    /* every socket with a timer, by its earliest */
     uint8_t *txbuf;              /* one segment being built (TSO-sized) */
     size_t txbuf_cap;
 };
@@ -242,6 +253,11 @@ uint16_t tcp_mtu_mss(const struct netif *nif, uint8_t family);
 /* ---- sock/tcp_timer.c ---- */
 void tcp_timer_set(struct tcp_sock *ts, enum tcp_timer t, uint64_t when);
 void tcp_timer_stop(struct tcp_sock *ts, enum tcp_timer t);
+/* Stop every timer of the connection. */
+void tcp_timer_stop_all(struct tcp_sock *ts);
+/* The connection's earliest deadline: the soonest of its timers, or 0 if
+ * none runs. Its place in the timer heap. */
+uint64_t tcp_timer_earliest(const struct tcp_sock *ts);
 /* (Re)arm the retransmission timer with the current RTO and backoff. */
 void tcp_timer_arm_rtx(struct tcp_sock *ts, uint64_t now);
 void tcp_poll(struct stack *s, uint64_t now);
