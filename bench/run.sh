@@ -6,7 +6,8 @@
 #
 #   bench/run.sh [BUILD_DIR]     default build/ (tcpipd) and build/bench/ (tools)
 #
-# Environment: BENCH_RUNS (3), BENCH_SECS (2, per measurement).
+# Environment: BENCH_RUNS (3), BENCH_SECS (2, per measurement),
+# BENCH_SCALE_CONNS (50000; 0 skips the rows with idle connections held).
 # Needs root, /dev/net/tun, `ip netns`, taskset. Everything runs in network
 # namespaces made here (10.77.x addresses, no routes to the outside), every
 # process is tracked and killed by pid, the EXIT trap removes it all.
@@ -16,6 +17,8 @@ BUILD=${1:-build}
 TOOLS=build/bench
 RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_SECS:-2}
+SCALE_BIG=${BENCH_SCALE_CONNS:-50000}
+SCALE_SMALL=1000
 TCPIPD=$PWD/$BUILD/tcpipd
 HZ=$(getconf CLK_TCK)
 
@@ -184,6 +187,7 @@ cat >"$TMP/tcpipd.json" <<JSON
     "tcp_discard": { "enabled": true, "port": 9 },
     "tcp_chargen": { "enabled": true, "port": 19 }
   },
+  "stack": { "tcp": { "max_conns": 262144 } },
   "ipc": { "path": "$IPC_SOCK" }
 }
 JSON
@@ -218,6 +222,63 @@ for ((run = 1; run <= RUNS; run++)); do
     kill -0 "$TPID" 2>/dev/null || die "tcpipd died: $(tail -n 5 "$TMP/tcpipd.log")"
     kill -0 "$LPID" 2>/dev/null || die "tcpipserver died: $(tail -n 5 "$TMP/libserver.log")"
 done
+
+# ---- scale: the same echo and connect rows with idle connections held ----
+# (issue 14 item 3: timers and lookups must not grow with the connections).
+# A kernel client holds SCALE_SMALL, then SCALE_BIG idle connections to
+# tcpipd's echo service from source addresses 10.77.0.101-108 (one port
+# range each), and rr/cps run beside them, BENCH_RUNS times each.
+
+# established_count NS: the kernel's established connections to tcpipd.
+established_count() { ip netns exec "$1" ss -Htn state established dst 10.77.0.2 | wc -l; }
+
+# hold_run N LABEL: hold N idle connections, measure, let them go.
+hold_run() {
+    local n=$1 label=$2 i hp fifo=$TMP/hold.in out=$TMP/hold.out
+    rm -f "$fifo" "$out"
+    mkfifo "$fifo"
+    # The hold tool idles until its stdin closes (or 300 s pass).
+    ip netns exec "$NT" "$PWD/$TOOLS/tcpbench" hold 10.77.0.2 7 "$n" 300 $SCALE_SRCS \
+        <"$fifo" >"$out" 2>"$TMP/hold.err" &
+    hp=$!
+    PIDS+=("$hp")
+    exec {HOLD_FD}>"$fifo"
+    for ((i = 0; i < 1200; i++)); do
+        grep -q "^RESULT held" "$out" 2>/dev/null && break
+        kill -0 "$hp" 2>/dev/null || break
+        sleep 0.1
+    done
+    if grep -q "^RESULT held" "$out"; then
+        sed 's/^/  # /' "$TMP/hold.err"
+        measure "scale.$label.other" "$NT" "$TPID" "$PWD/$TOOLS/tcpbench" rr 10.77.0.2 7 "$SECS" "$OTHER_CPU"
+        measure "scale.$label.c1" "$NT" "$TPID" "$PWD/$TOOLS/tcpbench" cps 10.77.0.2 7 "$SECS" 1
+        measure "scale.$label.c8" "$NT" "$TPID" "$PWD/$TOOLS/tcpbench" cps 10.77.0.2 7 "$SECS" 8
+        record "scale.$label.rss_kb" "$(awk '/^VmRSS/ { print $2 }' "/proc/$TPID/status")"
+    else
+        echo "  # hold $n: $(tail -n 3 "$TMP/hold.err")" >&2
+    fi
+    exec {HOLD_FD}>&-
+    wait "$hp" 2>/dev/null
+    # Until tcpipd has seen them all go (bounded).
+    for ((i = 0; i < 600; i++)); do
+        [ "$(established_count "$NT")" -le 0 ] && break
+        sleep 0.1
+    done
+}
+
+if [ "$SCALE_BIG" -gt 0 ]; then
+    SCALE_SRCS=""
+    for i in 101 102 103 104 105 106 107 108; do
+        ip -n "$NT" addr add "10.77.0.$i/24" dev tcpip0 2>/dev/null
+        SCALE_SRCS="$SCALE_SRCS 10.77.0.$i"
+    done
+    echo "bench: scale: echo and connect rows with $SCALE_SMALL and $SCALE_BIG idle connections held ..."
+    for ((run = 1; run <= RUNS; run++)); do
+        hold_run "$SCALE_SMALL" small
+        hold_run "$SCALE_BIG" big
+        kill -0 "$TPID" 2>/dev/null || die "tcpipd died: $(tail -n 5 "$TMP/tcpipd.log")"
+    done
+fi
 
 # ---- report ----
 
@@ -307,4 +368,24 @@ lrow "1-byte rr p50, same core (us)" same. rr_p50_us "<=" 1.3
 lrow "connect+close/s, 1 at a time" c1. cps ">=" 0.7
 lrow "connect+close/s, 8 in parallel" c8. cps ">=" 0.7
 echo "tcpipd and server: % of one core used by tcpipd and by tcpipserver during the libtcpip runs"
+
+if [ "$SCALE_BIG" -gt 0 ]; then
+    # srow LABEL SUB KEY GOAL_OP GOAL: the figure with SCALE_SMALL and with
+    # SCALE_BIG connections held, and big/small against the goal.
+    srow() {
+        local s b r
+        s=$(median "scale.small.$2$3")
+        b=$(median "scale.big.$2$3")
+        r=$(ratio "$b" "$s")
+        printf "%-36s %10s %10s %8s %-12s\n" "$1" "$s" "$b" "$r" "$(verdict "$4" "$5" "$r")"
+    }
+    echo
+    echo "tcpipd's echo service with idle connections held (kernel client, other core for rr)"
+    printf "%-36s %10s %10s %8s %-12s\n" figure "$SCALE_SMALL" "$SCALE_BIG" big/small goal
+    srow "1-byte rr p50 (us)" other. rr_p50_us "<=" 2.0
+    srow "1-byte rr p99 (us)" other. rr_p99_us "<=" 2.0
+    srow "connect+close/s, 1 at a time" c1. cps ">=" 0.5
+    srow "connect+close/s, 8 in parallel" c8. cps ">=" 0.5
+    srow "tcpipd RSS while held (KiB)" "" rss_kb "" ""
+fi
 echo "bench: done in $((SECONDS - start)) s"

@@ -5,6 +5,13 @@
  *   tcpbench rr HOST PORT SECS CPU      1-byte request/response to echo,
  *                                       pinned to CPU (-1: not pinned)
  *   tcpbench cps HOST PORT SECS PAR     connect+close, PAR processes
+ *   tcpbench hold HOST PORT N SECS SRC...
+ *                                       open N idle connections, spread
+ *                                       over the source addresses SRC (an
+ *                                       address has one port range), print
+ *                                       "RESULT held N" once all are up,
+ *                                       keep them SECS or until stdin
+ *                                       closes, then close them all
  *   tcpbench server ADDR ECHO DISCARD CHARGEN [CPU]
  *                                       the same three services on kernel
  *                                       sockets, one thread, epoll (the
@@ -35,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -267,6 +275,152 @@ static int cmd_cps(const union bench_sa *sa, int secs, int par)
         fprintf(stderr, "tcpbench: cps: %llu failed connects\n", (unsigned long long)fails);
     printf("RESULT cps %.0f\n", (double)total / s);
     return total > 0 ? 0 : 1;
+}
+
+/* Idle connections for the scale rows (issue 14 item 3): N connections
+ * to sa, HOLD_INFLIGHT handshakes at a time (a listener's SYN queue is
+ * small), bound to the source addresses in turn without a port
+ * (IP_BIND_ADDRESS_NO_PORT: the port is chosen per 4-tuple at connect). */
+#define HOLD_INFLIGHT 128
+#define HOLD_MAX 200000
+
+static int hold_open_one(const union bench_sa *sa, const union bench_sa *src)
+{
+    int fd = socket(sa->sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (bind(fd, &src->sa, sa_len(src)) != 0 ||
+        (connect(fd, &sa->sa, sa_len(sa)) != 0 && errno != EINPROGRESS)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Idle until end or until whoever started us closes our stdin. */
+static void hold_idle(uint64_t end)
+{
+    struct pollfd pfd = {.fd = 0, .events = POLLIN};
+    while (now_ns() < end) {
+        uint64_t left_ms = (end - now_ns()) / 1000000u;
+        int r = poll(&pfd, 1, left_ms > 1000 ? 1000 : (int)left_ms);
+        if (r > 0) {
+            char c;
+            if (read(0, &c, 1) <= 0)
+                return;
+        }
+    }
+}
+
+/* One process's share: open n connections, report how many are up on
+ * report_fd, idle, close them. */
+static int hold_worker(const union bench_sa *sa, long n, uint64_t end, const union bench_sa *src,
+                       int n_src, int report_fd)
+{
+    int *fds = malloc((size_t)n * sizeof *fds);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    long opened = 0, up = 0, failed = 0, inflight = 0;
+    struct epoll_event evs[256];
+    while (fds != NULL && ep >= 0 && up < n && now_ns() < end && failed < 1000) {
+        while (inflight < HOLD_INFLIGHT && opened < n) {
+            int fd = hold_open_one(sa, &src[opened % n_src]);
+            if (fd < 0) {
+                failed++;
+                break;
+            }
+            struct epoll_event ev = {.events = EPOLLOUT, .data.fd = fd};
+            epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+            fds[opened++] = fd;
+            inflight++;
+        }
+        int k = epoll_wait(ep, evs, 256, 100);
+        for (int i = 0; i < k; i++) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            getsockopt(evs[i].data.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            epoll_ctl(ep, EPOLL_CTL_DEL, evs[i].data.fd, NULL);
+            inflight--;
+            if (err != 0) {
+                if (failed++ == 0)
+                    fprintf(stderr, "tcpbench: hold: connect: %s\n", strerror(err));
+                continue;
+            }
+            up++;
+        }
+    }
+    if (ep >= 0)
+        close(ep);
+    if (write(report_fd, &up, sizeof up) != (ssize_t)sizeof up)
+        up = -1;
+    if (up == n)
+        hold_idle(end);
+    for (long i = 0; i < opened; i++)
+        close(fds[i]);
+    free(fds);
+    return up == n ? 0 : 1;
+}
+
+static int cmd_hold(const union bench_sa *sa, long n, int secs, char **srcs, int n_src)
+{
+    if (n < 1 || n > HOLD_MAX || n_src < 1)
+        return 2;
+    union bench_sa *src = calloc((size_t)n_src, sizeof *src);
+    if (src == NULL)
+        return 1;
+    for (int i = 0; i < n_src; i++)
+        if (parse_addr(srcs[i], "0", &src[i]) != 0)
+            return 2;
+    /* One descriptor per connection: as many per process as the hard limit
+     * allows (raising it takes CAP_SYS_RESOURCE), and more processes. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 1064) {
+        perror("tcpbench: hold: RLIMIT_NOFILE");
+        return 1;
+    }
+    long per = (long)rl.rlim_cur - 64;
+    if (per > n)
+        per = n;
+    int n_workers = (int)((n + per - 1) / per), rfd[2];
+    if (n_workers > 64 || pipe(rfd) != 0)
+        return 1;
+    uint64_t t0 = now_ns(), end = t0 + (uint64_t)secs * 1000000000ull;
+    pid_t pids[64];
+    for (int w = 0; w < n_workers; w++) {
+        long share = w < n_workers - 1 ? per : n - per * (n_workers - 1);
+        pids[w] = fork();
+        if (pids[w] == 0) {
+            close(rfd[0]);
+            _exit(hold_worker(sa, share, end, src, n_src, rfd[1]));
+        }
+    }
+    close(rfd[1]);
+    long up = 0, got;
+    int reported = 0;
+    while (reported < n_workers && read(rfd[0], &got, sizeof got) == (ssize_t)sizeof got) {
+        up += got;
+        reported++;
+    }
+    close(rfd[0]);
+    fprintf(stderr, "tcpbench: hold: %ld of %ld connections up in %.1f s (%d processes)\n", up, n,
+            (double)(now_ns() - t0) / 1e9, n_workers);
+    if (up == n) {
+        printf("RESULT held %ld\n", up);
+        fflush(stdout);
+        hold_idle(end);
+    }
+    /* The workers idle on the same stdin; any still there goes now. */
+    for (int w = 0; w < n_workers; w++)
+        if (pids[w] > 0) {
+            kill(pids[w], SIGTERM);
+            waitpid(pids[w], NULL, 0);
+        }
+    free(src);
+    return up == n ? 0 : 1;
 }
 
 /* ---- server: echo, discard, chargen on kernel sockets or libtcpip ---- */
@@ -511,6 +665,8 @@ int main(int argc, char **argv)
         return cmd_rr(&sa, secs, atoi(argv[5]));
     if (strcmp(argv[1], "cps") == 0 && argc == 6)
         return cmd_cps(&sa, secs, atoi(argv[5]));
+    if (strcmp(argv[1], "hold") == 0 && argc >= 7)
+        return cmd_hold(&sa, atol(argv[4]), atoi(argv[5]), argv + 6, argc - 6);
     fprintf(stderr, "usage: see the comment at the top of tcpbench.c\n");
     return 2;
 }
