@@ -517,6 +517,21 @@ static void new_ack(struct tcp_sock *ts, uint32_t ack, uint64_t now)
         fin_acked(ts, now);
 }
 
+/* RFC 7323 4.3 (R3): TS.Recent from a segment covering Last.ACK.sent,
+ * and only from an acceptable one (RFC 9293 3.10.7.4 order, as Linux's
+ * tcp_replace_ts_recent after tcp_ack): a segment in the window that is
+ * then dropped (RST or SYN challenged, no ACK bit, an ACK of data never
+ * sent or too old) must not move it, or one forged segment with a TSval
+ * far ahead would make every genuine one fail PAWS. */
+static void update_ts_recent(struct tcp_sock *ts, const struct tcp_view *t, uint64_t now)
+{
+    if (ts->ts_ok && t->opt.has_ts && seq_leq(t->seq, ts->last_ack_sent) &&
+        seq_geq(t->opt.ts_val, ts->ts_recent)) {
+        ts->ts_recent = t->opt.ts_val;
+        ts->ts_recent_age = now;
+    }
+}
+
 /* The fifth check: ACK processing. false = drop the segment. */
 static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t now)
 {
@@ -538,6 +553,7 @@ static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t 
             ctr_inc(s, CTR_TCP_LISTEN_OVERFLOWS);
             return false;
         }
+        update_ts_recent(ts, t, now);
         ts->snd_wnd = (uint32_t)t->window << ts->snd_wscale;
         ts->max_snd_wnd = ts->snd_wnd;
         ts->snd_wl1 = t->seq;
@@ -565,6 +581,7 @@ static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t 
         challenge_ack(ts, now);
         return false;
     }
+    update_ts_recent(ts, t, now);
     uint32_t newly_sacked = 0;
     if (ts->sack_ok && t->opt.n_sack > 0) {
         uint32_t bad = 0;
@@ -805,13 +822,6 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
         }
         return;
     }
-    /* RFC 7323 4.3: TS.Recent from a segment covering Last.ACK.sent. */
-    if (ts->ts_ok && t->opt.has_ts && seq_leq(seq, ts->last_ack_sent) &&
-        seq_geq(t->opt.ts_val, ts->ts_recent)) {
-        ts->ts_recent = t->opt.ts_val;
-        ts->ts_recent_age = now;
-    }
-
     /* Second check: RST (RFC 5961 3.2). */
     if (t->flags & TCP_FLAG_RST) {
         if (seq == ts->rcv_nxt)

@@ -54,6 +54,47 @@ static void test_ack_of_unsent_data(void **state)
     tin_close_conn(&k);
 }
 
+/* Issue 12 item 2, RFC 7323 4.3 / RFC 9293 3.10.7.4: TS.Recent comes only
+ * from an acceptable segment. A forged segment in the window whose ACK is
+ * beyond SND.NXT (or too old, RFC 5961 5.2), or a SYN or a RST that is
+ * challenged, carries a TSval far in the future: it is answered and
+ * dropped, and the peer's next genuine segment must still pass PAWS. */
+static void check_forged_ts_ignored(uint8_t flags, uint32_t seq_off, int32_t ack_off)
+{
+    struct conn k;
+    tin_open_conn(&k, NULL);
+    uint64_t paws = env_ctr(k.e, CTR_TCP_RX_DROP_PAWS);
+    struct tcp_options forged = {.has_ts = true, .ts_val = k.tsval + 0x10000000u,
+                                 .ts_ecr = k.tsecr};
+    tp_send(k.e, &(struct tp_seg){.dport = PORT, .seq = k.peer_nxt + seq_off,
+                                  .ack = k.our_nxt + (uint32_t)ack_off, .flags = flags,
+                                  .window = 502, .opt = &forged});
+    struct tp_out a;
+    if (flags & (TCP_FLAG_ACK | TCP_FLAG_RST | TCP_FLAG_SYN)) {
+        tp_take(k.e, &a); /* the challenge ACK */
+        assert_int_equal(a.t.flags, TCP_FLAG_ACK);
+        assert_int_equal(a.t.opt.ts_ecr, k.tsval); /* not the forged TSval */
+    }
+    assert_int_equal(tp_pending(k.e), 0);
+    tin_assert_established(&k);
+    /* The genuine peer goes on with its own clock. */
+    k.tsval++;
+    tin_data(&k, 100);
+    assert_int_equal(env_ctr(k.e, CTR_TCP_RX_DROP_PAWS), paws);
+    assert_int_equal(tin_read_check(&k, 0), 100);
+    tin_close_conn(&k);
+}
+
+static void test_ts_recent_only_from_acceptable(void **state)
+{
+    (void)state;
+    check_forged_ts_ignored(TCP_FLAG_ACK, 0, 5000);                 /* ACK > SND.NXT */
+    check_forged_ts_ignored(TCP_FLAG_ACK, 0, -(int32_t)(1u << 30)); /* ACK too old */
+    check_forged_ts_ignored(TCP_FLAG_SYN | TCP_FLAG_ACK, 0, 0);     /* SYN: challenge */
+    check_forged_ts_ignored(TCP_FLAG_RST, 10, 0);                   /* RST not at RCV.NXT */
+    check_forged_ts_ignored(0, 0, 0);                               /* no ACK bit: dropped */
+}
+
 static void test_ack_too_old_challenged(void **state)
 {
     (void)state;
@@ -511,6 +552,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_ack_of_unsent_data, tin_teardown_env),
         cmocka_unit_test_teardown(test_ack_too_old_challenged, tin_teardown_env),
+        cmocka_unit_test_teardown(test_ts_recent_only_from_acceptable, tin_teardown_env),
         cmocka_unit_test_teardown(test_syn_on_established_challenge, tin_teardown_env),
         cmocka_unit_test_teardown(test_rst_in_window_challenge_then_exact_resets, tin_teardown_env),
         cmocka_unit_test_teardown(test_challenge_ack_rate_limit, tin_teardown_env),
