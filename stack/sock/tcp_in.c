@@ -542,7 +542,11 @@ static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t 
             /* <SEQ=SEG.ACK><CTL=RST> */
             struct tcp_emit_args a = {.sport = ts->t.lport, .dport = ts->t.rport,
                                       .seq = ack, .flags = TCP_FLAG_RST};
-            if (tcp_output_bare(s, &ts->t.laddr, &ts->t.raddr, &a, NULL, now) == 0)
+            /* RFC 7323 3.2: with the timestamps the SYN agreed on. */
+            struct tcp_options o = {.has_ts = ts->ts_ok, .ts_val = tcp_ts_now(ts, now),
+                                    .ts_ecr = ts->ts_recent};
+            if (tcp_output_bare(s, &ts->t.laddr, &ts->t.raddr, &a, ts->ts_ok ? &o : NULL,
+                                now) == 0)
                 ctr_inc(s, CTR_TCP_TX_RSTS);
             return false;
         }

@@ -153,13 +153,15 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
     bool syn = (flags & TCP_FLAG_SYN) != 0;
     if (syn) {
         syn_options(ts, &o, now);
-    } else if (!(flags & TCP_FLAG_RST)) {
+    } else {
+        /* RFC 7323 3.2: once agreed, TSopt on every segment, and it
+         * SHOULD be on a RST too (as Linux's active resets carry it). */
         if (ts->ts_ok) {
             o.has_ts = true;
             o.ts_val = tcp_ts_now(ts, now);
             o.ts_ecr = ts->ts_recent;
         }
-        if (flags & TCP_FLAG_ACK)
+        if ((flags & TCP_FLAG_ACK) && !(flags & TCP_FLAG_RST))
             sack_options(ts, &o);
     }
     /* RFC 6691: the MSS counts data only; options must fit beside it in

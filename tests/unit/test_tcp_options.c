@@ -351,6 +351,56 @@ static void test_paws_drops_old_tsval(void **state)
     tov_close_conn(&k);
 }
 
+/* Issue 12 item 7, RFC 7323 3.2: a RST of a connection that agreed on
+ * timestamps carries TSopt (TSval our clock, TSecr TS.Recent), as Linux's
+ * active resets do: from an abort, and from unread data at close. */
+static void test_rst_carries_timestamps(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 2; how++) {
+        struct conn k;
+        struct tcp_options o = tp_linux_syn_options(100);
+        tov_open_passive(&k, NULL, &o, 1000, NULL);
+        uint8_t d[100];
+        tov_fill(d, 0, sizeof d);
+        k.tsval = 4242;
+        tov_peer_data(&k, d, sizeof d, k.our_base);
+        tov_drain(&k);
+        env_advance(k.e, 30 * NS_PER_MS);
+        uint32_t want_val = (uint32_t)(k.e->now / NS_PER_MS) + k.c->ts_offset;
+        if (how == 0) {
+            tcp_sock_abort(k.c, k.e->now);
+        } else {
+            tcp_sock_close(k.c, k.e->now); /* 100 bytes unread: RST */
+        }
+        k.c = NULL;
+        struct tp_out r;
+        assert_true(tov_take(&k, &r));
+        assert_true(r.t.flags & TCP_FLAG_RST);
+        assert_true(r.t.opt.has_ts);
+        assert_int_equal(r.t.opt.ts_ecr, 4242);
+        assert_int_equal(r.t.opt.ts_val, want_val);
+        tov_close_conn(&k);
+    }
+}
+
+/* Without timestamps agreed, a RST has no options at all. */
+static void test_rst_without_timestamps_bare(void **state)
+{
+    (void)state;
+    struct conn k;
+    struct tcp_options o = {.has_mss = true, .mss = 1460};
+    tov_open_passive(&k, NULL, &o, 1000, NULL);
+    tcp_sock_abort(k.c, k.e->now);
+    k.c = NULL;
+    struct tp_out r;
+    assert_true(tov_take(&k, &r));
+    assert_true(r.t.flags & TCP_FLAG_RST);
+    assert_false(r.t.opt.has_ts);
+    assert_int_equal(r.t.data_off, TCP_HLEN);
+    tov_close_conn(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +416,8 @@ int main(void)
         cmocka_unit_test_teardown(test_tsval_follows_clock_ms, tov_teardown_env),
         cmocka_unit_test_teardown(test_tsecr_echoes_ts_recent, tov_teardown_env),
         cmocka_unit_test_teardown(test_paws_drops_old_tsval, tov_teardown_env),
+        cmocka_unit_test_teardown(test_rst_carries_timestamps, tov_teardown_env),
+        cmocka_unit_test_teardown(test_rst_without_timestamps_bare, tov_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
