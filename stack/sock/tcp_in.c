@@ -451,7 +451,12 @@ static void enter_recovery(struct tcp_sock *ts, uint64_t now)
     struct stack *s = ts->s;
     ctr_inc(s, CTR_TCP_FAST_RETRANS);
     ctr_inc(s, ts->sack_ok ? CTR_TCP_SACK_RECOVERIES : CTR_TCP_RENO_RECOVERIES);
-    ts->cc.ops->on_loss(&ts->cc, tcp_flight(ts), now);
+    /* RFC 5681 3.2 step 2: what limited transmit sent beyond cwnd is not
+     * part of the FlightSize ssthresh is computed from. */
+    uint32_t flight = tcp_flight(ts);
+    if (flight > ts->cc.cwnd)
+        flight = ts->cc.cwnd;
+    ts->cc.ops->on_loss(&ts->cc, flight, now);
     ts->in_recovery = true;
     ts->recover = ts->snd_max;
     ts->high_rxt = ts->snd_una;

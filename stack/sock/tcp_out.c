@@ -417,6 +417,16 @@ static bool send_next(struct tcp_sock *ts, uint64_t now)
     uint32_t lim = wnd_end;
     if (!ts->in_recovery) {
         uint32_t cwnd_end = ts->snd_una + ts->cc.cwnd;
+        /* RFC 3042 / RFC 5681 3.2 (limited transmit): on each of the
+         * first two duplicate ACKs a segment of new data may go out if the
+         * peer's window allows, with the flight at most cwnd + 2 SMSS;
+         * cwnd itself is not changed. Each duplicate ACK says a segment
+         * left the network, so the ACK clock keeps running and the third
+         * one (fast retransmit) comes sooner, instead of the RTO. */
+        if (ts->dupacks > 0 && !seq_lt(seq, ts->snd_max)) {
+            uint32_t extra = ts->dupacks < 2 ? ts->dupacks : 2;
+            cwnd_end += extra * (uint32_t)ts->smss;
+        }
         if (seq_lt(cwnd_end, lim))
             lim = cwnd_end;
     }

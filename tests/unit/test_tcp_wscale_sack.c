@@ -520,6 +520,65 @@ static void test_newreno_fast_retransmit_and_partial_ack(void **state)
     tov_close_conn(&k);
 }
 
+/* Issue 12 item 3, RFC 3042 / RFC 5681 3.2 (limited transmit): with new
+ * data waiting and the peer's window open, each of the first two
+ * duplicate ACKs sends one new segment (flight up to cwnd + 2 SMSS, cwnd
+ * unchanged); the third starts fast retransmit. With and without SACK. */
+static void check_limited_transmit(bool sack)
+{
+    struct conn k;
+    struct tcp_options o = tp_linux_syn_options(100);
+    o.sack_permitted = sack;
+    tov_open_passive(&k, sack ? NULL : tweak_newreno, &o, 1000, NULL);
+    k.win = 65535;
+    tov_peer_ack(&k, k.our_base, NULL, 0);
+    tov_drain(&k);
+    struct tcp_conn_info ci;
+    tcp_sock_info(k.c, &ci);
+    uint32_t mss = ci.mss, cwnd = ci.cwnd;
+    assert_int_equal(cwnd, 10 * mss);
+    tov_send_all(&k, 0, 7 * mss); /* 10 go now, 4 wait for the window */
+    tov_send_all(&k, 7 * mss, 7 * mss);
+    struct tp_out s;
+    for (int i = 0; i < 10; i++)
+        assert_true(tov_take(&k, &s));
+    assert_false(tov_take(&k, &s));
+    uint32_t base = k.our_base;
+    /* #1 is lost; #2, #3, #4 arrive and each brings a duplicate ACK. */
+    for (int d = 1; d <= 3; d++) {
+        struct tcp_sack_block b = {base + mss, base + (uint32_t)(d + 1) * mss};
+        tov_peer_ack(&k, base, sack ? &b : NULL, sack ? 1 : 0);
+        assert_true(tov_take(&k, &s));
+        if (d < 3) {
+            /* New data: #11, then #12, full-sized. */
+            assert_int_equal(s.t.seq, base + (uint32_t)(9 + d) * mss);
+            assert_int_equal(s.t.payload_len, mss);
+            tcp_sock_info(k.c, &ci);
+            assert_int_equal(ci.cwnd, cwnd); /* not inflated */
+        } else {
+            /* Fast retransmit of #1. */
+            assert_int_equal(s.t.seq, base);
+            assert_int_equal(env_ctr(k.e, CTR_TCP_FAST_RETRANS), 1);
+        }
+        while (tov_take(&k, &s))
+            assert_true(s.t.seq != base + 12 * mss || d == 3);
+    }
+    /* RFC 5681 3.2: ssthresh from the flight without the limited-transmit
+     * segments (NewReno: half of 10 segments). */
+    if (!sack) {
+        tcp_sock_info(k.c, &ci);
+        assert_int_equal(ci.ssthresh, 5 * mss);
+    }
+    tov_close_conn(&k);
+}
+
+static void test_limited_transmit(void **state)
+{
+    (void)state;
+    check_limited_transmit(false);
+    check_limited_transmit(true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +592,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sack_sender_retransmits_only_holes, tov_teardown_env),
         cmocka_unit_test_teardown(test_sack_blocks_outside_window_ignored, tov_teardown_env),
         cmocka_unit_test_teardown(test_newreno_fast_retransmit_and_partial_ack, tov_teardown_env),
+        cmocka_unit_test_teardown(test_limited_transmit, tov_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
