@@ -349,6 +349,24 @@ static uint32_t recovery_pipe(const struct tcp_sock *ts)
     return gone >= flight ? 0 : flight - (uint32_t)gone;
 }
 
+/* Resend [seq, seq + len) in recovery (with the FIN if it sits right
+ * after) and move HighRxt past it. true if sent. */
+static bool recovery_send(struct tcp_sock *ts, uint32_t seq, uint32_t len, uint64_t now)
+{
+    uint32_t held = data_after(ts, seq);
+    if (len > held)
+        len = held;
+    bool fin = ts->fin_sent && seq + len == ts->fin_seq;
+    if (len == 0 && !fin)
+        return false;
+    if (transmit(ts, seq, len, fin, now) != 0)
+        return false;
+    uint32_t end = seq + len + (fin ? 1 : 0);
+    if (seq_gt(end, ts->high_rxt))
+        ts->high_rxt = end;
+    return true;
+}
+
 /* One loss-recovery transmission (RFC 6675 NextSeg rule 1, or RFC 6582's
  * retransmission of the first unacknowledged segment). true if sent. */
 static bool recovery_retransmit(struct tcp_sock *ts, uint64_t now)
@@ -364,18 +382,22 @@ static bool recovery_retransmit(struct tcp_sock *ts, uint64_t now)
         if (len > ts->smss)
             len = ts->smss;
     }
-    uint32_t held = data_after(ts, seq);
-    if (len > held)
-        len = held;
-    bool fin = ts->fin_sent && seq + len == ts->fin_seq;
-    if (len == 0 && !fin)
+    return recovery_send(ts, seq, len, now);
+}
+
+/* RFC 6675 4 NextSeg rule 3, when neither a lost segment (rule 1) nor new
+ * data (rule 2) can go: the first hole below the highest SACKed byte not
+ * yet resent, lost or not. After a partial ACK the next hole often has too
+ * few SACKs above it to count as lost, and would wait for the RTO. (Rule
+ * 4's rescue retransmission is not used: it resends the tail while it is
+ * merely in flight; the tail loss probe covers a lost tail.) */
+static bool recovery_fallback(struct tcp_sock *ts, uint64_t now)
+{
+    if (!ts->sack_ok)
         return false;
-    if (transmit(ts, seq, len, fin, now) != 0)
-        return false;
-    uint32_t end = seq + len + (fin ? 1 : 0);
-    if (seq_gt(end, ts->high_rxt))
-        ts->high_rxt = end;
-    return true;
+    uint32_t seq = 0;
+    uint32_t len = sb_next_hole(&ts->sb, ts->snd_una, ts->snd_max, ts->high_rxt, ts->smss, &seq);
+    return len > 0 && recovery_send(ts, seq, len, now);
 }
 
 /* After a timeout snd_nxt went back to snd_una: skip what the peer SACKed
@@ -500,8 +522,13 @@ void tcp_output(struct tcp_sock *ts, uint64_t now)
                 continue;
             }
         }
-        if (!send_next(ts, now))
+        if (!send_next(ts, now)) {
+            if (ts->in_recovery && recovery_fallback(ts, now)) {
+                sent = true;
+                continue;
+            }
             break;
+        }
         sent = true;
     }
     if (!sent && ts->ack_now)

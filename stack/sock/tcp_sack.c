@@ -240,17 +240,12 @@ uint32_t sb_pipe(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt
     return unsacked_in(sb, not_lost_from, snd_nxt) + unsacked_in(sb, una, rxt_end);
 }
 
-uint32_t sb_next_lost(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
-                      uint32_t high_rxt, uint32_t mss, uint32_t *seq)
+/* The first unSACKed s >= max(high_rxt, una) below limit, and the length
+ * of its unSACKed run (capped at mss); 0 if none. */
+static uint32_t first_hole_below(const struct tcp_scoreboard *sb, uint32_t una,
+                                 uint32_t snd_nxt, uint32_t high_rxt, uint32_t mss,
+                                 uint32_t limit, uint32_t *seq)
 {
-    /* RFC 6675 4 NextSeg (1): the lowest S2 not yet retransmitted
-     * (S2 >= HighRxt, exclusive) that is unSACKed, below the highest
-     * SACKed octet, and IsLost(S2). */
-    bool any_lost;
-    uint32_t boundary = lost_boundary(sb, mss, &any_lost);
-    if (!any_lost || sb->n == 0 || mss == 0)
-        return 0;
-    uint32_t limit = seq_min(seq_min(boundary, sb_high_sacked(sb, una)), snd_nxt);
     uint32_t s = seq_max(high_rxt, una);
     /* Step over SACKed ranges; the board is sorted, one pass suffices. */
     uint32_t i = 0;
@@ -269,4 +264,30 @@ uint32_t sb_next_lost(const struct tcp_scoreboard *sb, uint32_t una, uint32_t sn
     uint32_t len = run_end - s;
     *seq = s;
     return len < mss ? len : mss;
+}
+
+uint32_t sb_next_lost(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
+                      uint32_t high_rxt, uint32_t mss, uint32_t *seq)
+{
+    /* RFC 6675 4 NextSeg (1): the lowest S2 not yet retransmitted
+     * (S2 >= HighRxt, exclusive) that is unSACKed, below the highest
+     * SACKed octet, and IsLost(S2). */
+    bool any_lost;
+    uint32_t boundary = lost_boundary(sb, mss, &any_lost);
+    if (!any_lost || sb->n == 0 || mss == 0)
+        return 0;
+    uint32_t limit = seq_min(seq_min(boundary, sb_high_sacked(sb, una)), snd_nxt);
+    return first_hole_below(sb, una, snd_nxt, high_rxt, mss, limit, seq);
+}
+
+uint32_t sb_next_hole(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
+                      uint32_t high_rxt, uint32_t mss, uint32_t *seq)
+{
+    /* RFC 6675 4 NextSeg (3): an unSACKed S3 meeting (1.a) and (1.b),
+     * not yet retransmitted and below the highest SACKed octet, without
+     * (1.c) IsLost. */
+    if (sb->n == 0 || mss == 0)
+        return 0;
+    uint32_t limit = seq_min(sb_high_sacked(sb, una), snd_nxt);
+    return first_hole_below(sb, una, snd_nxt, high_rxt, mss, limit, seq);
 }

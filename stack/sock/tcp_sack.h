@@ -54,5 +54,10 @@ uint32_t sb_pipe(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt
  * caller's). */
 uint32_t sb_next_lost(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
                       uint32_t high_rxt, uint32_t mss, uint32_t *seq);
+/* RFC 6675 4 NextSeg rule 3: the first unSACKed sequence number s >=
+ * high_rxt (and >= una) below the highest SACKed byte, lost or not. Same
+ * return as sb_next_lost. */
+uint32_t sb_next_hole(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
+                      uint32_t high_rxt, uint32_t mss, uint32_t *seq);
 
 #endif

@@ -271,6 +271,34 @@ static void test_pipe_simple(void **state)
     }
 }
 
+/* RFC 6675 NextSeg rule 3: holes below the highest SACKed byte, lost or
+ * not, from HighRxt on. */
+static void test_next_hole(void **state)
+{
+    (void)state;
+    const uint32_t mss = 100;
+    for (size_t k = 0; k < N_BASES; k++) {
+        uint32_t b = bases[k];
+        struct tcp_scoreboard sb;
+        sb_clear(&sb);
+        uint32_t s = 0;
+        assert_int_equal(sb_next_hole(&sb, b, b + 1000, b, mss, &s), 0);
+        /* Only 700..800 SACKed: nothing is lost, yet 0..700 are holes. */
+        add(&sb, b, 0, 1000, 700, 800, NULL);
+        assert_int_equal(sb_next_lost(&sb, b, b + 1000, b, mss, &s), 0);
+        assert_int_equal(sb_next_hole(&sb, b, b + 1000, b, mss, &s), 100);
+        assert_int_equal(s, b);
+        assert_int_equal(sb_next_hole(&sb, b, b + 1000, b + 650, mss, &s), 50);
+        assert_int_equal(s, b + 650);
+        /* Nothing above the highest SACKed byte is a hole. */
+        assert_int_equal(sb_next_hole(&sb, b, b + 1000, b + 700, mss, &s), 0);
+        /* Skips SACKed ranges. */
+        add(&sb, b, 0, 1000, 900, 950, NULL);
+        assert_int_equal(sb_next_hole(&sb, b, b + 1000, b + 700, mss, &s), 100);
+        assert_int_equal(s, b + 800);
+    }
+}
+
 /* ---- randomized check against a per-byte reference ---- */
 
 #define WIN_MAX 4000u
@@ -458,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_advance),
         cmocka_unit_test(test_is_lost_rules),
         cmocka_unit_test(test_pipe_simple),
+        cmocka_unit_test(test_next_hole),
         cmocka_unit_test(test_random_against_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

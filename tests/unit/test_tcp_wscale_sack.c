@@ -579,6 +579,70 @@ static void test_limited_transmit(void **state)
     check_limited_transmit(true);
 }
 
+/* Issue 12 item 4, RFC 6675 4 NextSeg rule 3. Ten segments #1..#10
+ * (seq[0..9]); the peer got what `got` says and SACKs it, one duplicate
+ * ACK per arrival. Returns the retransmissions seen, in order, with no
+ * time passing (no RTO). */
+static size_t sack_recovery_run(struct conn *k, const bool got[10], uint32_t seq[10],
+                                uint32_t *rtx, size_t max)
+{
+    struct tcp_options o = tp_linux_syn_options(100);
+    tov_open_passive(k, NULL, &o, 1000, NULL);
+    k->win = 65535;
+    tov_peer_ack(k, k->our_base, NULL, 0);
+    tov_drain(k);
+    uint32_t mss = send_ten(k, seq);
+    size_t n = 0;
+    struct tp_out s;
+    for (int i = 0; i < 10; i++) {
+        if (!got[i])
+            continue;
+        /* Received so far: #j for j <= i with got[j]. */
+        int first_missing = 0;
+        while (first_missing <= i && got[first_missing])
+            first_missing++;
+        uint32_t ack = seq[0] + (uint32_t)first_missing * mss;
+        /* SACK blocks: the runs above the ACK, the one with #i first. */
+        struct tcp_sack_block b[3];
+        uint8_t nb = 0;
+        int j = i;
+        while (j > first_missing && nb < 3) {
+            if (!got[j]) {
+                j--;
+                continue;
+            }
+            int hi = j;
+            while (j - 1 > first_missing && got[j - 1])
+                j--;
+            b[nb].left = seq[0] + (uint32_t)j * mss;
+            b[nb].right = seq[0] + (uint32_t)(hi + 1) * mss;
+            nb++;
+            j--;
+        }
+        tov_peer_ack(k, ack, b, nb);
+        while (tov_take(k, &s))
+            if (s.t.payload_len > 0 && n < max)
+                rtx[n++] = s.t.seq;
+    }
+    return n;
+}
+
+static void test_sack_nextseg_rule3_hole_not_lost(void **state)
+{
+    (void)state;
+    struct conn k;
+    uint32_t seq[10], rtx[16];
+    /* #2 and #8 lost: #2 has enough SACKs above it (IsLost), #8 only two
+     * segments: rule 3 sends it as soon as nothing else can go. */
+    const bool got[10] = {1, 0, 1, 1, 1, 1, 1, 0, 1, 1};
+    size_t n = sack_recovery_run(&k, got, seq, rtx, 16);
+    assert_int_equal(n, 2);
+    assert_int_equal(rtx[0], seq[1]);
+    assert_int_equal(rtx[1], seq[7]);
+    assert_int_equal(env_ctr(k.e, CTR_TCP_TIMEOUTS), 0);
+    tov_close_conn(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +657,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sack_blocks_outside_window_ignored, tov_teardown_env),
         cmocka_unit_test_teardown(test_newreno_fast_retransmit_and_partial_ack, tov_teardown_env),
         cmocka_unit_test_teardown(test_limited_transmit, tov_teardown_env),
+        cmocka_unit_test_teardown(test_sack_nextseg_rule3_hole_not_lost, tov_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
