@@ -394,6 +394,9 @@ enum tcp_sockopt {
     TCP_OPT_LINGER_ZERO,         /* bool: close() sends RST, as SO_LINGER {1, 0} */
     TCP_OPT_MAXSEG,              /* read only: the MSS in use */
     TCP_OPT_V6ONLY,              /* bool: IPV6_V6ONLY (IPv6 sockets, before bind) */
+    TCP_OPT_QUICKACK,            /* bool, as Linux's TCP_QUICKACK: 1 = ACK data at once
+                                    (quickack mode), 0 = delay ACKs (pingpong); not
+                                    permanent: the stack moves between the modes */
 };
 
 /* NULL on allocation failure. */

@@ -41,6 +41,7 @@
 #define TCP_TS_OPTLEN 12         /* NOP NOP TS, on every segment once agreed */
 #define TCP_MAX_WINDOW 65535u    /* unscaled window field */
 #define TCP_PAWS_24DAYS_MS (24ull * 24 * 3600 * 1000) /* RFC 7323 5.5 */
+#define TCP_MAX_QUICKACKS 16     /* Linux TCP_MAX_QUICKACKS */
 
 /* Timers, each an absolute `now` or 0 when off. A connection sits in
  * the table's timer heap once, at the earliest of them
@@ -151,6 +152,15 @@ struct tcp_sock {
     uint32_t segs_unacked;       /* full segments received since our last ACK */
     uint32_t rcv_mss_est;        /* largest payload seen: what "full" means */
     bool ack_now;                /* send an ACK at the next output */
+    /* Linux's quickack and pingpong modes: the first segments of data (and
+     * those after an idle time above the RTO) are ACKed at once, so a
+     * peer's slow start and short exchanges do not wait for the delayed
+     * ACK; once we answer data within the delayed-ACK time (a
+     * request/response exchange), ACKs wait to ride on the answer. */
+    uint8_t quickacks;           /* ACKs of new data still to send at once */
+    bool pingpong;               /* interactive: delay ACKs (no quickack) */
+    bool data_rcvd;              /* some data arrived (quickack at the first) */
+    uint64_t last_data_recv;     /* `now` of the last in-order data */
 
     /* Timers and their probes. */
     uint64_t timer[TCP_T_COUNT];

@@ -658,6 +658,7 @@ static void process_fin(struct tcp_sock *ts, uint64_t now)
          * one wake-up of the peer) less per connection. */
         if (ts->timer[TCP_T_DELACK] == 0)
             tcp_timer_set(ts, TCP_T_DELACK, now + ts->s->cfg.tcp.delack_ns);
+        ts->pingpong = true; /* Linux tcp_fin: inet_csk_enter_pingpong_mode */
         tcp_set_state(ts, TCP_CLOSE_WAIT, now);
         break;
     case TCP_FIN_WAIT_1:
@@ -673,6 +674,26 @@ static void process_fin(struct tcp_sock *ts, uint64_t now)
         ts->ack_now = true;
         break;
     }
+}
+
+/* Linux tcp_event_data_recv / tcp_incr_quickack: at the first data of a
+ * connection, and after the peer sent none for longer than the RTO (its
+ * slow start begins again), the next ACKs go at once: up to
+ * TCP_MAX_QUICKACKS, and no more than half the window's segments. */
+static void quickack_on_data(struct tcp_sock *ts, uint64_t now)
+{
+    if (!ts->data_rcvd || now - ts->last_data_recv > ts->rtt.rto) {
+        uint32_t mss = ts->rcv_mss_est > 0 ? ts->rcv_mss_est : ts->rmss;
+        uint32_t n = mss > 0 ? tcp_rcv_window(ts) / (2 * mss) : 0;
+        if (n < 2)
+            n = 2;
+        if (n > TCP_MAX_QUICKACKS)
+            n = TCP_MAX_QUICKACKS;
+        if (n > ts->quickacks)
+            ts->quickacks = (uint8_t)n;
+    }
+    ts->data_rcvd = true;
+    ts->last_data_recv = now;
 }
 
 /* The seventh check: segment text. seq is at or past RCV.NXT (trimmed). */
@@ -723,23 +744,29 @@ static void process_data(struct tcp_sock *ts, uint32_t seq, const uint8_t *data,
             ts->ack_now = true; /* RFC 5681 4.2: a hole was filled */
         }
         tcp_notify(ts, TCP_EV_READABLE);
-        /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second
-         * full segment, and within the delayed-ACK timeout. */
         /* "Full" is the largest segment the peer sends (its MSS less
          * its options), as Linux estimates rcv_mss. */
         if (len > ts->rcv_mss_est)
             ts->rcv_mss_est = len < ts->rmss ? len : ts->rmss;
         if (len >= ts->rcv_mss_est)
             ts->segs_unacked += len / ts->rcv_mss_est; /* a GSO packet is many */
-        if (ts->segs_unacked >= c->delack_segs || !asm_empty(&ts->ooo))
-            ts->ack_now = true;
-        else if (ts->timer[TCP_T_DELACK] == 0)
-            tcp_timer_set(ts, TCP_T_DELACK, now + c->delack_ns);
+        quickack_on_data(ts, now);
     }
     if (fin)
         process_fin(ts, now);
     else if (ts->fin_pending && ts->fin_pending_seq == ts->rcv_nxt)
         process_fin(ts, now);
+    if (len > 0) {
+        /* RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second
+         * full segment, and within the delayed-ACK timeout; at once in
+         * quickack mode (unless the FIN just made the exchange
+         * interactive: its ACK rides on our answer, as on Linux). */
+        if (ts->segs_unacked >= c->delack_segs || !asm_empty(&ts->ooo) ||
+            (ts->quickacks > 0 && !ts->pingpong))
+            ts->ack_now = true;
+        else if (ts->timer[TCP_T_DELACK] == 0)
+            tcp_timer_set(ts, TCP_T_DELACK, now + c->delack_ns);
+    }
 }
 
 /* TIME-WAIT and a new SYN (RFC 9293 3.10.7.4 via RFC 1122 4.2.2.13 and

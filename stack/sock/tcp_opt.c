@@ -63,6 +63,20 @@ int tcp_sock_setopt(struct tcp_sock *ts, enum tcp_sockopt opt, int value)
         return 0;
     case TCP_OPT_MAXSEG:
         return -EINVAL;
+    case TCP_OPT_QUICKACK:
+        /* Linux do_tcp_setsockopt: 0 enters pingpong mode; 1 leaves it
+         * and ACKs what is pending at once. */
+        if (value == 0) {
+            ts->pingpong = true;
+            return 0;
+        }
+        ts->pingpong = false;
+        ts->quickacks = TCP_MAX_QUICKACKS;
+        /* A delayed ACK pending goes at the next poll (setopt has no
+         * `now` to stamp a segment with). */
+        if (ts->timer[TCP_T_DELACK] != 0)
+            tcp_timer_set(ts, TCP_T_DELACK, 1);
+        return 0;
     case TCP_OPT_V6ONLY:
         /* RFC 3493 5.3; Linux: ENOPROTOOPT on AF_INET, EINVAL once bound. */
         if (ts->family == IP_FAMILY_V4)
@@ -95,6 +109,7 @@ int tcp_sock_getopt(const struct tcp_sock *ts, enum tcp_sockopt opt, int *value)
             return -ENOPROTOOPT;
         *value = ts->v6only;
         return 0;
+    case TCP_OPT_QUICKACK: *value = !ts->pingpong; return 0;
     }
     return -ENOPROTOOPT;
 }

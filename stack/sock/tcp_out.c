@@ -213,6 +213,10 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
     ctr_inc(s, CTR_TCP_TX_SEGS);
     ctr_add(s, CTR_TCP_TX_DATA_BYTES, len);
     if (flags & TCP_FLAG_ACK) {
+        /* Linux tcp_dec_quickack_mode: one quick ACK spent per ACK of
+         * new data. */
+        if (ts->quickacks > 0 && ts->last_ack_sent != ts->rcv_nxt)
+            ts->quickacks--;
         /* Every segment with ACK acknowledges everything so far. */
         ts->last_ack_sent = ts->rcv_nxt;
         ts->ack_now = false;
@@ -306,6 +310,12 @@ static int transmit(struct tcp_sock *ts, uint32_t seq, uint32_t len, bool fin, u
         ts->rtt_seq = end;
         ts->rtt_start = now;
     }
+    /* Linux tcp_event_data_sent: new data within the delayed-ACK time of
+     * the peer's last data is an answer: the exchange is interactive
+     * (pingpong), and ACKs may wait to ride on answers. */
+    if (!rtx && len > 0 && ts->data_rcvd &&
+        now - ts->last_data_recv < ts->s->cfg.tcp.delack_ns)
+        ts->pingpong = true;
     if (fin) {
         ts->fin_sent = true;
         /* RFC 9293 3.10.4 (CLOSE): ESTABLISHED -> FIN-WAIT-1,

@@ -183,6 +183,9 @@ static void run_timers(struct tcp_sock *ts, uint64_t now)
         case TCP_T_DELACK:
             if (ts->state != TCP_CLOSED && ts->state != TCP_LISTEN) {
                 ctr_inc(ts->s, CTR_TCP_DELAYED_ACKS);
+                /* Linux tcp_delack_timer_handler: the answer did not come
+                 * in time to carry the ACK: leave pingpong mode. */
+                ts->pingpong = false;
                 tcp_send_ack(ts, now);
             }
             break;

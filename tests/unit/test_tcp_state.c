@@ -279,9 +279,15 @@ static void test_half_close_we_keep_receiving(void **state)
     assert_int_equal(tcp_sock_recv(k.c, buf, sizeof buf, k.e->now), 3);
     assert_memory_equal(buf, "abc", 3);
     assert_int_equal(tcp_sock_state(k.c), TCP_FIN_WAIT_2);
-    /* A small segment: the ACK is delayed (RFC 1122 4.2.3.2). */
-    tst_advance_exactly(k.e, 40 * MS);
+    /* The first data of the connection: ACKed at once (quickack). */
     tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv + 3, 0);
+    /* Out of quickack mode a small segment's ACK is delayed (RFC 1122
+     * 4.2.3.2). */
+    assert_int_equal(tcp_sock_setopt(k.c, TCP_OPT_QUICKACK, 0), 0);
+    tst_peer(&k, k.rcv + 3, k.snd, ACK | PSH, "def", 3);
+    tst_expect_none(k.e);
+    tst_advance_exactly(k.e, 40 * MS);
+    tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv + 6, 0);
     assert_int_equal(tcp_sock_send(k.c, "x", 1, k.e->now), -EPIPE);
     tst_end_env(k.e);
 }

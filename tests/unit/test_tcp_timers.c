@@ -163,6 +163,7 @@ static void test_close_with_unread_data_sends_rst(void **state)
     (void)state;
     struct conn k;
     tst_open_active(&k, NULL, NULL);
+    assert_int_equal(tcp_sock_setopt(k.c, TCP_OPT_QUICKACK, 0), 0);
     tst_peer(&k, k.rcv, k.snd, ACK | PSH, "abc", 3);
     tst_expect_none(k.e); /* delayed ACK pending */
     tcp_sock_close(k.c, k.e->now);
@@ -329,11 +330,14 @@ static void test_rto_backoff_doubles_capped(void **state)
 
 static uint8_t full_seg[1460];
 
+/* The delayed-ACK tests run out of quickack mode (TCP_QUICKACK 0, as
+ * Linux's pingpong); the quick ACKs themselves are tested below. */
 static void test_delack_one_full_segment(void **state)
 {
     (void)state;
     struct conn k;
     tst_open_active(&k, NULL, NULL);
+    assert_int_equal(tcp_sock_setopt(k.c, TCP_OPT_QUICKACK, 0), 0);
     tst_peer(&k, k.rcv, k.snd, ACK, full_seg, sizeof full_seg);
     tst_expect_none(k.e);
     tst_advance_exactly(k.e, k.e->cfg.tcp.delack_ns);
@@ -350,6 +354,7 @@ static void test_delack_two_full_segments_ack_at_once(void **state)
     (void)state;
     struct conn k;
     tst_open_active(&k, NULL, NULL);
+    assert_int_equal(tcp_sock_setopt(k.c, TCP_OPT_QUICKACK, 0), 0);
     tst_peer(&k, k.rcv, k.snd, ACK, full_seg, sizeof full_seg);
     tst_expect_none(k.e);
     tst_peer(&k, k.rcv + 1460, k.snd, ACK, full_seg, sizeof full_seg);
@@ -358,6 +363,75 @@ static void test_delack_two_full_segments_ack_at_once(void **state)
     env_advance(k.e, SEC);
     tst_expect_none(k.e); /* the delayed-ACK timer was cancelled */
     assert_int_equal(env_ctr(k.e, CTR_TCP_DELAYED_ACKS), 0);
+    tst_end_env(k.e);
+}
+
+/* Linux's quickack mode (issue 12): the first segments of data are ACKed
+ * at once, up to TCP_MAX_QUICKACKS (16) ACKs, so a peer's slow start and a
+ * short request do not wait 40 ms; then the usual delayed ACK. */
+static void test_quickack_first_segments(void **state)
+{
+    (void)state;
+    struct conn k;
+    tst_open_active(&k, NULL, NULL);
+    uint8_t d[100] = {0};
+    for (int i = 0; i < 16; i++) {
+        tst_peer(&k, k.rcv, k.snd, ACK | PSH, d, sizeof d);
+        k.rcv += sizeof d;
+        tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv, 0);
+    }
+    /* The 17th waits for the delayed-ACK timer. */
+    tst_peer(&k, k.rcv, k.snd, ACK | PSH, d, sizeof d);
+    k.rcv += sizeof d;
+    tst_advance_exactly(k.e, k.e->cfg.tcp.delack_ns);
+    tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv, 0);
+    /* After an idle time above the RTO, quickack mode again. */
+    env_advance(k.e, 2 * SEC);
+    tst_peer(&k, k.rcv, k.snd, ACK | PSH, d, sizeof d);
+    k.rcv += sizeof d;
+    tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv, 0);
+    int v = -1;
+    assert_int_equal(tcp_sock_getopt(k.c, TCP_OPT_QUICKACK, &v), 0);
+    assert_int_equal(v, 1);
+    tst_end_env(k.e);
+}
+
+/* Pingpong: once we answer data within the delayed-ACK time, the next
+ * request's ACK waits to ride on the answer (Linux tcp_event_data_sent);
+ * a delayed-ACK timeout ends the mode. */
+static void test_pingpong_delays_ack(void **state)
+{
+    (void)state;
+    struct conn k;
+    tst_open_active(&k, NULL, NULL);
+    assert_int_equal(tcp_sock_setopt(k.c, TCP_OPT_NODELAY, 1), 0);
+    tst_peer(&k, k.rcv, k.snd, ACK | PSH, "req1", 4);
+    k.rcv += 4;
+    tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv, 0); /* quick */
+    env_advance(k.e, 1 * MS);
+    assert_int_equal(tcp_sock_send(k.c, "resp1", 5, k.e->now), 5);
+    tst_expect_seg(k.e, NULL, ACK | PSH, k.snd, k.rcv, 5);
+    k.snd += 5;
+    int v = -1;
+    assert_int_equal(tcp_sock_getopt(k.c, TCP_OPT_QUICKACK, &v), 0);
+    assert_int_equal(v, 0);
+    /* The next request: no ACK alone; the answer carries it. */
+    tst_peer(&k, k.rcv, k.snd, ACK | PSH, "req2", 4);
+    k.rcv += 4;
+    tst_expect_none(k.e);
+    env_advance(k.e, 1 * MS);
+    assert_int_equal(tcp_sock_send(k.c, "resp2", 5, k.e->now), 5);
+    tst_expect_seg(k.e, NULL, ACK | PSH, k.snd, k.rcv, 5);
+    k.snd += 5;
+    /* A request left unanswered: the delayed ACK goes, pingpong ends,
+     * and the next data is ACKed at once again. */
+    tst_peer(&k, k.rcv, k.snd, ACK | PSH, "req3", 4);
+    k.rcv += 4;
+    tst_advance_exactly(k.e, k.e->cfg.tcp.delack_ns);
+    tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv, 0);
+    tst_peer(&k, k.rcv, k.snd, ACK | PSH, "req4", 4);
+    k.rcv += 4;
+    tst_expect_seg(k.e, NULL, ACK, k.snd, k.rcv, 0);
     tst_end_env(k.e);
 }
 
@@ -517,6 +591,8 @@ int main(void)
         cmocka_unit_test_teardown(test_rto_backoff_doubles_capped, tst_teardown),
         cmocka_unit_test_teardown(test_delack_one_full_segment, tst_teardown),
         cmocka_unit_test_teardown(test_delack_two_full_segments_ack_at_once, tst_teardown),
+        cmocka_unit_test_teardown(test_quickack_first_segments, tst_teardown),
+        cmocka_unit_test_teardown(test_pingpong_delays_ack, tst_teardown),
         cmocka_unit_test_teardown(test_delack_out_of_order_dupack_sack, tst_teardown),
         cmocka_unit_test_teardown(test_nagle_holds_second_small_write, tst_teardown),
         cmocka_unit_test_teardown(test_nodelay_sends_at_once, tst_teardown),
