@@ -300,6 +300,11 @@ void udp_sock_close(struct udp_sock *us);
 int udp_sock_set_family(struct udp_sock *us, uint8_t family);
 enum udp_sockopt {
     UDP_OPT_V6ONLY,              /* bool, IPv6 sockets, before bind (else -EINVAL) */
+    UDP_OPT_TOS,                 /* IP_TOS: the TOS byte of every IPv4 datagram sent
+                                    (RFC 1122 4.2.4.2; ECN bits included, as Linux for
+                                    UDP); the value's low 8 bits, as Linux; default 0 */
+    UDP_OPT_TCLASS,              /* IPV6_TCLASS (RFC 3542 6.5): -1..255, -1 = default 0;
+                                    IPv6 sockets only (else -ENOPROTOOPT) */
 };
 /* 0, -EINVAL, -ENOPROTOOPT (V6ONLY on an IPv4 socket). */
 int udp_sock_setopt(struct udp_sock *us, enum udp_sockopt opt, int value);
@@ -392,11 +397,32 @@ enum tcp_sockopt {
     TCP_OPT_RCVBUF,              /* bytes; set before connect/listen (wscale) */
     TCP_OPT_REUSEADDR,           /* bool: bind over TIME_WAIT connections */
     TCP_OPT_LINGER_ZERO,         /* bool: close() sends RST, as SO_LINGER {1, 0} */
-    TCP_OPT_MAXSEG,              /* read only: the MSS in use */
+    TCP_OPT_MAXSEG,              /* TCP_MAXSEG: read, the MSS in use (the value set, before
+                                    a connection); set 0 or 88..32767 before connect/listen:
+                                    clamps the MSS we advertise and send, as Linux */
     TCP_OPT_V6ONLY,              /* bool: IPV6_V6ONLY (IPv6 sockets, before bind) */
     TCP_OPT_QUICKACK,            /* bool, as Linux's TCP_QUICKACK: 1 = ACK data at once
                                     (quickack mode), 0 = delay ACKs (pingpong); not
                                     permanent: the stack moves between the modes */
+    TCP_OPT_CORK,                /* bool, as Linux's TCP_CORK: hold a partial segment
+                                    until it is full, the socket is uncorked (it goes at
+                                    the next stack_poll) or 200 ms passed; a FIN pushes */
+    TCP_OPT_TOS,                 /* IP_TOS: the TOS byte of every IPv4 segment (RFC 1122
+                                    4.2.4.2); the value's low 8 bits, its 2 ECN bits ignored
+                                    (the stack owns them, as Linux for TCP); default 0 */
+    TCP_OPT_TCLASS,              /* IPV6_TCLASS (RFC 3542 6.5) for IPv6 segments: -1..255,
+                                    -1 = default 0, ECN bits ignored; IPv6 sockets only
+                                    (else -ENOPROTOOPT) */
+};
+
+/* Flags of tcp_sock_send_flags / tcp_sock_send_commit_flags. Without
+ * TCP_SEND_MORE the bytes end an application write: the segment that
+ * carries the last of them has PSH (RFC 9293 3.9.1, as Linux marks the
+ * end of each sendmsg). */
+enum tcp_send_flag {
+    TCP_SEND_MORE = 1,           /* MSG_MORE: the write goes on; no PSH, and a partial
+                                    last segment is not sent by this call (it goes with
+                                    the next write, or as Nagle allows when ACKs come) */
 };
 
 /* NULL on allocation failure. */
@@ -422,6 +448,9 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
  * pending error (-ECONNRESET...). During SYN-SENT the data is queued and
  * goes out once the connection is established. */
 long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t now);
+/* tcp_sock_send with TCP_SEND_* flags (tcp_sock_send is flags 0). */
+long tcp_sock_send_flags(struct tcp_sock *ts, const void *buf, size_t len, int flags,
+                         uint64_t now);
 /* The same without a copy through the caller's buffer: the free space of
  * the send buffer as at most two runs, to be filled in place (a read
  * straight from a socket), then handed to TCP with tcp_sock_send_commit.
@@ -436,6 +465,9 @@ size_t tcp_sock_send_space(struct tcp_sock *ts, struct stack_span out[2]);
 /* Queue the first n bytes of the runs tcp_sock_send_space gave (clamped
  * to them) and send what TCP may; returns the bytes queued. */
 size_t tcp_sock_send_commit(struct tcp_sock *ts, size_t n, uint64_t now);
+/* The same with TCP_SEND_* flags (tcp_sock_send_commit is flags 0: the
+ * bytes end a write). */
+size_t tcp_sock_send_commit_flags(struct tcp_sock *ts, size_t n, int flags, uint64_t now);
 /* Copy out up to len bytes: > 0 bytes, 0 at EOF (the peer's FIN), -EAGAIN,
  * -ENOTCONN, or a pending error. Reading opens the window. */
 long tcp_sock_recv(struct tcp_sock *ts, void *buf, size_t len, uint64_t now);

@@ -246,7 +246,7 @@ int ipv4_output(struct stack *s, const struct ipv4_route *rt, struct pbuf *p,
     if (hdr == NULL)
         return -ENOBUFS; /* a caller left no headroom: a bug */
     struct ipv4_emit_args a = {
-        .tos = 0,
+        .tos = p->tos,
         .id = s->ip_id++,
         .frag = IPV4_FLAG_DF,
         .ttl = s->cfg.ip_default_ttl,
@@ -304,7 +304,7 @@ int ipv4_output_frag(struct stack *s, const struct ipv4_route *rt, struct pbuf *
         if (hdr == NULL)
             return -ENOBUFS;
         struct ipv4_emit_args a = {
-            .tos = 0,
+            .tos = p->tos,
             .id = id,
             .frag = (uint16_t)((off / 8) | (more ? IPV4_FLAG_MF : 0)),
             .ttl = s->cfg.ip_default_ttl,

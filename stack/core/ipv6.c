@@ -567,6 +567,7 @@ int ipv6_output(struct stack *s, const struct ip_route *rt, struct pbuf *p,
     if (hdr == NULL)
         return -ENOBUFS; /* a caller left no headroom: a bug */
     struct ipv6_emit_args a = {
+        .tclass = p->tos,
         .next_header = proto,
         .hop_limit = hop_limit_for(nif, hop_limit),
         .payload_len = (uint16_t)(p->len - IPV6_HLEN),
@@ -619,6 +620,7 @@ int ipv6_output_frag(struct stack *s, const struct ip_route *rt, struct pbuf *p,
         wr16(fh + 2, (uint16_t)((off / 8) << 3 | (more ? 1 : 0)));
         wr32(fh + 4, id);
         struct ipv6_emit_args a = {
+            .tclass = p->tos,
             .next_header = IPV6_NH_FRAGMENT,
             .hop_limit = hop_limit_for(nif, hop_limit),
             .payload_len = (uint16_t)(f.len - IPV6_HLEN),

@@ -39,6 +39,9 @@ struct pbuf {
     uint16_t l4_hlen;
     uint16_t gso_size;
     uint8_t gso_type;
+    /* The IPv4 TOS / IPv6 Traffic Class byte of the packet (the socket's
+     * IP_TOS or IPV6_TCLASS, RFC 1122 4.2.4.2, RFC 3542 6.5); 0 default. */
+    uint8_t tos;
 };
 
 static inline void pbuf_init(struct pbuf *p, uint8_t *buf, size_t cap, size_t headroom)
@@ -53,6 +56,7 @@ static inline void pbuf_init(struct pbuf *p, uint8_t *buf, size_t cap, size_t he
     p->l4_hlen = 0;
     p->gso_size = 0;
     p->gso_type = 0;
+    p->tos = 0;
 }
 
 static inline uint8_t *pbuf_data(const struct pbuf *p)

@@ -306,9 +306,12 @@ static void conn_init(struct tcp_sock *ts, uint64_t now)
     ts->iss = tcp_isn(ts->s->cfg.key, &ts->t, now);
     ts->snd_una = ts->snd_nxt = ts->snd_max = ts->iss;
     ts->buf_seq = ts->iss + 1;
+    ts->push_seq = ts->buf_seq;
     ts->ts_offset = tcp_ts_offset(ts->s->cfg.key, &ts->t);
     ts->rcv_wscale = c->window_scaling ? pick_rcv_wscale(ts->rcvbuf_size) : 0;
     ts->rmss = tcp_mtu_mss(ts->rt.nif, ts->t.raddr.family);
+    if (ts->user_mss != 0 && ts->user_mss < ts->rmss)
+        ts->rmss = ts->user_mss; /* TCP_MAXSEG: Linux tcp_advertise_mss */
     ts->peer_mss = TCP_DEFAULT_MSS;
     tcp_update_mss(ts);
     tcp_cc_init(&ts->cc, (enum tcp_cc_algo)c->cc, ts->smss, now);
@@ -343,6 +346,10 @@ struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct tcp_tuple *t, ui
     ts->sndbuf_size = l->sndbuf_size;
     ts->rcvbuf_size = l->rcvbuf_size;
     ts->linger0 = l->linger0;
+    ts->cork = l->cork;
+    ts->user_mss = l->user_mss;
+    ts->tos = l->tos;
+    ts->tclass = l->tclass;
     if (ip_route(s, &t->raddr, &t->laddr, &ts->rt) != 0 || ts->rt.broadcast ||
         tcp_alloc_buffers(ts) != 0) {
         ctr_inc(s, CTR_TCP_RX_DROP_NO_MEMORY);
@@ -671,18 +678,30 @@ static bool can_send_state(enum tcp_state st)
 }
 
 /* Data was queued: out at once when established (in SYN-SENT it waits
- * for the handshake). */
-static void send_queued(struct tcp_sock *ts, uint64_t now)
+ * for the handshake). Without TCP_SEND_MORE the queued bytes end a write:
+ * PSH goes on the segment carrying the last of them; with it, this call
+ * holds back a partial last segment (Linux tcp_push with MSG_MORE). */
+static void send_queued(struct tcp_sock *ts, int flags, uint64_t now)
 {
+    if (!(flags & TCP_SEND_MORE))
+        ts->push_seq = ts->buf_seq + (uint32_t)ring_len(&ts->sndbuf);
     if (ts->state == TCP_ESTABLISHED || ts->state == TCP_CLOSE_WAIT) {
         ts->s->tcp->depth++;
+        ts->hold_more = (flags & TCP_SEND_MORE) != 0;
         tcp_output(ts, now);
+        ts->hold_more = false;
         ts->s->tcp->depth--;
         tcp_reap(ts->s);
     }
 }
 
 long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t now)
+{
+    return tcp_sock_send_flags(ts, buf, len, 0, now);
+}
+
+long tcp_sock_send_flags(struct tcp_sock *ts, const void *buf, size_t len, int flags,
+                         uint64_t now)
 {
     if (ts == NULL || (buf == NULL && len > 0))
         return -EINVAL;
@@ -703,7 +722,7 @@ long tcp_sock_send(struct tcp_sock *ts, const void *buf, size_t len, uint64_t no
     size_t n = ring_write(&ts->sndbuf, buf, len);
     if (n == 0)
         return -EAGAIN;
-    send_queued(ts, now);
+    send_queued(ts, flags, now);
     return (long)n;
 }
 
@@ -723,10 +742,15 @@ size_t tcp_sock_send_space(struct tcp_sock *ts, struct stack_span out[2])
 
 size_t tcp_sock_send_commit(struct tcp_sock *ts, size_t n, uint64_t now)
 {
+    return tcp_sock_send_commit_flags(ts, n, 0, now);
+}
+
+size_t tcp_sock_send_commit_flags(struct tcp_sock *ts, size_t n, int flags, uint64_t now)
+{
     if (ts == NULL || n == 0 || ts->error != 0 || ts->fin_queued || !can_send_state(ts->state))
         return 0;
     n = ring_commit(&ts->sndbuf, n);
-    send_queued(ts, now);
+    send_queued(ts, flags, now);
     return n;
 }
 

@@ -42,6 +42,8 @@
 #define TCP_MAX_WINDOW 65535u    /* unscaled window field */
 #define TCP_PAWS_24DAYS_MS (24ull * 24 * 3600 * 1000) /* RFC 7323 5.5 */
 #define TCP_MAX_QUICKACKS 16     /* Linux TCP_MAX_QUICKACKS */
+#define TCP_CORK_MAX_NS (200ull * 1000000ull) /* tcp(7): TCP_CORK's 200 ms ceiling */
+#define TCP_MAX_USER_MSS 32767   /* Linux MAX_TCP_WINDOW, TCP_MAXSEG's ceiling */
 
 /* Timers, each an absolute `now` or 0 when off. A connection sits in
  * the table's timer heap once, at the earliest of them
@@ -53,6 +55,7 @@ enum tcp_timer {
     TCP_T_DELACK,                /* delayed ACK */
     TCP_T_KEEPALIVE,             /* keepalive idle / probe interval */
     TCP_T_LINGER,                /* TIME-WAIT 2MSL, orphaned FIN-WAIT-2 */
+    TCP_T_CORK,                  /* TCP_CORK's 200 ms ceiling; uncork (due at once) */
     TCP_T_COUNT
 };
 
@@ -93,6 +96,10 @@ struct tcp_sock {
 
     /* Options set by the user. */
     bool nodelay, keepalive, reuseaddr, linger0;
+    bool cork;                   /* TCP_CORK */
+    uint16_t user_mss;           /* TCP_MAXSEG set (0: not set) */
+    uint8_t tos;                 /* IP_TOS of IPv4 segments (ECN bits 0) */
+    uint8_t tclass;              /* IPV6_TCLASS of IPv6 segments (ECN bits 0) */
     uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
     uint32_t sndbuf_size, rcvbuf_size;
 
@@ -106,6 +113,10 @@ struct tcp_sock {
     bool fin_queued;             /* shutdown(SHUT_WR)/close: FIN after the data */
     bool fin_sent;               /* the FIN has a sequence number (snd_max past it) */
     uint32_t fin_seq;            /* its sequence number, valid once fin_queued */
+    uint32_t push_seq;           /* end of the last application write: the segment
+                                    holding the byte before it has PSH */
+    bool hold_more;              /* inside a TCP_SEND_MORE send: hold a partial tail */
+    bool force_push;             /* the cork timer fired: send a partial tail */
 
     /* Receive sequence space. */
     uint32_t irs, rcv_nxt;

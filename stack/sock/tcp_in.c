@@ -149,6 +149,8 @@ static void send_cookie_synack(struct tcp_sock *l, const struct ip_rx *rx,
     const struct stack_tcp_config *c = &l->s->cfg.tcp;
     uint16_t asked = t->opt.has_mss && t->opt.mss != 0 ? t->opt.mss : TCP_DEFAULT_MSS;
     uint16_t ours = tcp_mtu_mss(rx->nif, rx->src.family);
+    if (l->user_mss != 0 && l->user_mss < ours)
+        ours = l->user_mss;
     if (asked > ours)
         asked = ours;
     uint16_t mss_used;

@@ -62,7 +62,31 @@ int tcp_sock_setopt(struct tcp_sock *ts, enum tcp_sockopt opt, int value)
         ts->linger0 = value != 0;
         return 0;
     case TCP_OPT_MAXSEG:
-        return -EINVAL;
+        /* Linux do_tcp_setsockopt: 0 (unset) or TCP_MIN_MSS..MAX_TCP_WINDOW;
+         * used by the next connect or listen (the MSS of a connection is
+         * settled by its SYNs). */
+        if (value != 0 && (value < TCP_MIN_MSS || value > TCP_MAX_USER_MSS))
+            return -EINVAL;
+        ts->user_mss = (uint16_t)value;
+        return 0;
+    case TCP_OPT_CORK:
+        ts->cork = value != 0;
+        /* Uncorked: what was held goes at the next poll (due at once). */
+        if (!ts->cork && ts->state != TCP_CLOSED && ts->state != TCP_LISTEN)
+            tcp_timer_set(ts, TCP_T_CORK, 1);
+        return 0;
+    case TCP_OPT_TOS:
+        /* RFC 1122 4.2.4.2; Linux __ip_sock_set_tos: for a stream socket
+         * the ECN field is the stack's (we send Not-ECT). */
+        ts->tos = (uint8_t)value & (uint8_t)~0x3u;
+        return 0;
+    case TCP_OPT_TCLASS:
+        if (ts->family == IP_FAMILY_V4)
+            return -ENOPROTOOPT;
+        if (value < -1 || value > 255)
+            return -EINVAL;
+        ts->tclass = value < 0 ? 0 : (uint8_t)value & (uint8_t)~0x3u;
+        return 0;
     case TCP_OPT_QUICKACK:
         /* Linux do_tcp_setsockopt: 0 enters pingpong mode; 1 leaves it
          * and ACKs what is pending at once. */
@@ -103,7 +127,21 @@ int tcp_sock_getopt(const struct tcp_sock *ts, enum tcp_sockopt opt, int *value)
     case TCP_OPT_RCVBUF: *value = (int)ts->rcvbuf_size; return 0;
     case TCP_OPT_REUSEADDR: *value = ts->reuseaddr; return 0;
     case TCP_OPT_LINGER_ZERO: *value = ts->linger0; return 0;
-    case TCP_OPT_MAXSEG: *value = ts->smss != 0 ? ts->smss : TCP_DEFAULT_MSS; return 0;
+    case TCP_OPT_MAXSEG:
+        /* Linux: the value set while closed or listening, else the MSS in
+         * use (536 before any). */
+        if (ts->user_mss != 0 && (ts->state == TCP_CLOSED || ts->state == TCP_LISTEN))
+            *value = ts->user_mss;
+        else
+            *value = ts->smss != 0 ? ts->smss : TCP_DEFAULT_MSS;
+        return 0;
+    case TCP_OPT_CORK: *value = ts->cork; return 0;
+    case TCP_OPT_TOS: *value = ts->tos; return 0;
+    case TCP_OPT_TCLASS:
+        if (ts->family == IP_FAMILY_V4)
+            return -ENOPROTOOPT;
+        *value = ts->tclass;
+        return 0;
     case TCP_OPT_V6ONLY:
         if (ts->family == IP_FAMILY_V4)
             return -ENOPROTOOPT;

@@ -37,6 +37,8 @@ void tcp_update_mss(struct tcp_sock *ts)
             mtu_mss = pmtu - 60;
     }
     uint32_t m = ts->peer_mss < mtu_mss ? ts->peer_mss : mtu_mss;
+    if (ts->user_mss != 0 && ts->user_mss < m)
+        m = ts->user_mss; /* TCP_MAXSEG: Linux's mss_clamp */
     /* Every segment then carries NOP NOP TS (RFC 7323 3): the payload
      * room shrinks by 12, as Linux's mss_cache does. */
     if (ts->ts_ok)
@@ -207,6 +209,8 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
         tcp_emit(hdr, &a, optlen, len, &ts->t.laddr, &ts->t.raddr);
     }
 
+    /* RFC 1122 4.2.4.2: the TOS the application chose, on every segment. */
+    p.tos = ts->t.raddr.family == IP_FAMILY_V6 ? ts->tclass : ts->tos;
     int err = ip_output(s, &ts->rt, &p, &ts->t.raddr, IPPROTO_TCP_, now);
     if (err == -EMSGSIZE || err == -EADDRNOTAVAIL || err == -ENOBUFS)
         return err;
@@ -293,8 +297,11 @@ static int transmit(struct tcp_sock *ts, uint32_t seq, uint32_t len, bool fin, u
     uint8_t flags = TCP_FLAG_ACK;
     if (fin)
         flags |= TCP_FLAG_FIN;
-    if (len > 0 && data_after(ts, seq) == len && !fin)
-        flags |= TCP_FLAG_PSH; /* the last data we have */
+    /* PSH on the segment that ends an application write (RFC 9293
+     * 3.9.1 SEND "PUSH flag"; Linux marks the last skb of each sendmsg
+     * without MSG_MORE). */
+    if (len > 0 && seq_lt(seq, ts->push_seq) && seq_leq(ts->push_seq, seq + len))
+        flags |= TCP_FLAG_PSH;
     bool rtx = seq_lt(seq, ts->snd_max);
     int err = send_segment(ts, seq, flags, len, now);
     if (err != 0)
@@ -473,6 +480,13 @@ static bool send_next(struct tcp_sock *ts, uint64_t now)
         if (len > ts->smss)
             len -= len % ts->smss;
     }
+    /* TCP_CORK / MSG_MORE: a partial last segment waits for more data
+     * (the whole ones before it go; Linux tcp_mss_split_point). A FIN to
+     * send pushes everything, as Linux's tcp_send_fin. */
+    bool hold_tail = (ts->cork || ts->hold_more) && !ts->force_push && !ts->fin_queued &&
+                     !window_limited && !seq_lt(seq, ts->snd_max);
+    if (hold_tail && len > ts->smss && len % ts->smss != 0)
+        len -= len % ts->smss;
     bool fin_here = ts->fin_queued && seq + len == ts->fin_seq && !window_limited;
     bool fin = fin_here && (!ts->fin_sent || seq_lt(seq + len, ts->snd_max));
     if (len == 0 && !fin)
@@ -485,6 +499,11 @@ static bool send_next(struct tcp_sock *ts, uint64_t now)
          * peer offered, or nothing is in flight (no ACK would come to
          * clock us: the override). */
         bool all_we_have = !window_limited;
+        if (hold_tail && all_we_have) {
+            if (ts->cork && ts->timer[TCP_T_CORK] == 0)
+                tcp_timer_set(ts, TCP_T_CORK, now + TCP_CORK_MAX_NS);
+            return false;
+        }
         bool ok = (all_we_have && (ts->nodelay || !in_flight)) ||
                   (ts->max_snd_wnd > 0 && len >= ts->max_snd_wnd / 2) || !in_flight;
         if (!ok)
@@ -544,9 +563,14 @@ void tcp_output(struct tcp_sock *ts, uint64_t now)
     if (!sent && ts->ack_now)
         tcp_send_ack(ts, now);
 
-    /* RFC 9293 3.8.6.1: data waits, the peer's window is shut and nothing
-     * is in flight to bring an ACK: probe it. */
-    if (ts->snd_max == ts->snd_una && data_after(ts, ts->snd_nxt) > 0 &&
+    /* RFC 9293 3.8.6.1: data waits, the peer's window is shut (or too
+     * small for a segment, sender SWS avoidance) and nothing is in flight
+     * to bring an ACK: probe it. Data held by TCP_CORK or MSG_MORE in an
+     * open window has its own timer. */
+    uint32_t waiting = data_after(ts, ts->snd_nxt);
+    uint32_t wnd_end = ts->snd_una + ts->snd_wnd;
+    uint32_t usable = seq_gt(wnd_end, ts->snd_nxt) ? wnd_end - ts->snd_nxt : 0;
+    if (ts->snd_max == ts->snd_una && waiting > 0 && usable < waiting && usable < ts->smss &&
         ts->timer[TCP_T_RTX] == 0 && ts->timer[TCP_T_PERSIST] == 0) {
         uint64_t rto = tcp_rtt_backoff(&ts->rtt, ts->persist_backoff);
         tcp_timer_set(ts, TCP_T_PERSIST, now + rto);

@@ -192,6 +192,13 @@ static void run_timers(struct tcp_sock *ts, uint64_t now)
         case TCP_T_KEEPALIVE:
             on_keepalive(ts, now);
             break;
+        case TCP_T_CORK:
+            /* tcp(7): corked output waits at most 200 ms; after an uncork
+             * (due at once) the usual rules (Nagle, TCP_NODELAY) apply. */
+            ts->force_push = ts->cork;
+            tcp_output(ts, now);
+            ts->force_push = false;
+            break;
         case TCP_T_LINGER:
             /* 2*MSL over (RFC 9293 3.10.8), or an orphan gave up waiting
              * for the peer's FIN (Linux tcp_fin_timeout). */

@@ -40,6 +40,8 @@ struct udp_sock {
     bool bound;
     uint8_t family;              /* socket(2)'s domain; NONE = not said yet */
     bool v6only;                 /* IPV6_V6ONLY (RFC 3493 5.3) */
+    uint8_t tos;                 /* IP_TOS, for IPv4 datagrams */
+    uint8_t tclass;              /* IPV6_TCLASS, for IPv6 datagrams */
     struct ip_addr local_addr;   /* the any address when bound to all (wire form) */
     uint16_t local_port;
     bool connected;
@@ -189,6 +191,19 @@ int udp_sock_setopt(struct udp_sock *us, enum udp_sockopt opt, int value)
             return -EINVAL;
         us->v6only = value != 0;
         return 0;
+    case UDP_OPT_TOS:
+        /* RFC 1122 4.2.4.2 (via 3.2.1.6): the application chooses the
+         * TOS; Linux keeps the low 8 bits of the int. */
+        us->tos = (uint8_t)value;
+        return 0;
+    case UDP_OPT_TCLASS:
+        /* RFC 3542 6.5: -1 means the default, 0. */
+        if (us->family == IP_FAMILY_V4)
+            return -ENOPROTOOPT;
+        if (value < -1 || value > 255)
+            return -EINVAL;
+        us->tclass = value < 0 ? 0 : (uint8_t)value;
+        return 0;
     }
     return -ENOPROTOOPT;
 }
@@ -202,6 +217,14 @@ int udp_sock_getopt(const struct udp_sock *us, enum udp_sockopt opt, int *value)
         if (us->family == IP_FAMILY_V4)
             return -ENOPROTOOPT;
         *value = us->v6only;
+        return 0;
+    case UDP_OPT_TOS:
+        *value = us->tos;
+        return 0;
+    case UDP_OPT_TCLASS:
+        if (us->family == IP_FAMILY_V4)
+            return -ENOPROTOOPT;
+        *value = us->tclass;
         return 0;
     }
     return -ENOPROTOOPT;
@@ -346,6 +369,7 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
     if (len > 0)
         memcpy(hdr + UDP_HLEN, data, len);
     udp_emit(hdr, us->local_port, dport, len, &rt.src, &dst_a);
+    p.tos = dst_a.family == IP_FAMILY_V6 ? us->tclass : us->tos;
 
     err = ip_output_frag(s, &rt, &p, &dst_a, IPPROTO_UDP_, now);
     pbuf_large_free(&p, small);

@@ -301,6 +301,42 @@ static void test_bad_length_dropped(void **state)
     env_free(e);
 }
 
+/* IP_TOS (RFC 1122 4.2.4.2): the whole byte on every datagram, ECN bits
+ * included (Linux leaves them to a UDP application); low 8 bits kept. */
+static void test_ip_tos(void **state)
+{
+    (void)state;
+    struct stack_env *e = env_new(NULL, false);
+    env_learn(e, ENV_IP_PEER, &env_mac_peer);
+    struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
+    struct ip_endpoint peer = env_ep(ENV_IP_PEER, 7);
+    int v = -1;
+    assert_int_equal(udp_sock_getopt(us, UDP_OPT_TOS, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(udp_sock_setopt(us, UDP_OPT_TOS, 0x1b9), 0);
+    assert_int_equal(udp_sock_getopt(us, UDP_OPT_TOS, &v), 0);
+    assert_int_equal(v, 0xb9);
+    assert_int_equal(udp_sock_sendto(us, "x", 1, &peer, e->now), 1);
+    /* A fragmented datagram: every fragment carries it. */
+    static uint8_t big[3000];
+    assert_int_equal(udp_sock_sendto(us, big, sizeof big, &peer, e->now), (int)sizeof big);
+    assert_int_equal(e->nif.n, 4);
+    for (size_t i = 0; i < e->nif.n; i++) {
+        struct parsed_frame pf;
+        env_frame(e, i, &pf);
+        assert_true(pf.is_ipv4);
+        assert_int_equal(pf.ip.tos, 0xb9);
+    }
+    /* The first sendto made it an IPv4 socket: no IPV6_TCLASS, as Linux. */
+    assert_int_equal(udp_sock_getopt(us, UDP_OPT_TCLASS, &v), -ENOPROTOOPT);
+    struct udp_sock *u4 = udp_sock_open(e->s, NULL, NULL);
+    assert_int_equal(udp_sock_set_family(u4, IP_FAMILY_V4), 0);
+    assert_int_equal(udp_sock_setopt(u4, UDP_OPT_TCLASS, 1), -ENOPROTOOPT);
+    udp_sock_close(u4);
+    udp_sock_close(us);
+    env_free(e);
+}
+
 static void test_sendto_errors(void **state)
 {
     (void)state;
@@ -535,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_zero_checksum_accepted),
         cmocka_unit_test(test_bad_checksum_dropped),
         cmocka_unit_test(test_bad_length_dropped),
+        cmocka_unit_test(test_ip_tos),
         cmocka_unit_test(test_sendto_errors),
         cmocka_unit_test(test_sendto_no_route),
         cmocka_unit_test(test_connected_filters_peers),

@@ -120,6 +120,36 @@ static void test_native_roundtrip(void **state)
     env_free(e);
 }
 
+/* IPV6_TCLASS (RFC 3542 6.5): -1..255, -1 the default 0, on every
+ * datagram; over IPv4 (dual stack) IP_TOS is used instead. */
+static void test_tclass(void **state)
+{
+    (void)state;
+    struct stack_env *e = env6_ready(env6_tweak_no_slaac);
+    f6_learn_peer(e);
+    struct udp_sock *us = bound6(e, "::", 7, false);
+    assert_int_equal(udp_sock_setopt(us, UDP_OPT_TCLASS, 256), -EINVAL);
+    assert_int_equal(udp_sock_setopt(us, UDP_OPT_TCLASS, -2), -EINVAL);
+    assert_int_equal(udp_sock_setopt(us, UDP_OPT_TCLASS, 0xa2), 0);
+    int v = 0;
+    assert_int_equal(udp_sock_getopt(us, UDP_OPT_TCLASS, &v), 0);
+    assert_int_equal(v, 0xa2);
+    struct ip_endpoint peer = ep6("fd77::9", 5000);
+    assert_int_equal(udp_sock_sendto(us, "x", 1, &peer, e->now), 1);
+    struct ipv6_view ip;
+    struct udp_view u;
+    take_udp6(e, e->nif.n - 1, &ip, &u);
+    assert_int_equal(ip.tclass, 0xa2);
+    assert_int_equal(udp_sock_setopt(us, UDP_OPT_TCLASS, -1), 0);
+    assert_int_equal(udp_sock_getopt(us, UDP_OPT_TCLASS, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(udp_sock_sendto(us, "x", 1, &peer, e->now), 1);
+    take_udp6(e, e->nif.n - 1, &ip, &u);
+    assert_int_equal(ip.tclass, 0);
+    udp_sock_close(us);
+    env_free(e);
+}
+
 /* A socket bound to fd77::2 gets datagrams to it; connect picks the
  * peer; an autobound IPv6 socket is named [::]:port. */
 static void test_native_bound_and_connected(void **state)
@@ -284,6 +314,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_native_roundtrip),
         cmocka_unit_test(test_native_bound_and_connected),
+        cmocka_unit_test(test_tclass),
         cmocka_unit_test(test_native_too_big),
         cmocka_unit_test(test_dual_stack_ipv4),
         cmocka_unit_test(test_v6only),

@@ -93,6 +93,7 @@ bool tp_try_take(struct stack_env *e, struct tp_out *out)
     memset(out, 0, sizeof *out);
     out->src = pf.ip.src;
     out->dst = pf.ip.dst;
+    out->tos = pf.ip.tos;
     assert_true(pf.ip.payload_len <= sizeof out->data);
     memcpy(out->data, pf.ip.payload, pf.ip.payload_len);
     out->seg_len = pf.ip.payload_len;

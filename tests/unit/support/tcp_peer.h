@@ -35,6 +35,7 @@ struct tp_seg {
 /* A segment the stack sent, decoded (payload copied). */
 struct tp_out {
     uint32_t src, dst;
+    uint8_t tos;                 /* the IPv4 header's TOS byte */
     struct tcp_view t;           /* pointers into data[] */
     uint8_t data[2048];          /* the whole TCP segment */
     size_t seg_len;
