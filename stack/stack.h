@@ -511,6 +511,30 @@ struct tcp_conn_info {
     bool orphan;                 /* closed by its user, finishing in the stack */
     void *user;
     const struct tcp_sock *sock; /* to match the socket in tools' own tables */
+    /* What Linux's TCP_INFO (struct tcp_info) and `ss -i` show. Segment
+     * counts are in units of the send MSS, as Linux's. */
+    bool wscale_ok;              /* window scaling agreed (the shifts above apply) */
+    bool in_recovery;            /* fast recovery (Linux CA_Recovery) */
+    uint32_t retries;            /* tcpi_retransmits: unanswered RTOs of the head */
+    uint32_t probes;             /* tcpi_probes: unanswered zero-window/keepalive probes */
+    uint16_t rcv_mss;            /* largest segment received (Linux's rcv_mss estimate) */
+    uint16_t advmss;             /* MSS we advertised */
+    uint32_t pmtu;               /* path MTU the send MSS follows */
+    uint32_t snd_cwnd_segs, snd_ssthresh_segs; /* cwnd, ssthresh (0x7fffffff: infinite) */
+    uint32_t unacked;            /* segments sent, not cumulatively acknowledged */
+    uint32_t sacked;             /* of those, SACKed */
+    uint32_t lost;               /* of those, deemed lost */
+    uint32_t reordering;         /* the duplicate threshold in use */
+    uint64_t min_rtt_us;         /* smallest RTT sample (0: none) */
+    uint64_t bytes_sent;         /* payload bytes sent, retransmissions included */
+    uint64_t bytes_retrans;      /* payload bytes retransmitted */
+    uint64_t bytes_acked;        /* tcpi_bytes_acked (RFC 4898 HCThruOctetsAcked) */
+    uint64_t bytes_received;     /* tcpi_bytes_received (RFC 4898 HCThruOctetsReceived) */
+    uint64_t segs_out, segs_in;  /* segments sent / received, all kinds */
+    uint64_t data_segs_out, data_segs_in; /* with payload */
+    /* `now` (the stack's clock, ns) of the last data sent, data received and
+     * ACK received; 0 = never. tcpi_last_* are the ages: (now - t) / 1e6 ms. */
+    uint64_t last_data_sent_ns, last_data_recv_ns, last_ack_recv_ns;
 };
 void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *out);
 /* Copy up to max views (listeners, connections, TIME_WAIT); returns how

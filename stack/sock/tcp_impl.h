@@ -184,6 +184,10 @@ struct tcp_sock {
                                     when the window opens */
 
     uint64_t retransmits;        /* for the connection view */
+    /* TCP_INFO counters (tcp_sock_info). */
+    uint64_t bytes_sent, bytes_retrans, bytes_acked, bytes_received;
+    uint64_t segs_out, segs_in, data_segs_out, data_segs_in;
+    uint64_t last_data_sent, last_ack_recv;
     uint64_t last_oow_ack;       /* `now` of the last ACK to an out-of-window segment */
 };
 

@@ -474,6 +474,7 @@ static void new_ack(struct tcp_sock *ts, uint32_t ack, uint64_t now)
         ts->syn_acked = true;
         acked--;
     }
+    ts->bytes_acked += acked;
     uint32_t in_buf = seq_gt(ack, ts->buf_seq) ? ack - ts->buf_seq : 0;
     size_t held = ring_len(&ts->sndbuf);
     if (in_buf > held)
@@ -737,11 +738,13 @@ static void process_data(struct tcp_sock *ts, uint32_t seq, const uint8_t *data,
     if (len > 0) {
         size_t w = ring_write(&ts->rcvbuf, data, len);
         ts->rcv_nxt += (uint32_t)w;
+        ts->bytes_received += w;
         ctr_add(s, CTR_TCP_RX_DATA_BYTES, w);
         uint32_t more = asm_advance(&ts->ooo, (uint32_t)w);
         if (more > 0) {
             ring_commit(&ts->rcvbuf, more);
             ts->rcv_nxt += more;
+            ts->bytes_received += more;
             ctr_add(s, CTR_TCP_RX_DATA_BYTES, more);
             ts->ack_now = true; /* RFC 5681 4.2: a hole was filled */
         }
@@ -805,6 +808,9 @@ static bool oow_rate_limited(struct tcp_sock *ts, const struct tcp_view *t, uint
 static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t now)
 {
     struct stack *s = ts->s;
+    ts->segs_in++;
+    if (t->payload_len > 0)
+        ts->data_segs_in++;
     uint32_t seq = t->seq;
     uint32_t seglen = tcp_seg_len(t);
     const uint8_t *data = t->payload;
@@ -884,6 +890,7 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
         return;
     }
     ts->last_recv = now;
+    ts->last_ack_recv = now;
     if (ts->keepalive && ts->timer[TCP_T_KEEPALIVE] != 0)
         tcp_keepalive_reset(ts, now);
     if (!process_ack(ts, t, now))
@@ -997,6 +1004,7 @@ void tcp_input(struct stack *s, const struct ip_rx *rx, uint64_t now)
         if (ts != NULL)
             sync_input(ts, &t, now); /* a cookie ACK may carry data */
     } else if (ts->state == TCP_SYN_SENT) {
+        ts->segs_in++;
         syn_sent_input(ts, rx, &t, now);
     } else {
         struct tcp_sock *parent = ts->parent;

@@ -204,6 +204,40 @@ void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *o)
     o->orphan = ts->orphan;
     o->user = ts->orphan ? NULL : ts->user;
     o->sock = ts;
+    o->wscale_ok = ts->wscale_ok;
+    o->in_recovery = ts->in_recovery;
+    o->retries = ts->retries;
+    o->probes = ts->probes;
+    o->rcv_mss = (uint16_t)(ts->rcv_mss_est != 0 ? ts->rcv_mss_est : ts->rmss);
+    o->advmss = ts->rmss;
+    o->pmtu = ts->smss == 0 ? 0 : (uint32_t)ts->smss + (ts->ts_ok ? TCP_TS_OPTLEN : 0) +
+                                      (ts->t.raddr.family == IP_FAMILY_V6 ? 60u : 40u);
+    uint32_t mss = ts->smss != 0 ? ts->smss : TCP_DEFAULT_MSS;
+    o->snd_cwnd_segs = (ts->cc.cwnd + mss - 1) / mss;
+    o->snd_ssthresh_segs = ts->cc.ssthresh >= 0x7fffffffu ? 0x7fffffffu : ts->cc.ssthresh / mss;
+    bool conn = ts->state != TCP_CLOSED && ts->state != TCP_LISTEN && ts->state != TCP_SYN_SENT;
+    uint32_t flight = conn ? tcp_flight(ts) : 0;
+    o->unacked = (flight + mss - 1) / mss;
+    o->sacked = ts->sb.sacked / mss;
+    uint32_t lost = 0;
+    if (ts->sack_ok)
+        lost = sb_lost_bytes(&ts->sb, ts->snd_una, ts->snd_max, mss);
+    else if (ts->in_recovery)
+        lost = mss; /* NewReno: the head */
+    o->lost = (lost + mss - 1) / mss;
+    o->reordering = TCP_DUPTHRESH;
+    o->min_rtt_us = ts->rtt.valid ? ts->rtt.min_rtt / 1000 : 0;
+    o->bytes_sent = ts->bytes_sent;
+    o->bytes_retrans = ts->bytes_retrans;
+    o->bytes_acked = ts->bytes_acked;
+    o->bytes_received = ts->bytes_received;
+    o->segs_out = ts->segs_out;
+    o->segs_in = ts->segs_in;
+    o->data_segs_out = ts->data_segs_out;
+    o->data_segs_in = ts->data_segs_in;
+    o->last_data_sent_ns = ts->last_data_sent;
+    o->last_data_recv_ns = ts->data_rcvd ? ts->last_data_recv : 0;
+    o->last_ack_recv_ns = ts->last_ack_recv;
 }
 
 size_t stack_tcp_list(const struct stack *s, struct tcp_conn_info *out, size_t max)

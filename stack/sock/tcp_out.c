@@ -216,6 +216,12 @@ static int send_segment(struct tcp_sock *ts, uint32_t seq, uint8_t flags, uint32
         return err;
     ctr_inc(s, CTR_TCP_TX_SEGS);
     ctr_add(s, CTR_TCP_TX_DATA_BYTES, len);
+    ts->segs_out++;
+    if (len > 0) {
+        ts->data_segs_out++;
+        ts->bytes_sent += len;
+        ts->last_data_sent = now;
+    }
     if (flags & TCP_FLAG_ACK) {
         /* Linux tcp_dec_quickack_mode: one quick ACK spent per ACK of
          * new data. */
@@ -310,6 +316,7 @@ static int transmit(struct tcp_sock *ts, uint32_t seq, uint32_t len, bool fin, u
     if (rtx) {
         ctr_inc(ts->s, CTR_TCP_RETRANS_SEGS);
         ts->retransmits++;
+        ts->bytes_retrans += len;
         /* RFC 6298 3 (Karn): no RTT sample across a retransmission. */
         ts->rtt_timing = false;
     } else if (!ts->rtt_timing && len > 0) {

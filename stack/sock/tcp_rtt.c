@@ -24,6 +24,7 @@ void tcp_rtt_init(struct tcp_rtt *r, uint64_t initial, uint64_t min_rto, uint64_
     r->valid = false;
     r->srtt = 0;
     r->rttvar = 0;
+    r->min_rtt = 0;
     r->min_rto = min_rto;
     r->max_rto = max_rto;
     /* RFC 6298 2.1: until a measurement is made, RTO = initial (1 s). */
@@ -34,6 +35,8 @@ void tcp_rtt_sample(struct tcp_rtt *r, uint64_t rtt_ns)
 {
     uint64_t sample = rtt_ns > TCP_RTT_SAMPLE_MAX ? TCP_RTT_SAMPLE_MAX : rtt_ns;
 
+    if (!r->valid || sample < r->min_rtt)
+        r->min_rtt = sample;
     if (!r->valid) {
         /* RFC 6298 2.2: first measurement R: SRTT = R, RTTVAR = R/2. */
         r->srtt = sample;

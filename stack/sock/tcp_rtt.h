@@ -18,6 +18,7 @@ struct tcp_rtt {
     uint64_t srtt;
     uint64_t rttvar;
     uint64_t rto;                /* clamped to [min, max] */
+    uint64_t min_rtt;            /* smallest sample (valid once valid) */
     uint64_t min_rto, max_rto;
 };
 

@@ -223,6 +223,16 @@ static uint32_t lost_boundary(const struct tcp_scoreboard *sb, uint32_t mss, boo
     return boundary;
 }
 
+uint32_t sb_lost_bytes(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
+                       uint32_t mss)
+{
+    bool any_lost;
+    uint32_t boundary = lost_boundary(sb, mss, &any_lost);
+    if (!any_lost)
+        return 0;
+    return unsacked_in(sb, una, seq_min(seq_max(boundary, una), snd_nxt));
+}
+
 uint32_t sb_pipe(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
                  uint32_t high_rxt, uint32_t mss)
 {

@@ -40,6 +40,10 @@ uint32_t sb_high_sacked(const struct tcp_scoreboard *sb, uint32_t una);
 /* RFC 6675 4 IsLost(seq): DupThresh discontiguous SACKed ranges above seq,
  * or more than (DupThresh - 1) * mss bytes SACKed above it. */
 bool sb_is_lost(const struct tcp_scoreboard *sb, uint32_t seq, uint32_t mss);
+/* Bytes of [una, snd_nxt) not SACKed for which IsLost holds: what RFC
+ * 6675 deems lost (TCP_INFO's lost, in bytes). */
+uint32_t sb_lost_bytes(const struct tcp_scoreboard *sb, uint32_t una, uint32_t snd_nxt,
+                       uint32_t mss);
 /* RFC 6675 4 SetPipe, in bytes, over [una, snd_nxt) with HighRxt
  * high_rxt, one past the highest retransmitted byte (una when nothing was
  * retransmitted in this recovery): each unSACKed byte counts once if not

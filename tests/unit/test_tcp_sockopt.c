@@ -219,6 +219,54 @@ static void test_ip_tos_every_segment(void **state)
     tst_end_env(e);
 }
 
+/* The TCP_INFO view (tcp_conn_info): what Linux's tcp_info and ss -i show. */
+static void test_info_like_tcp_info(void **state)
+{
+    (void)state;
+    struct conn k;
+    tst_open_active(&k, NULL, NULL);
+    assert_int_equal(tcp_sock_setopt(k.c, TCP_OPT_NODELAY, 1), 0);
+    uint64_t t_send = k.e->now;
+    assert_int_equal(tcp_sock_send(k.c, bytes, 3000, k.e->now), 3000);
+    assert_int_equal(tp_pending(k.e), 3);
+    tp_clear(k.e);
+    env_advance(k.e, 10 * MS);
+    tst_peer(&k, k.rcv, k.snd + 1460, ACK, NULL, 0);
+    tst_peer(&k, k.rcv, k.snd + 1460, ACK | PSH, bytes, 100);
+    struct tcp_conn_info ci;
+    tcp_sock_info(k.c, &ci);
+    assert_int_equal(ci.state, TCP_ESTABLISHED);
+    assert_int_equal(ci.mss, 1460);
+    assert_int_equal(ci.advmss, 1460);
+    assert_int_equal(ci.rcv_mss, 100);
+    assert_int_equal(ci.pmtu, 1500);
+    assert_int_equal(ci.snd_cwnd_segs, 10);
+    assert_int_equal(ci.snd_ssthresh_segs, 0x7fffffff);
+    assert_int_equal(ci.unacked, 2);
+    assert_int_equal(ci.sacked, 0);
+    assert_int_equal(ci.lost, 0);
+    assert_int_equal(ci.retries, 0);
+    assert_int_equal(ci.bytes_sent, 3000);
+    assert_int_equal(ci.bytes_retrans, 0);
+    assert_int_equal(ci.bytes_acked, 1460);
+    assert_int_equal(ci.bytes_received, 100);
+    assert_int_equal(ci.data_segs_out, 3);
+    assert_int_equal(ci.data_segs_in, 1);
+    assert_true(ci.segs_in >= 3); /* SYN-ACK and the two segments */
+    assert_int_equal(ci.last_data_sent_ns, t_send);
+    assert_int_equal(ci.last_data_recv_ns, k.e->now);
+    assert_int_equal(ci.last_ack_recv_ns, k.e->now);
+    assert_true(ci.min_rtt_us <= ci.srtt_us); /* samples: handshake, 10 ms */
+    assert_true(ci.srtt_us <= 10000);
+    assert_false(ci.sack || ci.timestamps || ci.wscale_ok);
+    /* An RTO: counted in retries, bytes_retrans, and the head is resent. */
+    env_advance(k.e, 2 * SEC);
+    tcp_sock_info(k.c, &ci);
+    assert_true(ci.retries >= 1);
+    assert_true(ci.bytes_retrans >= 1460);
+    tst_end_env(k.e);
+}
+
 int main(void)
 {
     memset(bytes, 'x', sizeof bytes);
@@ -230,6 +278,7 @@ int main(void)
         cmocka_unit_test_teardown(test_cork_inherited, tst_teardown),
         cmocka_unit_test_teardown(test_maxseg_before_connect, tst_teardown),
         cmocka_unit_test_teardown(test_ip_tos_every_segment, tst_teardown),
+        cmocka_unit_test_teardown(test_info_like_tcp_info, tst_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
