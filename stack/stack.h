@@ -305,6 +305,8 @@ enum udp_sockopt {
                                     UDP); the value's low 8 bits, as Linux; default 0 */
     UDP_OPT_TCLASS,              /* IPV6_TCLASS (RFC 3542 6.5): -1..255, -1 = default 0;
                                     IPv6 sockets only (else -ENOPROTOOPT) */
+    UDP_OPT_BROADCAST,           /* bool: SO_BROADCAST, needed to send to a broadcast
+                                    address (else -EACCES, as Linux) */
 };
 /* 0, -EINVAL, -ENOPROTOOPT (V6ONLY on an IPv4 socket). */
 int udp_sock_setopt(struct udp_sock *us, enum udp_sockopt opt, int value);
@@ -471,6 +473,16 @@ size_t tcp_sock_send_commit_flags(struct tcp_sock *ts, size_t n, int flags, uint
 /* Copy out up to len bytes: > 0 bytes, 0 at EOF (the peer's FIN), -EAGAIN,
  * -ENOTCONN, or a pending error. Reading opens the window. */
 long tcp_sock_recv(struct tcp_sock *ts, void *buf, size_t len, uint64_t now);
+/* The same without a copy into the caller's buffer: the in-order bytes
+ * received and not yet read, as at most two runs (the second when the
+ * buffer wraps), left in place for a caller that writes them straight to
+ * a socket and then consumes what it wrote. No other call on the socket
+ * may come in between. Returns the number of runs; 0 when none (then
+ * tcp_sock_recv with len 0 tells EOF, -EAGAIN or the error). */
+size_t tcp_sock_recv_spans(struct tcp_sock *ts, struct stack_span out[2]);
+/* Consume the first n bytes of those runs (clamped to what is there), as
+ * tcp_sock_recv would: the window opens. Returns the bytes consumed. */
+size_t tcp_sock_recv_consume(struct tcp_sock *ts, size_t n, uint64_t now);
 /* how: 0 = SHUT_RD, 1 = SHUT_WR, 2 = SHUT_RDWR. SHUT_WR sends a FIN after
  * the queued data. 0 or -ENOTCONN. */
 int tcp_sock_shutdown(struct tcp_sock *ts, int how, uint64_t now);

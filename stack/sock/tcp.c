@@ -754,6 +754,46 @@ size_t tcp_sock_send_commit_flags(struct tcp_sock *ts, size_t n, int flags, uint
     return n;
 }
 
+/* After the application took bytes out of the receive buffer: the window
+ * it frees may be worth announcing (RFC 9293 3.8.6.2.2). */
+static void recv_taken(struct tcp_sock *ts, uint64_t now)
+{
+    if (ts->state == TCP_CLOSED || ts->state == TCP_TIME_WAIT)
+        return;
+    ts->s->tcp->depth++;
+    tcp_window_update(ts, now);
+    ts->s->tcp->depth--;
+    tcp_reap(ts->s);
+}
+
+size_t tcp_sock_recv_spans(struct tcp_sock *ts, struct stack_span out[2])
+{
+    if (ts == NULL)
+        return 0;
+    size_t runs = 0, off = 0;
+    while (runs < 2) {
+        const uint8_t *p;
+        size_t n = ring_span(&ts->rcvbuf, off, &p);
+        if (n == 0)
+            break;
+        out[runs].p = (uint8_t *)p; /* the caller only reads it */
+        out[runs].len = n;
+        off += n;
+        runs++;
+    }
+    return runs;
+}
+
+size_t tcp_sock_recv_consume(struct tcp_sock *ts, size_t n, uint64_t now)
+{
+    if (ts == NULL || n == 0)
+        return 0;
+    n = ring_consume(&ts->rcvbuf, n);
+    if (n > 0)
+        recv_taken(ts, now);
+    return n;
+}
+
 long tcp_sock_recv(struct tcp_sock *ts, void *buf, size_t len, uint64_t now)
 {
     if (ts == NULL || (buf == NULL && len > 0))
@@ -761,12 +801,7 @@ long tcp_sock_recv(struct tcp_sock *ts, void *buf, size_t len, uint64_t now)
     size_t avail = ring_len(&ts->rcvbuf);
     if (avail > 0 && len > 0) {
         size_t n = ring_read(&ts->rcvbuf, buf, len);
-        if (ts->state != TCP_CLOSED && ts->state != TCP_TIME_WAIT) {
-            ts->s->tcp->depth++;
-            tcp_window_update(ts, now);
-            ts->s->tcp->depth--;
-            tcp_reap(ts->s);
-        }
+        recv_taken(ts, now);
         return (long)n;
     }
     if (ts->error != 0) {

@@ -42,6 +42,7 @@ struct udp_sock {
     bool v6only;                 /* IPV6_V6ONLY (RFC 3493 5.3) */
     uint8_t tos;                 /* IP_TOS, for IPv4 datagrams */
     uint8_t tclass;              /* IPV6_TCLASS, for IPv6 datagrams */
+    bool broadcast;              /* SO_BROADCAST: may send to a broadcast address */
     struct ip_addr local_addr;   /* the any address when bound to all (wire form) */
     uint16_t local_port;
     bool connected;
@@ -204,6 +205,9 @@ int udp_sock_setopt(struct udp_sock *us, enum udp_sockopt opt, int value)
             return -EINVAL;
         us->tclass = value < 0 ? 0 : (uint8_t)value;
         return 0;
+    case UDP_OPT_BROADCAST:
+        us->broadcast = value != 0;
+        return 0;
     }
     return -ENOPROTOOPT;
 }
@@ -225,6 +229,9 @@ int udp_sock_getopt(const struct udp_sock *us, enum udp_sockopt opt, int *value)
         if (us->family == IP_FAMILY_V4)
             return -ENOPROTOOPT;
         *value = us->tclass;
+        return 0;
+    case UDP_OPT_BROADCAST:
+        *value = us->broadcast;
         return 0;
     }
     return -ENOPROTOOPT;
@@ -306,6 +313,9 @@ int udp_sock_connect(struct udp_sock *us, const struct ip_endpoint *remote)
     err = ip_route(us->s, &raddr, local_hint(us, raddr.family), &rt);
     if (err != 0)
         return err;
+    /* Linux ip4_datagram_connect: a broadcast peer needs SO_BROADCAST. */
+    if (rt.broadcast && !us->broadcast)
+        return -EACCES;
     err = autobind(us, &raddr, remote->port);
     if (err != 0)
         return err;
@@ -357,6 +367,9 @@ int udp_sock_sendto(struct udp_sock *us, const void *data, size_t len,
     err = ip_route(s, &dst_a, local_hint(us, dst_a.family), &rt);
     if (err != 0)
         return err;
+    /* Linux udp_sendmsg: a broadcast destination needs SO_BROADCAST. */
+    if (rt.broadcast && !us->broadcast)
+        return -EACCES;
     /* A datagram that fits the (path) MTU goes whole, with DF over IPv4
      * (RFC 1191); a larger one is fragmented at the source (RFC 791 3.2,
      * RFC 8200 4.5), as Linux does. The checksum covers the whole

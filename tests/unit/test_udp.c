@@ -456,6 +456,16 @@ static void test_send_broadcast(void **state)
     struct stack_env *e = env_new(NULL, false);
     struct udp_sock *us = udp_sock_open(e->s, NULL, NULL);
     struct ip_endpoint dst = env_ep(0xffffffffu, 9);
+    /* Linux udp_sendmsg: a broadcast needs SO_BROADCAST (EACCES). */
+    assert_int_equal(udp_sock_sendto(us, "x", 1, &dst, e->now), -EACCES);
+    assert_int_equal(udp_sock_connect(us, &dst), -EACCES);
+    int v = 1;
+    assert_int_equal(udp_sock_getopt(us, UDP_OPT_BROADCAST, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(e->nif.n, 0);
+    assert_int_equal(udp_sock_setopt(us, UDP_OPT_BROADCAST, 1), 0);
+    assert_int_equal(udp_sock_getopt(us, UDP_OPT_BROADCAST, &v), 0);
+    assert_int_equal(v, 1);
     assert_int_equal(udp_sock_sendto(us, "x", 1, &dst, e->now), 1);
     dst = env_ep(ENV_IP_BCAST, 9);
     assert_int_equal(udp_sock_sendto(us, "y", 1, &dst, e->now), 1);
