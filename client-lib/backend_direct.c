@@ -1,19 +1,23 @@
 /* backend_direct.c - the "direct" backend: sockets of tcpipd's own stack.
  *
- * Per socket (ipc/ipc.h, ipc/PROTOCOL.md): a control connection to the
- * daemon for requests (bind, listen, connect, options, names, errors) and
- * the data fd the daemon passes back at IPC_OP_OPEN, which the
- * application holds and which carries the data itself: the raw byte
- * stream for TCP, IPC_MSG_ACCEPTs for a listener, one datagram per
- * SOCK_SEQPACKET message behind a 20-byte endpoint header for UDP.
+ * A socket is one fd: the data fd the daemon passes back at IPC_OP_OPEN
+ * (or with an ACCEPT), an end of a socketpair whose other end the daemon
+ * holds. It carries the data itself: the raw byte stream for TCP,
+ * IPC_MSG_ACCEPTs for a listener, one datagram per SOCK_SEQPACKET message
+ * for UDP (behind a 20-byte endpoint while unconnected). Requests about
+ * it go on a session of this process with the fd attached (ipc/ipc.h,
+ * ipc/PROTOCOL.md); nothing else is per socket, so dup, fork, exec and
+ * SCM_RIGHTS need nothing from us and close(2) is all a close takes.
  *
  * The aim is that every call returns what the kernel backend returns for
  * the same situation; where Linux checks an argument before doing
  * anything, this file checks it the same way before asking the daemon. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -21,26 +25,119 @@
 
 #include "client-lib/internal.h"
 
+/* Datagrams queued in the old framing that a UDP connect throws away
+ * before the daemon switches (PROTOCOL.md 7.3): at most this many tries. */
+#define UDP_REFRAME_TRIES 16
+
 static int fail(int err)
 {
     errno = err;
     return -1;
 }
 
-/* The entry for fd with a reference, or NULL with errno as the kernel
- * gives for a descriptor that is not a socket (or not open at all). */
+static enum dsock_state state_of(uint8_t st)
+{
+    switch (st) {
+    case IPC_ST_CONNECTING: return DSOCK_CONNECTING;
+    case IPC_ST_CONNECTED: return DSOCK_CONNECTED;
+    case IPC_ST_LISTENING: return DSOCK_LISTENING;
+    case IPC_ST_CLOSED: return DSOCK_DEAD;
+    default: return DSOCK_NEW;
+    }
+}
+
+/* What a reply says of the socket is the daemon's word: take it. */
+static void apply_reply(struct dsock *ds, const struct ipc_reply *r)
+{
+    if (r->proto == 0)
+        return;
+    ds->state = state_of(r->state);
+    if (r->flags & IPC_SF_WR_SHUT)
+        ds->wr_shut = true;
+    if (r->flags & IPC_SF_RD_SHUT)
+        ds->rd_shut = true;
+}
+
+int libtcpip_request(int fd, struct dsock *ds, const uint8_t *msg, size_t len,
+                     struct ipc_reply *reply)
+{
+    int rc = libtcpip_call(fd, msg, len, reply, NULL, true, NULL);
+    if (rc == EPROTO || rc == EPROTONOSUPPORT || rc == EMFILE || rc == ENOMEM)
+        return rc;
+    if (rc != 0) {
+        /* No tcpipd to answer: it went away, and its sockets with it. */
+        ds->state = DSOCK_DEAD;
+        return ENETDOWN;
+    }
+    if (reply->err == ENOTSOCK) {
+        /* The daemon does not know a socket we know: it restarted (or the
+         * socket failed long ago and was forgotten). */
+        ds->state = DSOCK_DEAD;
+        return ENETDOWN;
+    }
+    apply_reply(ds, reply);
+    return reply->err;
+}
+
+struct dsock *libtcpip_sock_discover(int fd)
+{
+    int domain = 0, type = 0;
+    socklen_t len = sizeof domain;
+
+    if (libtcpip_sys.fcntl(fd, F_GETFD) < 0) {
+        errno = EBADF;
+        return NULL;
+    }
+    /* Only an AF_UNIX stream or seqpacket socket can be one of ours. */
+    if (libtcpip_sys.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+        domain != AF_UNIX) {
+        errno = ENOTSOCK;
+        return NULL;
+    }
+    len = sizeof type;
+    if (libtcpip_sys.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+        (type != SOCK_STREAM && type != SOCK_SEQPACKET)) {
+        errno = ENOTSOCK;
+        return NULL;
+    }
+    uint8_t msg[IPC_MAX_MSG];
+    struct ipc_reply reply;
+    size_t n = ipc_encode_empty(msg, sizeof msg, IPC_OP_LOOKUP);
+    int rc = libtcpip_call(fd, msg, n, &reply, NULL, true, NULL);
+    if (rc != 0 || reply.err != 0 || reply.proto == 0 ||
+        (reply.proto == IPC_PROTO_TCP) != (type == SOCK_STREAM)) {
+        errno = ENOTSOCK;
+        return NULL;
+    }
+    struct dsock *ds =
+        libtcpip_dsock_new(reply.proto, reply.family == IPC_AF_INET6 ? AF_INET6 : AF_INET);
+    if (ds == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    apply_reply(ds, &reply);
+    if (reply.remote.family != IPC_AF_UNSPEC)
+        ds->remote = reply.remote;
+    if (libtcpip_table_set(fd, ds) != 0) {
+        libtcpip_dsock_put(ds);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return ds;
+}
+
 struct dsock *libtcpip_sock_get(int fd)
 {
     struct dsock *ds = libtcpip_table_get(fd);
 
-    if (ds == NULL)
-        errno = fcntl(fd, F_GETFD) < 0 ? EBADF : ENOTSOCK;
-    return ds;
+    if (ds != NULL)
+        return ds;
+    return libtcpip_sock_discover(fd);
 }
 
 static bool fd_nonblocking(int fd)
 {
-    int fl = fcntl(fd, F_GETFL);
+    int fl = libtcpip_sys.fcntl(fd, F_GETFL);
     return fl >= 0 && (fl & O_NONBLOCK);
 }
 
@@ -49,92 +146,34 @@ static bool fd_nonblocking(int fd)
  * so one call does what F_GETFL + F_SETFL would. */
 static int fresh_fd_nonblock(int fd)
 {
-    return fcntl(fd, F_SETFL, O_NONBLOCK);
+    return libtcpip_sys.fcntl(fd, F_SETFL, O_NONBLOCK);
 }
 
 /* The largest UDP payload to ep, as Linux's udp_sendmsg and
  * udpv6_sendmsg allow it: an IPv6 datagram's length field leaves 65527
  * bytes, an IPv4 one's 65507; an IPv6 socket sending to a v4-mapped
  * address sends IPv4. The connected peer (family 0) is taken to be of the
- * socket's family. */
+ * socket's family, or of its remote's. */
 static size_t dgram_max(const struct dsock *ds, const struct ipc_endpoint *ep)
 {
     static const uint8_t v4mapped[12] = {[10] = 0xff, [11] = 0xff};
     if (ds->family != AF_INET6)
         return IPC_DGRAM_MAX;
-    if (ep->family == IPC_AF_INET || (ep->family == IPC_AF_INET6 &&
-                                      memcmp(ep->addr, v4mapped, sizeof v4mapped) == 0))
+    const struct ipc_endpoint *to = ep->family != IPC_AF_UNSPEC ? ep : &ds->remote;
+    if (to->family == IPC_AF_INET ||
+        (to->family == IPC_AF_INET6 && memcmp(to->addr, v4mapped, sizeof v4mapped) == 0))
         return IPC_DGRAM_MAX;
     return IPC_DGRAM_MAX6;
 }
 
-static bool fd_cloexec(int fd)
-{
-    int fl = fcntl(fd, F_GETFD);
-    return fl >= 0 && (fl & FD_CLOEXEC);
-}
-
-/* An accepted socket has no control connection until it needs one: then
- * it opens one and proves with the token from the ACCEPT that it holds
- * the connection's fd. ds->lock held. 0 or a positive errno. */
-static int ctl_attach(struct dsock *ds)
-{
-    uint8_t msg[IPC_MAX_MSG];
-    struct ipc_attach a = { .sock_id = ds->sock_id, .token = ds->token };
-    struct ipc_reply reply;
-    bool cloexec = fd_cloexec(ds->data_fd);
-    size_t len = ipc_encode_attach(msg, sizeof msg, &a);
-    int ctl = libtcpip_ctl_connect(cloexec);
-    int rc;
-
-    if (ctl < 0)
-        return errno == ENOENT || errno == ECONNREFUSED ? ECONNRESET : errno;
-    rc = libtcpip_ctl_call(ctl, msg, len, &reply, NULL, cloexec);
-    if (rc == 0)
-        rc = reply.err;
-    if (rc != 0) {
-        close(ctl);
-        return rc;
-    }
-    ds->ctl_fd = ctl;
-    return 0;
-}
-
-/* One request on ds's control connection. 0 with *reply filled, or a
- * positive errno: the daemon's answer, or the channel's failure. After
- * ECONNRESET, EPROTO or EPROTONOSUPPORT the channel is out of step with
- * the daemon (PROTOCOL.md 3, 4): the socket is dead and every later call
- * fails the same way. */
-int libtcpip_ctl_request(struct dsock *ds, const uint8_t *msg, size_t len, struct ipc_reply *reply)
-{
-    int rc = 0;
-
-    pthread_mutex_lock(&ds->lock);
-    if (ds->ctl_err != 0)
-        rc = ds->ctl_err;
-    else if (ds->ctl_fd < 0)
-        rc = ctl_attach(ds);
-    if (rc == 0) {
-        rc = libtcpip_ctl_call(ds->ctl_fd, msg, len, reply, NULL, fd_cloexec(ds->data_fd));
-        if (rc == ECONNRESET || rc == EPROTO || rc == EPROTONOSUPPORT) {
-            ds->ctl_err = rc;
-            shutdown(ds->ctl_fd, SHUT_RDWR);
-        }
-    }
-    if (rc == 0)
-        rc = reply->err;
-    pthread_mutex_unlock(&ds->lock);
-    return rc;
-}
-
 /* SO_ERROR from the daemon (reading it clears it, as in Linux). 0 with
  * *so_error, or the errno of the request itself. */
-int libtcpip_get_so_error(struct dsock *ds, int *so_error)
+int libtcpip_get_so_error(int fd, struct dsock *ds, int *so_error)
 {
     uint8_t msg[IPC_MAX_MSG];
     struct ipc_reply reply;
     size_t len = ipc_encode_empty(msg, sizeof msg, IPC_OP_GETERR);
-    int rc = libtcpip_ctl_request(ds, msg, len, &reply);
+    int rc = libtcpip_request(fd, ds, msg, len, &reply);
 
     *so_error = 0;
     if (rc == 0) {
@@ -147,17 +186,26 @@ int libtcpip_get_so_error(struct dsock *ds, int *so_error)
     return rc;
 }
 
-/* The error that explains an end of file or EPIPE on a TCP data fd:
- * ECONNRESET, ETIMEDOUT... or 0 for a clean close. If the daemon itself
- * is gone, the connection is gone with it: ECONNRESET. */
-static int pending_error(struct dsock *ds)
+/* The error that explains an end of file, a reset or EPIPE on a data fd:
+ * ECONNRESET, ETIMEDOUT, ECONNREFUSED... or 0 for none; ENETDOWN when
+ * tcpipd itself is gone. */
+static int pending_error(int fd, struct dsock *ds)
 {
     int so_error;
-    int rc = libtcpip_get_so_error(ds, &so_error);
+    int rc = libtcpip_get_so_error(fd, ds, &so_error);
 
-    if (rc == ECONNRESET)
-        return ECONNRESET;
+    if (rc == ENETDOWN)
+        return ENETDOWN;
     return rc == 0 ? so_error : 0;
+}
+
+/* Whether the daemon closed its end (PROTOCOL.md 7.1: the socket failed,
+ * or tcpipd went away): POLLHUP on ours. A clean end of stream (the
+ * peer's FIN) only shuts our reading side. */
+static bool peer_closed(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = 0};
+    return libtcpip_sys.poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0;
 }
 
 static int d_socket(int domain, int type, int protocol)
@@ -167,7 +215,7 @@ static int d_socket(int domain, int type, int protocol)
     struct ipc_open open_req = { 0 };
     uint8_t msg[IPC_MAX_MSG];
     struct ipc_reply reply;
-    int ctl, data_fd = -1, want_type, got_type = 0, rc;
+    int data_fd = -1, want_type, got_type = 0, rc;
     socklen_t tlen = sizeof got_type;
 
     if (domain != AF_INET && domain != AF_INET6)
@@ -185,39 +233,30 @@ static int d_socket(int domain, int type, int protocol)
     open_req.family = domain == AF_INET ? IPC_AF_INET : IPC_AF_INET6;
     want_type = open_req.proto == IPC_PROTO_TCP ? SOCK_STREAM : SOCK_SEQPACKET;
 
-    ctl = libtcpip_ctl_connect(flags & SOCK_CLOEXEC);
-    if (ctl < 0)
-        return -1;               /* ENOENT, ECONNREFUSED, EACCES: as connect(2) says */
     size_t len = ipc_encode_open(msg, sizeof msg, &open_req);
-    rc = libtcpip_ctl_call(ctl, msg, len, &reply, &data_fd, flags & SOCK_CLOEXEC);
+    rc = libtcpip_call(-1, msg, len, &reply, &data_fd, (flags & SOCK_CLOEXEC) != 0, NULL);
     if (rc == 0 && reply.err != 0)
         rc = reply.err;
+    /* With no tcpipd to ask, rc is what connect(2) said (ENOENT, EACCES,
+     * ECONNREFUSED); tcpip_strerror names the socket path. */
     if (rc == 0 && data_fd < 0)
         rc = EPROTO;             /* a successful OPEN always passes the data fd */
     /* The fd must be what the protocol promises for this protocol. */
-    if (rc == 0 && (getsockopt(data_fd, SOL_SOCKET, SO_TYPE, &got_type, &tlen) != 0 ||
+    if (rc == 0 && (libtcpip_sys.getsockopt(data_fd, SOL_SOCKET, SO_TYPE, &got_type, &tlen) !=
+                        0 ||
                     got_type != want_type))
         rc = EPROTO;
     if (rc == 0 && (flags & SOCK_NONBLOCK) && fresh_fd_nonblock(data_fd) < 0)
         rc = errno;
     struct dsock *ds = NULL;
     if (rc == 0) {
-        ds = libtcpip_dsock_new(data_fd, ctl, open_req.proto, domain);
-        rc = ds == NULL ? ENOMEM : 0;
-    }
-    if (rc == 0) {
-        ds->sock_id = reply.sock_id;
-        ds->token = reply.token;
-        rc = libtcpip_table_insert(ds);
-        if (rc != 0) {
-            ds->ctl_fd = -1;     /* closed below */
-            libtcpip_dsock_put(ds);
-        }
+        ds = libtcpip_dsock_new(open_req.proto, domain);
+        rc = ds == NULL ? ENOMEM : libtcpip_table_set(data_fd, ds);
+        libtcpip_dsock_put(ds);
     }
     if (rc != 0) {
         if (data_fd >= 0)
-            close(data_fd);
-        close(ctl);
+            libtcpip_sys.close(data_fd);
         return fail(rc);
     }
     return data_fd;
@@ -235,8 +274,8 @@ static int d_bind(int fd, const struct sockaddr *addr, socklen_t len)
         return -1;
     rc = libtcpip_sockaddr_to_ep(ds->family, addr, len, false, &req.ep);
     if (rc == 0) {
-        size_t n = ipc_encode_addr_req(msg, sizeof msg, IPC_OP_BIND, 0, &req);
-        rc = libtcpip_ctl_request(ds, msg, n, &reply);
+        size_t n = ipc_encode_addr_req(msg, sizeof msg, IPC_OP_BIND, &req);
+        rc = libtcpip_request(fd, ds, msg, n, &reply);
     }
     libtcpip_dsock_put(ds);
     return rc == 0 ? 0 : fail(rc);
@@ -259,12 +298,48 @@ static int d_listen(int fd, int backlog)
         rc = EOPNOTSUPP;
     } else {
         size_t n = ipc_encode_listen(msg, sizeof msg, &req);
-        rc = libtcpip_ctl_request(ds, msg, n, &reply);
-        if (rc == 0)
-            ds->state = DSOCK_LISTENING;
+        rc = libtcpip_request(fd, ds, msg, n, &reply);
     }
     libtcpip_dsock_put(ds);
     return rc == 0 ? 0 : fail(rc);
+}
+
+/* A blocking connect: the daemon answered EINPROGRESS and plugged the
+ * fd, which polls writable when the outcome is known (PROTOCOL.md 7.2).
+ * SO_SNDTIMEO bounds the wait, as Linux's connect. */
+static int connect_wait(int fd, struct dsock *ds)
+{
+    struct timeval tv = {0, 0};
+    socklen_t tl = sizeof tv;
+    int timeout = -1;
+    if (libtcpip_sys.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &tl) == 0 &&
+        (tv.tv_sec > 0 || tv.tv_usec > 0)) {
+        long long ms = (long long)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+        timeout = ms > INT_MAX ? INT_MAX : (int)ms;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int n = libtcpip_sys.poll(&p, 1, timeout);
+    if (n < 0)
+        return errno;            /* EINTR: the connect goes on, as Linux */
+    if (n == 0)
+        return EINPROGRESS;      /* SO_SNDTIMEO expired */
+    int so_error = 0;
+    int rc = libtcpip_get_so_error(fd, ds, &so_error);
+    if (rc != 0)
+        return rc;
+    if (so_error != 0)
+        return so_error;
+    ds->state = DSOCK_CONNECTED;
+    return 0;
+}
+
+/* Drop what a UDP socket's fd holds in the framing it is leaving. */
+static void udp_drain(int fd)
+{
+    uint8_t b[IPC_DGRAM_HDR_LEN];
+    for (int i = 0; i < 4096; i++)
+        if (libtcpip_sys.recv(fd, b, sizeof b, MSG_DONTWAIT | MSG_TRUNC) < 0)
+            break;
 }
 
 static int d_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -273,24 +348,59 @@ static int d_connect(int fd, const struct sockaddr *addr, socklen_t len)
     struct ipc_addr_req req;
     struct ipc_reply reply;
     uint8_t msg[IPC_MAX_MSG];
-    uint16_t flags = 0;
     int rc;
 
     if (ds == NULL)
         return -1;
     rc = libtcpip_sockaddr_to_ep(ds->family, addr, len, true, &req.ep);
-    if (rc == 0) {
-        if (ds->proto == IPC_PROTO_TCP && fd_nonblocking(ds->data_fd))
-            flags = IPC_F_NONBLOCK;
-        size_t n = ipc_encode_addr_req(msg, sizeof msg, IPC_OP_CONNECT, flags, &req);
-        rc = libtcpip_ctl_request(ds, msg, n, &reply);
+    size_t n = ipc_encode_addr_req(msg, sizeof msg, IPC_OP_CONNECT, &req);
+    if (rc == 0 && ds->proto == IPC_PROTO_UDP) {
+        /* The daemon answers EINPROGRESS while datagrams of the old
+         * framing wait in the fd: throw them away and ask again. */
+        for (int i = 0; i < UDP_REFRAME_TRIES; i++) {
+            rc = libtcpip_request(fd, ds, msg, n, &reply);
+            if (rc != EINPROGRESS)
+                break;
+            udp_drain(fd);
+            rc = EAGAIN;
+        }
+        if (rc == 0) {
+            pthread_mutex_lock(&ds->lock);
+            ds->remote = reply.remote;
+            pthread_mutex_unlock(&ds->lock);
+        }
+    } else if (rc == 0) {
+        rc = libtcpip_request(fd, ds, msg, n, &reply);
+        if (rc == EINPROGRESS && !fd_nonblocking(fd))
+            rc = connect_wait(fd, ds);
     }
-    if (rc == 0 || rc == EISCONN)
-        ds->state = req.ep.family == IPC_AF_UNSPEC ? DSOCK_NEW : DSOCK_CONNECTED;
-    else if (rc == EINPROGRESS || rc == EALREADY)
-        ds->state = DSOCK_CONNECTING;
     libtcpip_dsock_put(ds);
     return rc == 0 ? 0 : fail(rc);
+}
+
+/* The listener's daemon is gone (EOF on its fd): Linux has no such state,
+ * and a listener that polls readable forever with an error on every
+ * accept makes an event loop spin. Say ENETDOWN once, and put a quiet fd
+ * in its place (a Unix listener nobody can reach, keeping the fd's flags)
+ * so that poll and epoll stop reporting it (PROTOCOL.md 7.1). */
+static int listener_gone(int fd, struct dsock *ds)
+{
+    ds->state = DSOCK_DEAD;
+    int q = libtcpip_sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (q >= 0) {
+        int fdfl = libtcpip_sys.fcntl(fd, F_GETFD);
+        int fl = libtcpip_sys.fcntl(fd, F_GETFL);
+        struct sockaddr_un_short {
+            sa_family_t family;
+        } sa = {AF_UNIX};
+        /* bind with only the family autobinds an unused abstract name */
+        if (bind(q, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(q, 1) == 0 &&
+            libtcpip_sys.dup3(q, fd, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0 &&
+            fl >= 0)
+            (void)libtcpip_sys.fcntl(fd, F_SETFL, fl & O_NONBLOCK);
+        libtcpip_sys.close(q);
+    }
+    return ENETDOWN;
 }
 
 static int d_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
@@ -310,33 +420,37 @@ static int d_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
         rc = EINVAL;
     else if (ds->proto != IPC_PROTO_TCP)
         rc = EOPNOTSUPP;
+    else if (ds->state == DSOCK_DEAD)
+        rc = ENETDOWN;
     else if (ds->state != DSOCK_LISTENING)
         rc = EINVAL;
     else
-        rc = libtcpip_recv_accept(ds->data_fd, &acc, &new_fd, flags & SOCK_CLOEXEC);
+        rc = libtcpip_recv_accept(fd, &acc, &new_fd, (flags & SOCK_CLOEXEC) != 0);
+    if (rc == ECONNRESET)
+        rc = listener_gone(fd, ds);
     if (rc == 0 && (flags & SOCK_NONBLOCK) && fresh_fd_nonblock(new_fd) < 0)
         rc = errno;
     if (rc == 0) {
-        conn = libtcpip_dsock_new(new_fd, -1, IPC_PROTO_TCP, ds->family);
+        conn = libtcpip_dsock_new(IPC_PROTO_TCP, ds->family);
         rc = conn == NULL ? ENOMEM : 0;
     }
     if (rc == 0) {
         conn->sock_id = acc.sock_id;
-        conn->token = acc.token;
         conn->state = DSOCK_CONNECTED;
         conn->names_cached = true;
         conn->local = acc.local;
         conn->remote = acc.remote;
-        rc = libtcpip_table_insert(conn);
-        if (rc != 0)
-            libtcpip_dsock_put(conn);
+        rc = libtcpip_table_set(new_fd, conn);
     }
+    libtcpip_dsock_put(conn);
     if (rc == 0 && addr != NULL)
         libtcpip_ep_to_sockaddr(ds->family, &acc.remote, addr, len);
     libtcpip_dsock_put(ds);
     if (rc != 0) {
-        if (new_fd >= 0)
-            close(new_fd);
+        if (new_fd >= 0) {
+            libtcpip_table_drop(new_fd);
+            libtcpip_sys.close(new_fd);
+        }
         return fail(rc);
     }
     return new_fd;
@@ -344,21 +458,52 @@ static int d_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 
 /* ---- data ---- */
 
-static ssize_t tcp_send(struct dsock *ds, const void *buf, size_t len, int flags)
+/* setsockopt TCP_CORK for MSG_MORE (PROTOCOL.md 7.1): on for a send that
+ * says more follows, off (which pushes) at the first one that does not. */
+static int cork_set(int fd, struct dsock *ds, bool on)
 {
-    ssize_t n;
+    uint8_t msg[IPC_MAX_MSG];
+    struct ipc_reply reply;
+    struct ipc_opt o = {.name = IPC_TCP_CORK, .value = on};
+    size_t n = ipc_encode_opt(msg, sizeof msg, IPC_OP_SETOPT, &o);
+    int rc = libtcpip_request(fd, ds, msg, n, &reply);
+    if (rc == 0)
+        ds->corked = on;
+    return rc;
+}
+
+static ssize_t tcp_send(int fd, struct dsock *ds, const struct msghdr *m, int flags)
+{
     int err;
 
-    if (ds->state == DSOCK_NEW || ds->state == DSOCK_LISTENING) {
+    if (flags & MSG_OOB) {
+        err = EOPNOTSUPP;        /* no urgent data here */
+    } else if (ds->state == DSOCK_NEW || ds->state == DSOCK_LISTENING || ds->wr_shut) {
         err = EPIPE;             /* RFC 9293 3.10.2: SEND on a closed or listening socket */
+    } else if (ds->state == DSOCK_DEAD) {
+        int pending = pending_error(fd, ds);
+        err = pending != 0 ? pending : EPIPE;
+        if (err != EPIPE)
+            return fail(err);
     } else {
+        bool more = (flags & MSG_MORE) != 0;
+        if (more != ds->corked && more && cork_set(fd, ds, true) != 0)
+            more = false;        /* no cork: send as is */
+        struct msghdr c = *m;
+        c.msg_name = NULL;       /* TCP ignores the address, as Linux */
+        c.msg_namelen = 0;
+        c.msg_control = NULL;
+        c.msg_controllen = 0;
         /* MSG_NOSIGNAL always: an EPIPE may turn out to be a reset. */
-        n = send(ds->data_fd, buf, len, flags | MSG_NOSIGNAL);
-        if (n >= 0)
+        ssize_t n = libtcpip_sys.sendmsg(fd, &c, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
+        if (n >= 0) {
+            if (!more && ds->corked)
+                (void)cork_set(fd, ds, false);
             return n;
+        }
         err = errno;
         if (err == EPIPE || err == ECONNRESET) {
-            int pending = pending_error(ds);
+            int pending = pending_error(fd, ds);
             if (pending != 0)
                 return fail(pending);
             err = EPIPE;
@@ -370,133 +515,228 @@ static ssize_t tcp_send(struct dsock *ds, const void *buf, size_t len, int flags
     return fail(err);
 }
 
-static ssize_t tcp_recv(struct dsock *ds, void *buf, size_t len, int flags)
+static ssize_t tcp_recv(int fd, struct dsock *ds, struct msghdr *m, int flags)
 {
-    ssize_t n;
-
+    if (flags & MSG_OOB)
+        return fail(EINVAL);     /* Linux, with no urgent data */
     if (ds->state == DSOCK_NEW || ds->state == DSOCK_LISTENING)
         return fail(ENOTCONN);
-    n = recv(ds->data_fd, buf, len, flags);
-    if (n == 0 && len > 0) {
-        /* End of file: a FIN, or the daemon closed its end after a reset
-         * or a timeout. Only the daemon knows which. */
-        int pending = pending_error(ds);
+    size_t want = 0;
+    for (size_t i = 0; i < (size_t)m->msg_iovlen; i++)
+        want += m->msg_iov[i].iov_len;
+    struct msghdr c = *m;
+    c.msg_name = NULL;
+    c.msg_namelen = 0;
+    c.msg_control = NULL;
+    c.msg_controllen = 0;
+    ssize_t n = libtcpip_sys.recvmsg(fd, &c, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL |
+                                                      MSG_TRUNC));
+    m->msg_flags = c.msg_flags;
+    m->msg_namelen = 0;          /* a stream has no per-message address */
+    m->msg_controllen = 0;
+    if (n == 0 && want > 0) {
+        /* End of file: the peer's FIN, or (POLLHUP) the daemon closed its
+         * end because the connection failed or tcpipd is gone. */
+        if (!peer_closed(fd))
+            return 0;
+        int pending = pending_error(fd, ds);
         return pending != 0 ? fail(pending) : 0;
     }
     if (n < 0 && errno == ECONNRESET) {
-        int pending = pending_error(ds);
+        int pending = pending_error(fd, ds);
         return fail(pending != 0 ? pending : ECONNRESET);
     }
     return n;
 }
 
-static ssize_t udp_send(struct dsock *ds, const void *buf, size_t len, int flags,
-                        const struct sockaddr *to, socklen_t tolen)
+/* A connected UDP socket's pending ICMP error (PROTOCOL.md 7.3): an empty
+ * message at the head of the fd rings for it. 0, or the error (the empty
+ * message consumed). */
+static int udp_doorbell(int fd, struct dsock *ds)
+{
+    ssize_t n = libtcpip_sys.recv(fd, NULL, 0, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+    if (n != 0 || peer_closed(fd))
+        return 0;
+    int pending = pending_error(fd, ds);
+    if (pending != 0)
+        (void)libtcpip_sys.recv(fd, NULL, 0, MSG_DONTWAIT);
+    return pending;
+}
+
+static ssize_t udp_send(int fd, struct dsock *ds, const struct msghdr *m, int flags)
 {
     uint8_t hdr[IPC_DGRAM_HDR_LEN];
     struct ipc_endpoint ep;
-    struct iovec iov[2];
-    struct msghdr msg;
+    struct iovec small[9], *iov = small;
+    size_t len = 0;
     ssize_t n;
     int rc;
 
+    if (flags & MSG_OOB)
+        return fail(EOPNOTSUPP);
+    if ((size_t)m->msg_iovlen > IOV_MAX)
+        return fail(EMSGSIZE);
+    for (size_t i = 0; i < (size_t)m->msg_iovlen; i++)
+        len += m->msg_iov[i].iov_len;
     memset(&ep, 0, sizeof ep);
-    if (to != NULL) {
-        rc = libtcpip_sockaddr_to_ep(ds->family, to, tolen, true, &ep);
+    if (m->msg_name != NULL) {
+        rc = libtcpip_sockaddr_to_ep(ds->family, m->msg_name, m->msg_namelen, true, &ep);
         if (rc != 0)
             return fail(rc);
         if (ep.family != IPC_AF_UNSPEC && ep.port == 0)
             return fail(EINVAL); /* udp_sendmsg: no datagrams to port 0 */
     }
+    bool connected = ds->state == DSOCK_CONNECTED;
+    if (ds->wr_shut)
+        return fail(EPIPE);      /* UDP: EPIPE without SIGPIPE, as Linux */
     /* No address: the connected peer, which the daemon keeps (family 0). */
-    if (ep.family == IPC_AF_UNSPEC && ds->state != DSOCK_CONNECTED)
+    if (ep.family == IPC_AF_UNSPEC && !connected)
         return fail(EDESTADDRREQ);
+    if (connected && ep.family != IPC_AF_UNSPEC)
+        return fail(EISCONN);    /* a divergence: PROTOCOL.md 7.3 */
     if (len > dgram_max(ds, &ep))
         return fail(EMSGSIZE);
-    ipc_encode_endpoint(hdr, &ep);
-    iov[0].iov_base = hdr;
-    iov[0].iov_len = sizeof hdr;
-    iov[1].iov_base = (void *)buf;
-    iov[1].iov_len = len;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = iov;
-    msg.msg_iovlen = 2;
-    /* After shutdown(SHUT_WR): EPIPE and, as for a UDP socket, no SIGPIPE. */
-    n = sendmsg(ds->data_fd, &msg, flags | MSG_NOSIGNAL);
+    struct msghdr c;
+    memset(&c, 0, sizeof c);
+    if (connected) {
+        rc = udp_doorbell(fd, ds);
+        if (rc != 0)
+            return fail(rc);
+        c.msg_iov = m->msg_iov;
+        c.msg_iovlen = m->msg_iovlen;
+    } else {
+        size_t cnt = (size_t)m->msg_iovlen + 1;
+        if (cnt > sizeof small / sizeof small[0]) {
+            iov = malloc(cnt * sizeof *iov);
+            if (iov == NULL)
+                return fail(ENOBUFS);
+        }
+        ipc_encode_endpoint(hdr, &ep);
+        iov[0].iov_base = hdr;
+        iov[0].iov_len = sizeof hdr;
+        for (size_t i = 0; i < (size_t)m->msg_iovlen; i++)
+            iov[i + 1] = m->msg_iov[i];
+        c.msg_iov = iov;
+        c.msg_iovlen = cnt;
+    }
+    n = libtcpip_sys.sendmsg(fd, &c, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
+    int saved = errno;
+    if (iov != small)
+        free(iov);
     if (n < 0)
-        return -1;
-    if ((size_t)n < sizeof hdr)
-        return fail(EPROTO);
-    return n - (ssize_t)sizeof hdr;
+        return fail(saved == EPIPE && peer_closed(fd) ? ENETDOWN : saved);
+    if (!connected)
+        n -= (ssize_t)sizeof hdr;
+    return n;
 }
 
-static ssize_t udp_recv(struct dsock *ds, void *buf, size_t len, int flags,
-                        struct sockaddr *from, socklen_t *fromlen)
+static ssize_t udp_recv(int fd, struct dsock *ds, struct msghdr *m, int flags)
 {
     uint8_t hdr[IPC_DGRAM_HDR_LEN];
     struct ipc_endpoint ep;
-    struct iovec iov[2];
-    struct msghdr msg;
+    struct iovec small[9], *iov = small;
+    struct msghdr c;
     ssize_t n;
 
-    iov[0].iov_base = hdr;
-    iov[0].iov_len = sizeof hdr;
-    iov[1].iov_base = buf;
-    iov[1].iov_len = len;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = iov;
-    msg.msg_iovlen = 2;
+    if (flags & MSG_OOB)
+        return fail(EINVAL);
+    if ((size_t)m->msg_iovlen > IOV_MAX)
+        return fail(EMSGSIZE);
+    bool connected = ds->state == DSOCK_CONNECTED;
+    memset(&c, 0, sizeof c);
+    if (connected) {
+        c.msg_iov = m->msg_iov;
+        c.msg_iovlen = m->msg_iovlen;
+    } else {
+        size_t cnt = (size_t)m->msg_iovlen + 1;
+        if (cnt > sizeof small / sizeof small[0]) {
+            iov = malloc(cnt * sizeof *iov);
+            if (iov == NULL)
+                return fail(ENOBUFS);
+        }
+        iov[0].iov_base = hdr;
+        iov[0].iov_len = sizeof hdr;
+        for (size_t i = 0; i < (size_t)m->msg_iovlen; i++)
+            iov[i + 1] = m->msg_iov[i];
+        c.msg_iov = iov;
+        c.msg_iovlen = cnt;
+    }
     /* MSG_TRUNC passes through: a SOCK_SEQPACKET recv then returns the
      * whole message's length, as UDP's does. */
-    n = recvmsg(ds->data_fd, &msg, flags);
-    if (n <= 0)
-        return n;                /* 0: the daemon closed (shut down for reading) */
+    n = libtcpip_sys.recvmsg(fd, &c, flags & (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC));
+    int saved = errno;
+    if (iov != small)
+        free(iov);
+    m->msg_flags = c.msg_flags;
+    m->msg_controllen = 0;
+    if (n < 0)
+        return fail(saved);
+    if (connected) {
+        if (n == 0 && !ds->rd_shut) {
+            /* An empty datagram, the error doorbell, or the daemon gone. */
+            if (peer_closed(fd))
+                return ds->rd_shut ? 0 : fail(ENETDOWN);
+            int pending = pending_error(fd, ds);
+            if (pending != 0)
+                return fail(pending);
+        }
+        if (m->msg_name != NULL) {
+            struct ipc_endpoint peer;
+            pthread_mutex_lock(&ds->lock);
+            peer = ds->remote;
+            pthread_mutex_unlock(&ds->lock);
+            libtcpip_ep_to_sockaddr(ds->family, &peer, m->msg_name, &m->msg_namelen);
+        }
+        return n;
+    }
+    if (n == 0) {
+        /* SHUT_RD done, or the daemon gone */
+        if (!ds->rd_shut && peer_closed(fd))
+            return fail(ENETDOWN);
+        return 0;
+    }
     if ((size_t)n < sizeof hdr || ipc_decode_endpoint(hdr, &ep) != IPC_OK ||
         ep.family == IPC_AF_UNSPEC)
         return fail(EPROTO);
-    if (from != NULL)
-        libtcpip_ep_to_sockaddr(ds->family, &ep, from, fromlen);
+    if (m->msg_name != NULL)
+        libtcpip_ep_to_sockaddr(ds->family, &ep, m->msg_name, &m->msg_namelen);
     return n - (ssize_t)sizeof hdr;
 }
 
-static ssize_t d_sendto(int fd, const void *buf, size_t len, int flags,
-                        const struct sockaddr *to, socklen_t tolen)
+static ssize_t d_sendmsg(int fd, const struct msghdr *m, int flags)
 {
     struct dsock *ds = libtcpip_sock_get(fd);
     ssize_t n;
 
     if (ds == NULL)
         return -1;
-    /* TCP ignores the address, as Linux does on a connected socket. */
-    if (ds->proto == IPC_PROTO_TCP)
-        n = tcp_send(ds, buf, len, flags);
+    if (m == NULL || (m->msg_iovlen > 0 && m->msg_iov == NULL))
+        n = fail(EFAULT);
+    else if (ds->proto == IPC_PROTO_TCP)
+        n = tcp_send(fd, ds, m, flags);
     else
-        n = udp_send(ds, buf, len, flags, to, tolen);
+        n = udp_send(fd, ds, m, flags);
     int saved = errno;
     libtcpip_dsock_put(ds);
     errno = saved;
     return n;
 }
 
-static ssize_t d_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
-                          socklen_t *fromlen)
+static ssize_t d_recvmsg(int fd, struct msghdr *m, int flags)
 {
     struct dsock *ds = libtcpip_sock_get(fd);
     ssize_t n;
 
     if (ds == NULL)
         return -1;
-    if (from != NULL && fromlen == NULL) {
+    if (m == NULL || (m->msg_iovlen > 0 && m->msg_iov == NULL))
         n = fail(EFAULT);
-    } else if (from != NULL && (int)*fromlen < 0) {
+    else if (m->msg_name != NULL && (int)m->msg_namelen < 0)
         n = fail(EINVAL);
-    } else if (ds->proto == IPC_PROTO_TCP) {
-        n = tcp_recv(ds, buf, len, flags);
-        if (n >= 0 && from != NULL)
-            *fromlen = 0;        /* a stream has no per-message address */
-    } else {
-        n = udp_recv(ds, buf, len, flags, from, fromlen);
-    }
+    else if (ds->proto == IPC_PROTO_TCP)
+        n = tcp_recv(fd, ds, m, flags);
+    else
+        n = udp_recv(fd, ds, m, flags);
     int saved = errno;
     libtcpip_dsock_put(ds);
     errno = saved;
@@ -516,13 +756,15 @@ static int d_shutdown(int fd, int how)
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
         rc = EINVAL;
     } else {
+        /* PROTOCOL.md 6.5: the daemon does it all (the FIN after the last
+         * byte we wrote, EOF for our reads); the fd itself is never shut
+         * down, so that its close stays visible to the daemon. */
         size_t n = ipc_encode_u32(msg, sizeof msg, IPC_OP_SHUTDOWN, &req);
-        rc = libtcpip_ctl_request(ds, msg, n, &reply);
-        /* PROTOCOL.md 6.5: the daemon sends our FIN when it reads end of
-         * file on the data fd, after the last byte we wrote; SHUT_RD is
-         * all the daemon's (it shuts its own end's write side). */
+        rc = libtcpip_request(fd, ds, msg, n, &reply);
         if (rc == 0 && how != SHUT_RD)
-            shutdown(ds->data_fd, SHUT_WR);
+            ds->wr_shut = true;
+        if (rc == 0 && how != SHUT_WR)
+            ds->rd_shut = true;
     }
     libtcpip_dsock_put(ds);
     return rc == 0 ? 0 : fail(rc);
@@ -530,48 +772,28 @@ static int d_shutdown(int fd, int how)
 
 static int d_close(int fd)
 {
-    struct dsock *ds = libtcpip_table_remove(fd);
-    int rc;
-
-    if (ds == NULL)
-        return close(fd);        /* not ours: close(2) has the answer */
-    /* Data the daemon delivered and the application never read sits in
-     * our end of the socketpair, where the daemon cannot see it: Linux
-     * answers such a close with a RST (RFC 2525 2.17), so ask for one
-     * (SO_LINGER {1, 0}) before closing. Best effort: a failure here
-     * still closes. */
-    int unread = 0;
-    if (ds->proto == IPC_PROTO_TCP && ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) {
-        uint8_t msg[IPC_MAX_MSG];
-        struct ipc_reply reply;
-        struct ipc_opt o = {.name = IPC_SO_LINGER, .value = 0};
-        size_t n = ipc_encode_opt(msg, sizeof msg, IPC_OP_SETOPT, &o);
-        (void)libtcpip_ctl_request(ds, msg, n, &reply);
-    }
-    rc = close(fd);
-    int saved = errno;
-    /* Wake any thread still waiting for a reply on the control connection;
-     * the fd itself goes with the last reference. */
-    if (ds->ctl_fd >= 0)
-        shutdown(ds->ctl_fd, SHUT_RDWR);
-    libtcpip_dsock_put(ds);
-    errno = saved;
-    return rc;
+    /* The daemon sees the last copy go (PROTOCOL.md 6.7): forgetting the
+     * fd here is all there is to do. */
+    libtcpip_table_drop(fd);
+    return libtcpip_sys.close(fd);
 }
 
-static int get_names(struct dsock *ds, struct ipc_endpoint *local, struct ipc_endpoint *remote)
+static int get_names(int fd, struct dsock *ds, struct ipc_endpoint *local,
+                     struct ipc_endpoint *remote)
 {
     uint8_t msg[IPC_MAX_MSG];
     struct ipc_reply reply;
     int rc;
 
-    if (ds->names_cached) {
-        *local = ds->local;
-        *remote = ds->remote;
+    pthread_mutex_lock(&ds->lock);
+    bool cached = ds->names_cached;
+    *local = ds->local;
+    *remote = ds->remote;
+    pthread_mutex_unlock(&ds->lock);
+    if (cached)
         return 0;
-    }
     size_t n = ipc_encode_empty(msg, sizeof msg, IPC_OP_GETNAME);
-    rc = libtcpip_ctl_request(ds, msg, n, &reply);
+    rc = libtcpip_request(fd, ds, msg, n, &reply);
     if (rc == 0) {
         *local = reply.local;
         *remote = reply.remote;
@@ -592,7 +814,7 @@ static int d_getname(int fd, struct sockaddr *addr, socklen_t *len, bool peer)
     else if ((int)*len < 0)
         rc = EINVAL;
     else
-        rc = get_names(ds, &local, &remote);
+        rc = get_names(fd, ds, &local, &remote);
     if (rc == 0 && peer && remote.family == IPC_AF_UNSPEC)
         rc = ENOTCONN;
     if (rc == 0)
@@ -618,8 +840,8 @@ const struct libtcpip_ops libtcpip_direct_ops = {
     .listen = d_listen,
     .accept4 = d_accept4,
     .connect = d_connect,
-    .sendto = d_sendto,
-    .recvfrom = d_recvfrom,
+    .sendmsg = d_sendmsg,
+    .recvmsg = d_recvmsg,
     .shutdown = d_shutdown,
     .close = d_close,
     .getsockname = d_getsockname,

@@ -22,16 +22,14 @@ static int sk_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
     return accept4(fd, addr, len, flags);
 }
 
-static ssize_t sk_sendto(int fd, const void *buf, size_t len, int flags,
-                         const struct sockaddr *to, socklen_t tolen)
+static ssize_t sk_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    return sendto(fd, buf, len, flags, to, tolen);
+    return sendmsg(fd, msg, flags);
 }
 
-static ssize_t sk_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
-                           socklen_t *fromlen)
+static ssize_t sk_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    return recvfrom(fd, buf, len, flags, from, fromlen);
+    return recvmsg(fd, msg, flags);
 }
 
 static int sk_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
@@ -56,8 +54,8 @@ const struct libtcpip_ops libtcpip_socket_ops = {
     .listen = listen,
     .accept4 = sk_accept4,
     .connect = sk_connect,
-    .sendto = sk_sendto,
-    .recvfrom = sk_recvfrom,
+    .sendmsg = sk_sendmsg,
+    .recvmsg = sk_recvmsg,
     .shutdown = shutdown,
     .close = close,
     .getsockname = sk_getsockname,

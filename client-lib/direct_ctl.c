@@ -1,7 +1,13 @@
 /* direct_ctl.c - the direct backend's side of the IPC protocol (ipc/ipc.h,
- * ipc/PROTOCOL.md): connecting to tcpipd, one request/reply exchange on a
- * control connection (with the data fd the daemon passes by SCM_RIGHTS),
- * and receiving an IPC_MSG_ACCEPT from a listener's data fd.
+ * ipc/PROTOCOL.md): sessions with tcpipd, one request/reply exchange with
+ * the socket's data fd attached (SCM_RIGHTS), and receiving an
+ * IPC_MSG_ACCEPT from a listener's data fd.
+ *
+ * A process keeps a few sessions in a pool: a request takes one (or makes
+ * one), and gives it back after its reply, so that threads never wait on
+ * each other's requests and nothing waits in the daemon (no request
+ * blocks there). A forked child does not use its parent's sessions (the
+ * pool belongs to a pid): it makes its own.
  *
  * Everything the daemon sends is checked by the ipc/ decoders; anything
  * that does not decode is EPROTO and never trusted further. Every fd that
@@ -22,9 +28,18 @@
  * room to receive and close a hostile peer's extras instead of having
  * the kernel drop them with MSG_CTRUNC. */
 #define MAX_FDS_PER_MSG 4
+/* Idle sessions kept per process. */
+#define POOL_MAX 8
 
 static pthread_mutex_t path_lock = PTHREAD_MUTEX_INITIALIZER;
 static char daemon_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static int pool[POOL_MAX];
+static int pool_n;
+static pid_t pool_pid;
+
+static __thread char reach_msg[256];
 
 int libtcpip_direct_set_path(const char *path)
 {
@@ -53,7 +68,12 @@ const char *libtcpip_direct_path(void)
     return IPC_DEFAULT_PATH;
 }
 
-int libtcpip_ctl_connect(bool cloexec)
+const char *libtcpip_reach_error(void)
+{
+    return reach_msg[0] != '\0' ? reach_msg : NULL;
+}
+
+int libtcpip_session_connect(void)
 {
     struct sockaddr_un sun;
     const char *path = libtcpip_direct_path();
@@ -66,25 +86,70 @@ int libtcpip_ctl_connect(bool cloexec)
         return -1;
     }
     memcpy(sun.sun_path, path, strlen(path));
-    fd = socket(AF_UNIX, SOCK_STREAM | (cloexec ? SOCK_CLOEXEC : 0), 0);
+    fd = libtcpip_sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     do {
-        rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+        rc = libtcpip_sys.connect(fd, (struct sockaddr *)&sun, sizeof sun);
     } while (rc < 0 && errno == EINTR);
     if (rc < 0) {
         int saved = errno;
-        close(fd);
+        libtcpip_sys.close(fd);
+        snprintf(reach_msg, sizeof reach_msg,
+                 "cannot reach tcpipd at %s: %s (is tcpipd running with an \"ipc\" "
+                 "section? TCPIP_SOCKET names another socket)", path, strerror(saved));
         errno = saved;
         return -1;
     }
     return fd;
 }
 
+void libtcpip_sessions_reset(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    for (int i = 0; i < pool_n; i++)
+        libtcpip_sys.close(pool[i]);
+    pool_n = 0;
+    pool_pid = getpid();
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* An idle session of this process, or -1 (make one). */
+static int pool_take(void)
+{
+    int fd = -1;
+    pid_t me = getpid();
+
+    pthread_mutex_lock(&pool_lock);
+    if (pool_pid != me) {
+        /* A fork: these are the parent's sessions; our copies go. */
+        for (int i = 0; i < pool_n; i++)
+            libtcpip_sys.close(pool[i]);
+        pool_n = 0;
+        pool_pid = me;
+    }
+    if (pool_n > 0)
+        fd = pool[--pool_n];
+    pthread_mutex_unlock(&pool_lock);
+    return fd;
+}
+
+static void pool_give(int fd)
+{
+    pthread_mutex_lock(&pool_lock);
+    if (pool_pid == getpid() && pool_n < POOL_MAX) {
+        pool[pool_n++] = fd;
+        fd = -1;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    if (fd >= 0)
+        libtcpip_sys.close(fd);
+}
+
 static void close_fds(const int *fds, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        close(fds[i]);
+        libtcpip_sys.close(fds[i]);
 }
 
 /* Collect the SCM_RIGHTS fds of msg into fds (at most MAX_FDS_PER_MSG in
@@ -102,16 +167,16 @@ static void take_fds(struct msghdr *msg, int *fds, size_t *nfds)
             if (*nfds < MAX_FDS_PER_MSG)
                 fds[(*nfds)++] = fd;
             else
-                close(fd);
+                libtcpip_sys.close(fd);
         }
     }
 }
 
-/* Read exactly len bytes from a stream socket, collecting passed fds.
- * (Also the rest of a message whose start a non-blocking read got.)
+/* Read exactly len bytes from a stream socket, collecting passed fds
+ * (also the rest of a message whose start a non-blocking read got).
  * 0, ECONNRESET (end of file: the daemon went away), or an errno. */
-static int recv_exact(int fd, uint8_t *buf, size_t len, int *fds, size_t *nfds,
-                      bool *ctrunc, bool cloexec)
+static int recv_exact(int fd, uint8_t *buf, size_t len, int *fds, size_t *nfds, bool *ctrunc,
+                      bool cloexec)
 {
     size_t got = 0;
     union {
@@ -127,14 +192,14 @@ static int recv_exact(int fd, uint8_t *buf, size_t len, int *fds, size_t *nfds,
         msg.msg_iovlen = 1;
         msg.msg_control = cbuf.buf;
         msg.msg_controllen = sizeof cbuf.buf;
-        ssize_t n = recvmsg(fd, &msg, cloexec ? MSG_CMSG_CLOEXEC : 0);
+        ssize_t n = libtcpip_sys.recvmsg(fd, &msg, cloexec ? MSG_CMSG_CLOEXEC : 0);
         if (n < 0 && errno == EINTR)
             continue;  /* the message is still coming: never leave it half read */
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             /* A non-blocking fd (a listener's) in the middle of a message:
              * the daemon writes messages whole, the rest is on its way. */
             struct pollfd pfd = { .fd = fd, .events = POLLIN };
-            if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+            if (libtcpip_sys.poll(&pfd, 1, -1) < 0 && errno != EINTR)
                 return errno;
             continue;
         }
@@ -150,56 +215,97 @@ static int recv_exact(int fd, uint8_t *buf, size_t len, int *fds, size_t *nfds,
     return 0;
 }
 
-static int send_all(int fd, const uint8_t *buf, size_t len)
+/* Send one request with sock_fd attached (if >= 0). */
+static int send_request(int s, const uint8_t *msg, size_t len, int sock_fd)
 {
-    size_t sent = 0;
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } cbuf;
+    struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+    struct msghdr mh;
 
-    while (sent < len) {
-        ssize_t n = send(fd, buf + sent, len - sent, MSG_NOSIGNAL);
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    if (sock_fd >= 0) {
+        memset(&cbuf, 0, sizeof cbuf);
+        mh.msg_control = cbuf.buf;
+        mh.msg_controllen = sizeof cbuf.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &sock_fd, sizeof sock_fd);
+    }
+    for (;;) {
+        ssize_t n = libtcpip_sys.sendmsg(s, &mh, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return errno == EPIPE ? ECONNRESET : errno;
-        sent += (size_t)n;
+        /* A request is at most IPC_MAX_MSG bytes into an empty socket:
+         * it goes whole or not at all. */
+        return (size_t)n == len ? 0 : EPROTO;
     }
-    return 0;
 }
 
-int libtcpip_ctl_call(int ctl_fd, const uint8_t *msg, size_t len, struct ipc_reply *reply,
-                      int *fd_out, bool cloexec)
+/* One exchange on session s. *fresh_fail: the session failed before the
+ * daemon could have acted (a stale pooled session: try a new one). */
+static int exchange(int s, const uint8_t *msg, size_t len, int sock_fd, struct ipc_reply *reply,
+                    int *fd_out, bool cloexec, struct ipc_info *info, bool *stale)
 {
-    uint8_t buf[IPC_HDR_LEN + IPC_REPLY_LEN];
+    uint8_t buf[IPC_HDR_LEN + IPC_INFO_LEN];
     int fds[MAX_FDS_PER_MSG];
     size_t nfds = 0;
     bool ctrunc = false;
     struct ipc_hdr h;
     int rc;
 
-    if (fd_out != NULL)
-        *fd_out = -1;
-    if (ctl_fd < 0)
-        return EBADF;
-    rc = send_all(ctl_fd, msg, len);
-    if (rc == 0)
-        rc = recv_exact(ctl_fd, buf, IPC_HDR_LEN, fds, &nfds, &ctrunc, cloexec);
+    *stale = false;
+    rc = send_request(s, msg, len, sock_fd);
+    if (rc == ECONNRESET) {
+        *stale = true;
+        return rc;
+    }
+    if (rc == 0) {
+        rc = recv_exact(s, buf, IPC_HDR_LEN, fds, &nfds, &ctrunc, cloexec);
+        if (rc == ECONNRESET)
+            *stale = true;
+    }
     /* Check the header before reading on: a wrong length or type means we
      * no longer know where the next message starts. PROTOCOL.md 4: a
      * reply in another version is the daemon refusing ours. */
+    uint32_t body = 0;
     if (rc == 0) {
         int hrc = ipc_decode_hdr(buf, IPC_HDR_LEN, &h);
         if (hrc == IPC_EVERSION)
             rc = EPROTONOSUPPORT;
-        else if (hrc != IPC_OK || h.type != IPC_MSG_REPLY || h.len != IPC_REPLY_LEN)
+        else if (hrc != IPC_OK)
+            rc = EPROTO;
+        else if (h.type == IPC_MSG_REPLY && h.len == IPC_REPLY_LEN)
+            body = IPC_REPLY_LEN;
+        else if (h.type == IPC_MSG_INFO && h.len == IPC_INFO_LEN && info != NULL)
+            body = IPC_INFO_LEN;
+        else
             rc = EPROTO;
     }
     if (rc == 0)
-        rc = recv_exact(ctl_fd, buf + IPC_HDR_LEN, IPC_REPLY_LEN, fds, &nfds, &ctrunc, cloexec);
-    if (rc == 0 && ipc_decode_reply(buf, sizeof buf, reply) != (int)sizeof buf)
+        rc = recv_exact(s, buf + IPC_HDR_LEN, body, fds, &nfds, &ctrunc, cloexec);
+    if (rc == 0 && body == IPC_INFO_LEN) {
+        if (ipc_decode_info(buf, IPC_HDR_LEN + body, info) != (int)(IPC_HDR_LEN + body))
+            rc = EPROTO;
+        memset(reply, 0, sizeof *reply);
+    } else if (rc == 0 && ipc_decode_reply(buf, IPC_HDR_LEN + body, reply) !=
+                              (int)(IPC_HDR_LEN + body)) {
         rc = EPROTO;
+    }
     /* PROTOCOL.md 5: only a successful OPEN reply carries an fd, exactly
      * one. Missing with MSG_CTRUNC means the kernel could not install it:
      * our fd table is full. */
-    if (rc == 0 && fd_out != NULL && reply->err == 0) {
+    if (fd_out != NULL)
+        *fd_out = -1;
+    if (rc == 0 && fd_out != NULL && body == IPC_REPLY_LEN && reply->err == 0) {
         if (nfds == 0 && ctrunc)
             rc = EMFILE;
         else if (nfds != 1 || ctrunc)
@@ -213,6 +319,31 @@ int libtcpip_ctl_call(int ctl_fd, const uint8_t *msg, size_t len, struct ipc_rep
     if (!fd_taken)
         close_fds(fds, nfds);
     return rc;
+}
+
+int libtcpip_call(int sock_fd, const uint8_t *msg, size_t len, struct ipc_reply *reply,
+                  int *fd_out, bool cloexec, struct ipc_info *info)
+{
+    /* A pooled session may be dead (the daemon restarted): one more try
+     * on a new one, when the failure shows the request was not seen. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int s = pool_take();
+        bool fresh = s < 0, stale = false;
+        if (fresh) {
+            s = libtcpip_session_connect();
+            if (s < 0)
+                return errno != 0 ? errno : ENETDOWN; /* connect(2)'s: ENOENT... */
+        }
+        int rc = exchange(s, msg, len, sock_fd, reply, fd_out, cloexec, info, &stale);
+        if (rc == 0) {
+            pool_give(s);
+            return 0;
+        }
+        libtcpip_sys.close(s);
+        if (!(stale && !fresh))
+            return rc == ECONNRESET ? ENETDOWN : rc;
+    }
+    return ENETDOWN;
 }
 
 int libtcpip_recv_accept(int listen_fd, struct ipc_accept *acc, int *fd_out, bool cloexec)
@@ -240,7 +371,7 @@ int libtcpip_recv_accept(int listen_fd, struct ipc_accept *acc, int *fd_out, boo
     /* Exactly one ACCEPT's worth: on a stream the next message (and its
      * fd) must stay queued for the next accept. The fd's O_NONBLOCK (set
      * by the application) gives EAGAIN here. */
-    n = recvmsg(listen_fd, &msg, cloexec ? MSG_CMSG_CLOEXEC : 0);
+    n = libtcpip_sys.recvmsg(listen_fd, &msg, cloexec ? MSG_CMSG_CLOEXEC : 0);
     if (n < 0)
         return errno;
     take_fds(&msg, fds, &nfds);
@@ -253,16 +384,15 @@ int libtcpip_recv_accept(int listen_fd, struct ipc_accept *acc, int *fd_out, boo
         /* The daemon writes each ACCEPT whole, so the rest is already on
          * its way: wait for it even on a non-blocking fd, or we would lose
          * our place in the stream. */
-        rc = recv_exact(listen_fd, buf + n, sizeof buf - (size_t)n, fds, &nfds, &ctrunc,
-                       cloexec);
+        rc = recv_exact(listen_fd, buf + n, sizeof buf - (size_t)n, fds, &nfds, &ctrunc, cloexec);
     if (rc == 0 && nfds == 0 && ctrunc)
         rc = EMFILE;             /* the connection's fd did not fit our fd table */
     else if (rc == 0 && (nfds != 1 || ctrunc || ipc_decode_accept(buf, sizeof buf, acc) !=
                                                      (int)sizeof buf))
         rc = EPROTO;
     /* The fd must be what the protocol promises: a stream socket. */
-    if (rc == 0 &&
-        (getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM))
+    if (rc == 0 && (libtcpip_sys.getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
+                    type != SOCK_STREAM))
         rc = EPROTO;
     if (rc != 0) {
         close_fds(fds, nfds);

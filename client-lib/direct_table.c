@@ -1,12 +1,14 @@
-/* direct_table.c - the direct backend's sockets, indexed by the data fd
- * the application holds.
+/* direct_table.c - what this process knows of its direct sockets
+ * (internal.h), indexed by fd number.
  *
  * The table is an array of pointers indexed by fd, grown by doubling
  * (fds are small and dense: the kernel hands out the lowest free one).
- * Entries are separately allocated and reference counted, so a thread
- * can use an entry (e.g. sit in a blocking connect on its control
- * connection) while the table grows or another thread closes the fd; the
- * entry and its control connection go when the last reference does. */
+ * Entries are separately allocated and reference counted: the fds that
+ * dup made share one, and a thread can use an entry while another closes
+ * the fd. The table is a cache: the daemon knows every socket by its data
+ * fd, so an entry that is missing is asked for again (LOOKUP), and one
+ * whose fd was closed without us (close(2) called directly) is replaced
+ * when the number comes back as another socket. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,7 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dsock **slots;     /* slots[fd], NULL when free */
 static size_t slot_count;
 
-struct dsock *libtcpip_dsock_new(int data_fd, int ctl_fd, uint8_t proto, int family)
+struct dsock *libtcpip_dsock_new(uint8_t proto, int family)
 {
     struct dsock *ds = calloc(1, sizeof *ds);
 
@@ -30,8 +32,6 @@ struct dsock *libtcpip_dsock_new(int data_fd, int ctl_fd, uint8_t proto, int fam
         free(ds);
         return NULL;
     }
-    ds->data_fd = data_fd;
-    ds->ctl_fd = ctl_fd;
     ds->proto = proto;
     ds->family = family;
     ds->state = DSOCK_NEW;
@@ -41,10 +41,21 @@ struct dsock *libtcpip_dsock_new(int data_fd, int ctl_fd, uint8_t proto, int fam
 
 static void dsock_free(struct dsock *ds)
 {
-    if (ds->ctl_fd >= 0)
-        close(ds->ctl_fd);
     pthread_mutex_destroy(&ds->lock);
     free(ds);
+}
+
+void libtcpip_dsock_put(struct dsock *ds)
+{
+    bool last;
+
+    if (ds == NULL)
+        return;
+    pthread_mutex_lock(&table_lock);
+    last = --ds->refs == 0;
+    pthread_mutex_unlock(&table_lock);
+    if (last)
+        dsock_free(ds);
 }
 
 /* Make room for slot index fd; table_lock held. 0 or ENOMEM. */
@@ -69,19 +80,29 @@ static int table_reserve(size_t fd)
     return 0;
 }
 
-int libtcpip_table_insert(struct dsock *ds)
+/* Put ds (or NULL) at fd; table_lock held. The old entry, to put. */
+static struct dsock *slot_swap(int fd, struct dsock *ds)
 {
+    struct dsock *old = slots[fd];
+    if (ds != NULL)
+        ds->refs++;
+    slots[fd] = ds;
+    return old;
+}
+
+int libtcpip_table_set(int fd, struct dsock *ds)
+{
+    struct dsock *old = NULL;
     int rc;
 
-    if (ds->data_fd < 0)
+    if (fd < 0)
         return EBADF;
     pthread_mutex_lock(&table_lock);
-    rc = table_reserve((size_t)ds->data_fd);
-    if (rc == 0 && slots[ds->data_fd] != NULL)
-        rc = EEXIST;
+    rc = table_reserve((size_t)fd);
     if (rc == 0)
-        slots[ds->data_fd] = ds;
+        old = slot_swap(fd, ds);
     pthread_mutex_unlock(&table_lock);
+    libtcpip_dsock_put(old);
     return rc;
 }
 
@@ -100,32 +121,47 @@ struct dsock *libtcpip_table_get(int fd)
     return ds;
 }
 
-void libtcpip_dsock_put(struct dsock *ds)
+bool libtcpip_table_drop(int fd)
 {
-    bool last;
-
-    if (ds == NULL)
-        return;
-    pthread_mutex_lock(&table_lock);
-    last = --ds->refs == 0;
-    pthread_mutex_unlock(&table_lock);
-    if (last)
-        dsock_free(ds);
-}
-
-struct dsock *libtcpip_table_remove(int fd)
-{
-    struct dsock *ds = NULL;
+    struct dsock *old = NULL;
 
     if (fd < 0)
-        return NULL;
+        return false;
     pthread_mutex_lock(&table_lock);
-    if ((size_t)fd < slot_count) {
-        ds = slots[fd];
-        slots[fd] = NULL;
+    if ((size_t)fd < slot_count)
+        old = slot_swap(fd, NULL);
+    pthread_mutex_unlock(&table_lock);
+    libtcpip_dsock_put(old);
+    return old != NULL;
+}
+
+bool libtcpip_table_dup(int fd, int fd2)
+{
+    struct dsock *old = NULL, *ds = NULL;
+
+    if (fd < 0 || fd2 < 0 || fd == fd2)
+        return false;
+    pthread_mutex_lock(&table_lock);
+    ds = (size_t)fd < slot_count ? slots[fd] : NULL;
+    if (ds != NULL && table_reserve((size_t)fd2) == 0)
+        old = slot_swap(fd2, ds);
+    else if ((size_t)fd2 < slot_count)
+        old = slot_swap(fd2, NULL);
+    pthread_mutex_unlock(&table_lock);
+    libtcpip_dsock_put(old);
+    return ds != NULL;
+}
+
+void libtcpip_table_clear(void)
+{
+    pthread_mutex_lock(&table_lock);
+    for (size_t i = 0; i < slot_count; i++) {
+        struct dsock *ds = slots[i];
+        slots[i] = NULL;
+        if (ds != NULL && --ds->refs == 0)
+            dsock_free(ds);
     }
     pthread_mutex_unlock(&table_lock);
-    return ds;
 }
 
 size_t libtcpip_table_capacity(void)

@@ -3,16 +3,19 @@
  * Every name here is hidden in libtcpip.so (-fvisibility=hidden); in
  * libtcpip.a they carry the libtcpip_ prefix so that they cannot clash
  * with an application's own symbols. The unit test links libtcpip.a and
- * calls them directly. */
+ * calls them directly; the preload library (client-lib/preload.c) is
+ * built from the same objects. */
 #ifndef TCPIP_CLIENT_INTERNAL_H
 #define TCPIP_CLIENT_INTERNAL_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "client-lib/tcpip.h"
 #include "ipc/ipc.h"
@@ -25,10 +28,8 @@ struct libtcpip_ops {
     int (*listen)(int fd, int backlog);
     int (*accept4)(int fd, struct sockaddr *addr, socklen_t *len, int flags);
     int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
-    ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags,
-                      const struct sockaddr *to, socklen_t tolen);
-    ssize_t (*recvfrom)(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
-                        socklen_t *fromlen);
+    ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+    ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
     int (*shutdown)(int fd, int how);
     int (*close)(int fd);
     int (*getsockname)(int fd, struct sockaddr *addr, socklen_t *len);
@@ -39,6 +40,27 @@ struct libtcpip_ops {
 
 extern const struct libtcpip_ops libtcpip_socket_ops;
 extern const struct libtcpip_ops libtcpip_direct_ops;
+
+/* ---- sys.c: the C library's own calls ----
+ * In libtcpip these are libc's functions; the preload library points them
+ * past its own wrappers (dlsym RTLD_NEXT) before anything runs, so that
+ * the library's own sockets never loop back into it. */
+struct libtcpip_sys {
+    int (*socket)(int, int, int);
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    int (*close)(int);
+    ssize_t (*sendmsg)(int, const struct msghdr *, int);
+    ssize_t (*recvmsg)(int, struct msghdr *, int);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*recv)(int, void *, size_t, int);
+    int (*poll)(struct pollfd *, nfds_t, int);
+    int (*fcntl)(int, int, ...);
+    int (*getsockopt)(int, int, int, void *, socklen_t *);
+    int (*setsockopt)(int, int, int, const void *, socklen_t);
+    int (*ioctl)(int, unsigned long, ...);
+    int (*dup3)(int, int, int);
+};
+extern struct libtcpip_sys libtcpip_sys;
 
 /* ---- tcpip.c: backend choice ---- */
 
@@ -64,80 +86,104 @@ int libtcpip_sockaddr_to_ep(int family, const struct sockaddr *addr, socklen_t l
 int libtcpip_ep_to_sockaddr(int family, const struct ipc_endpoint *ep,
                             struct sockaddr *addr, socklen_t *len);
 
-/* ---- direct_table.c: fd -> direct socket ---- */
+/* ---- direct_table.c: what this process knows of its direct sockets ----
+ *
+ * The daemon knows every socket by its data fd (PROTOCOL.md 1); this is
+ * a cache, indexed by fd number, of what this process learnt about them:
+ * their kind (needed on every send and receive: UDP framing), the names
+ * an accept gave, and what this process itself did (a shutdown). A dup of
+ * the fd shares the entry; an fd the cache does not know (inherited
+ * across exec, received by SCM_RIGHTS, dup'ed by a program that calls
+ * dup(2) directly) is asked of the daemon (LOOKUP) once. */
 
 enum dsock_state {
     DSOCK_NEW = 0,               /* opened (maybe bound) */
     DSOCK_CONNECTING,            /* non-blocking connect under way */
     DSOCK_CONNECTED,             /* TCP established (or accepted); UDP with a peer */
     DSOCK_LISTENING,
+    DSOCK_DEAD,                  /* the connection failed, or tcpipd went away */
 };
 
 struct dsock {
-    int data_fd;                 /* what the application holds */
-    int ctl_fd;                  /* control connection; -1 until ATTACH (accepted) */
-    int ctl_err;                 /* != 0: the control channel is unusable, this errno */
     uint64_t sock_id;
-    uint64_t token;
     uint8_t proto;               /* IPC_PROTO_TCP or IPC_PROTO_UDP */
     int family;                  /* AF_INET or AF_INET6 */
-    _Atomic enum dsock_state state;   /* read without the lock by send/recv */
+    _Atomic enum dsock_state state; /* read without the lock on the data path */
+    _Atomic bool wr_shut;        /* SHUT_WR asked by this process: EPIPE */
+    _Atomic bool rd_shut;
     bool names_cached;           /* local/remote known without asking (accepted) */
+    bool corked;                 /* TCP_CORK set by a send with MSG_MORE */
     struct ipc_endpoint local;
     struct ipc_endpoint remote;
-    pthread_mutex_t lock;        /* one request at a time on ctl_fd */
+    pthread_mutex_t lock;        /* names_cached, corked, local, remote */
     unsigned refs;               /* guarded by the table lock */
 };
 
-/* A new entry (refs 1: the table's), not yet in the table. */
-struct dsock *libtcpip_dsock_new(int data_fd, int ctl_fd, uint8_t proto, int family);
-/* Put ds at ds->data_fd (growing the table). 0 or ENOMEM; EEXIST if that
- * slot is taken (it cannot be: the kernel gave us the fd). */
-int libtcpip_table_insert(struct dsock *ds);
+/* A new entry (refs 1: the caller's). */
+struct dsock *libtcpip_dsock_new(uint8_t proto, int family);
+/* Put ds at fd (growing the table; another entry there is replaced: its
+ * fd was closed behind our back). 0 or ENOMEM. Takes a reference. */
+int libtcpip_table_set(int fd, struct dsock *ds);
 /* The entry at fd with a reference the caller must put, or NULL. */
 struct dsock *libtcpip_table_get(int fd);
 void libtcpip_dsock_put(struct dsock *ds);
-/* Take the entry out of the table (the table's reference moves to the
- * caller), or NULL. */
-struct dsock *libtcpip_table_remove(int fd);
+/* Forget fd (close): true if it was a direct socket. */
+bool libtcpip_table_drop(int fd);
+/* fd2 names the same socket as fd (dup2 and friends): true if fd was a
+ * direct socket (fd2 forgotten otherwise). */
+bool libtcpip_table_dup(int fd, int fd2);
+/* Forget every fd (a test's reset). */
+void libtcpip_table_clear(void);
 /* Slots allocated (tests: growth). */
 size_t libtcpip_table_capacity(void);
 
-/* ---- direct_ctl.c: the control channel ---- */
+/* ---- direct_ctl.c: sessions with the daemon ---- */
 
 /* The daemon's socket path: set by tcpip_init, else TCPIP_SOCKET, else
  * IPC_DEFAULT_PATH. 0 or ENAMETOOLONG. */
 int libtcpip_direct_set_path(const char *path);
 const char *libtcpip_direct_path(void);
-/* A new control connection (cloexec as asked): fd, or -1/errno as
- * connect(2) to the Unix path gives. */
-int libtcpip_ctl_connect(bool cloexec);
-/* Send one request (msg, len bytes) on ctl and read its reply. With
- * fd_out (OPEN), a successful reply must carry exactly one fd, stored in
- * *fd_out (else -1); any other reply carrying an fd is malformed. 0 with
+/* A new session (close-on-exec): fd, or -1/errno as connect(2) to the
+ * Unix path gives; the failure is remembered for tcpip_strerror. */
+int libtcpip_session_connect(void);
+/* One request, with sock_fd attached (-1: none, OPEN), on a session of
+ * this process (taken from a small pool, made if none is free, given back
+ * after; a session is never shared by two requests at once). 0 with
  * *reply filled (reply->err may be non-zero: the daemon's answer), or a
- * positive errno: ECONNRESET when the daemon went away, EPROTO when it
- * answered something that is not a valid reply, EPROTONOSUPPORT when it
- * answered in another protocol version, EMFILE when the fd could not be
- * received. Every fd not handed out is closed. */
-int libtcpip_ctl_call(int ctl_fd, const uint8_t *msg, size_t len, struct ipc_reply *reply,
-                      int *fd_out, bool cloexec);
+ * positive errno: what connect(2) said when no session could be made
+ * (ENOENT, ECONNREFUSED, EACCES...), ENETDOWN when the daemon hung up
+ * before answering, EPROTO when
+ * it answered something that is not a valid reply, EPROTONOSUPPORT when
+ * it answered in another protocol version, EMFILE when a passed fd could
+ * not be received. fd_out (OPEN): the data fd of a successful reply,
+ * received close-on-exec if cloexec;
+ * info (GETINFO): the INFO body. Every fd not handed out is closed. */
+int libtcpip_call(int sock_fd, const uint8_t *msg, size_t len, struct ipc_reply *reply,
+                  int *fd_out, bool cloexec, struct ipc_info *info);
+/* Why the last session could not be made, for tcpip_strerror. */
+const char *libtcpip_reach_error(void);
+/* Forget this process's sessions (tests; a fork does it by itself). */
+void libtcpip_sessions_reset(void);
 /* Receive one IPC_MSG_ACCEPT and its fd from a listener's data fd.
  * 0, or a positive errno (EAGAIN, EINTR, EPROTO, EMFILE, ECONNRESET). */
 int libtcpip_recv_accept(int listen_fd, struct ipc_accept *acc, int *fd_out, bool cloexec);
 
 /* ---- backend_direct.c, direct_opt.c ---- */
 
-/* The entry for fd with a reference (put it), or NULL with errno EBADF
- * or ENOTSOCK as the kernel says for a non-socket. */
+/* The entry for fd with a reference (put it), asking the daemon if this
+ * process does not know fd; NULL with errno EBADF or ENOTSOCK as the
+ * kernel says for a descriptor that is not a socket (of tcpipd). */
 struct dsock *libtcpip_sock_get(int fd);
-/* One request on ds's control connection (attaching an accepted socket
- * first): 0 with *reply, or a positive errno (the daemon's, or the
- * channel's: then the socket is dead, PROTOCOL.md 3). */
-int libtcpip_ctl_request(struct dsock *ds, const uint8_t *msg, size_t len,
-                         struct ipc_reply *reply);
+/* Whether fd is a data fd of tcpipd this process does not know yet: an
+ * AF_UNIX stream or seqpacket socket whose peer is the daemon (checked
+ * with LOOKUP). Adds it to the table. */
+struct dsock *libtcpip_sock_discover(int fd);
+/* One request about the socket at fd: 0 with *reply, or a positive
+ * errno (the daemon's, or the channel's). The reply's state updates ds. */
+int libtcpip_request(int fd, struct dsock *ds, const uint8_t *msg, size_t len,
+                     struct ipc_reply *reply);
 /* SO_ERROR via GETERR (read and cleared): 0 with *so_error, or errno. */
-int libtcpip_get_so_error(struct dsock *ds, int *so_error);
+int libtcpip_get_so_error(int fd, struct dsock *ds, int *so_error);
 int libtcpip_direct_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int libtcpip_direct_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 

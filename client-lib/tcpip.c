@@ -153,30 +153,71 @@ TCPIP_EXPORT int tcpip_connect(int fd, const struct sockaddr *addr, socklen_t le
     return ops != NULL ? ops->connect(fd, addr, len) : -1;
 }
 
-TCPIP_EXPORT ssize_t tcpip_send(int fd, const void *buf, size_t len, int flags)
+TCPIP_EXPORT ssize_t tcpip_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     const struct libtcpip_ops *ops = backend(false);
-    return ops != NULL ? ops->sendto(fd, buf, len, flags, NULL, 0) : -1;
+    return ops != NULL ? ops->sendmsg(fd, msg, flags) : -1;
 }
 
-TCPIP_EXPORT ssize_t tcpip_recv(int fd, void *buf, size_t len, int flags)
+TCPIP_EXPORT ssize_t tcpip_recvmsg(int fd, struct msghdr *msg, int flags)
 {
     const struct libtcpip_ops *ops = backend(false);
-    return ops != NULL ? ops->recvfrom(fd, buf, len, flags, NULL, NULL) : -1;
+    return ops != NULL ? ops->recvmsg(fd, msg, flags) : -1;
 }
 
 TCPIP_EXPORT ssize_t tcpip_sendto(int fd, const void *buf, size_t len, int flags,
                                   const struct sockaddr *to, socklen_t tolen)
 {
-    const struct libtcpip_ops *ops = backend(false);
-    return ops != NULL ? ops->sendto(fd, buf, len, flags, to, tolen) : -1;
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr m = {.msg_name = (void *)to, .msg_namelen = to != NULL ? tolen : 0,
+                       .msg_iov = &iov, .msg_iovlen = 1};
+    return tcpip_sendmsg(fd, &m, flags);
+}
+
+TCPIP_EXPORT ssize_t tcpip_send(int fd, const void *buf, size_t len, int flags)
+{
+    return tcpip_sendto(fd, buf, len, flags, NULL, 0);
 }
 
 TCPIP_EXPORT ssize_t tcpip_recvfrom(int fd, void *buf, size_t len, int flags,
                                     struct sockaddr *from, socklen_t *fromlen)
 {
-    const struct libtcpip_ops *ops = backend(false);
-    return ops != NULL ? ops->recvfrom(fd, buf, len, flags, from, fromlen) : -1;
+    if (from != NULL && fromlen == NULL) {
+        errno = EFAULT;
+        return -1;
+    }
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr m = {.msg_name = from, .msg_namelen = from != NULL ? *fromlen : 0,
+                       .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t n = tcpip_recvmsg(fd, &m, flags);
+    if (n >= 0 && from != NULL)
+        *fromlen = m.msg_namelen;
+    return n;
+}
+
+TCPIP_EXPORT ssize_t tcpip_recv(int fd, void *buf, size_t len, int flags)
+{
+    return tcpip_recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+TCPIP_EXPORT ssize_t tcpip_read(int fd, void *buf, size_t len)
+{
+    return tcpip_recvfrom(fd, buf, len, 0, NULL, NULL);
+}
+
+TCPIP_EXPORT ssize_t tcpip_write(int fd, const void *buf, size_t len)
+{
+    return tcpip_sendto(fd, buf, len, 0, NULL, 0);
+}
+
+TCPIP_EXPORT const char *tcpip_strerror(int err)
+{
+    const char *why = libtcpip_reach_error();
+    /* The errors of reaching tcpipd itself: say where we looked. */
+    if (why != NULL && (err == ENOENT || err == ECONNREFUSED || err == EACCES ||
+                        err == ENETDOWN || err == ENOTDIR))
+        return why;
+    return strerror(err);
 }
 
 TCPIP_EXPORT int tcpip_shutdown(int fd, int how)

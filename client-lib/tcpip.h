@@ -9,12 +9,15 @@
  * "direct").
  *
  * Every call returns what its POSIX namesake returns and sets errno as
- * Linux would: -1 with errno. File descriptors are real: poll, select,
- * epoll, libev and friends work on them. For a TCP socket plain read(),
- * write(), send() and recv() work on the fd; use tcpip_recv/tcpip_send to
- * get ECONNRESET/ETIMEDOUT where a plain read sees end of file. UDP needs
- * tcpip_sendto/tcpip_recvfrom (or tcpip_send/tcpip_recv when connected).
- * Close sockets with tcpip_close(). All calls are thread-safe.
+ * Linux would: -1 with errno. A socket is one real file descriptor: poll,
+ * select, epoll, libev and friends work on it, fork, dup and SCM_RIGHTS
+ * share it, and it ends when its last copy is closed (close(2) or
+ * tcpip_close, either). For a TCP socket and a connected UDP socket plain
+ * read(), write(), send() and recv() work on the fd; use the tcpip_ calls
+ * to get ECONNRESET/ETIMEDOUT where a plain read sees end of file, and
+ * for an unconnected UDP socket (its datagrams carry the peer's address).
+ * Shut a socket down with tcpip_shutdown, never shutdown(2). All calls are
+ * thread-safe.
  *
  * See libtcpip(3). */
 #ifndef TCPIP_H
@@ -52,6 +55,12 @@ int tcpip_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
  * POLLOUT and read the outcome with getsockopt(SOL_SOCKET, SO_ERROR). */
 int tcpip_connect(int fd, const struct sockaddr *addr, socklen_t len);
 ssize_t tcpip_send(int fd, const void *buf, size_t len, int flags);
+ssize_t tcpip_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t tcpip_recvmsg(int fd, struct msghdr *msg, int flags);
+/* read(2)/write(2) with the socket's semantics (an unconnected UDP
+ * socket's framing, errors after end of file), as recv/send with flags 0. */
+ssize_t tcpip_read(int fd, void *buf, size_t len);
+ssize_t tcpip_write(int fd, const void *buf, size_t len);
 ssize_t tcpip_recv(int fd, void *buf, size_t len, int flags);
 ssize_t tcpip_sendto(int fd, const void *buf, size_t len, int flags,
                      const struct sockaddr *to, socklen_t tolen);
@@ -61,12 +70,19 @@ int tcpip_shutdown(int fd, int how);
 int tcpip_close(int fd);
 int tcpip_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int tcpip_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
-/* SOL_SOCKET: SO_REUSEADDR, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, SO_ERROR,
- * SO_LINGER, SO_TYPE; IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE,
- * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_MAXSEG; IPPROTO_IPV6: IPV6_V6ONLY.
- * Others: -1/ENOPROTOOPT. */
+/* SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_RCVBUF,
+ * SO_SNDBUF, SO_ERROR, SO_LINGER, SO_TYPE, SO_DOMAIN, SO_PROTOCOL,
+ * SO_ACCEPTCONN, SO_BROADCAST, SO_RCVTIMEO, SO_SNDTIMEO, SO_RCVLOWAT;
+ * IPPROTO_TCP: TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE, TCP_KEEPINTVL,
+ * TCP_KEEPCNT, TCP_MAXSEG, TCP_INFO (get); IPPROTO_IP: IP_TOS;
+ * IPPROTO_IPV6: IPV6_V6ONLY, IPV6_TCLASS. Others: -1/ENOPROTOOPT. */
 int tcpip_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int tcpip_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+
+/* strerror(err), or for the errors of reaching tcpipd (ENOENT,
+ * ECONNREFUSED, EACCES from tcpip_socket; ENETDOWN once it went away) a
+ * sentence naming the socket path that was tried. Thread-local buffer. */
+const char *tcpip_strerror(int err);
 
 #ifdef __cplusplus
 }

@@ -91,6 +91,9 @@ struct conf_ipc {
     uint32_t max_sockets_per_client;  /* per peer pid: EMFILE */
     uint32_t max_sockets;             /* whole daemon: ENFILE */
     uint64_t max_buffer_per_client;   /* bytes per peer pid: ENOBUFS */
+    uint32_t max_clients;             /* sessions (Unix connections) in all: ENFILE */
+    uint32_t max_clients_per_uid;     /* sessions per uid: EMFILE */
+    uint32_t pending_timeout_ms;      /* a session's first request comes within this */
 };
 
 /* "user": who to run as once the TAPs are open (daemon/privdrop.h). */

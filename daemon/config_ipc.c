@@ -14,7 +14,8 @@
 static const char *const ipc_keys[] = {"path", "owner", "group", "mode", "allow_uids",
                                        "allow_gids", "privileged_port_uids",
                                        "max_sockets_per_client", "max_sockets",
-                                       "max_buffer_per_client"};
+                                       "max_buffer_per_client", "max_clients",
+                                       "max_clients_per_uid", "pending_timeout_ms"};
 
 void conf_ipc_defaults(struct conf_ipc *ipc)
 {
@@ -28,6 +29,9 @@ void conf_ipc_defaults(struct conf_ipc *ipc)
     ipc->max_sockets_per_client = 1024;  /* Linux's default RLIMIT_NOFILE */
     ipc->max_sockets = 16384;            /* the stack's default max_conns */
     ipc->max_buffer_per_client = 1024ull * 1024 * 1024;
+    ipc->max_clients = 4096;
+    ipc->max_clients_per_uid = 1024;
+    ipc->pending_timeout_ms = 5000;
 }
 
 /* A uid or gid: a whole number 0..2^32-2, or a name the system knows. */
@@ -160,5 +164,11 @@ int conf_parse_ipc(struct conf_loader *L, const cJSON *obj, struct conf_ipc *ipc
         return -1;
     if (r > 0)
         ipc->max_buffer_per_client = (uint64_t)v;
+    if (conf_opt_u32(L, obj, "ipc", "max_clients", 1, 1000000, &ipc->max_clients) < 0 ||
+        conf_opt_u32(L, obj, "ipc", "max_clients_per_uid", 1, 1000000,
+                     &ipc->max_clients_per_uid) < 0 ||
+        conf_opt_u32(L, obj, "ipc", "pending_timeout_ms", 100, 600000,
+                     &ipc->pending_timeout_ms) < 0)
+        return -1;
     return 0;
 }

@@ -47,7 +47,22 @@ struct control {
     ino_t ino;
     struct control_client *clients;
     size_t n_clients;
+    /* A descriptor kept free so that tcpipctl is answered even when the
+     * daemon's descriptor table is full (clients of the IPC socket used
+     * it up): given up for one accept, taken back when a client goes. */
+    int reserve_fd;
+    ev_timer backoff;            /* accept paused: no fd even with the reserve */
+    double emfile_logged_at;
 };
+
+#define CONTROL_BACKOFF_SEC 0.1
+#define CONTROL_EMFILE_LOG_SEC 5.0
+
+static void reserve_take(struct control *ctl)
+{
+    if (ctl->reserve_fd < 0)
+        ctl->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
 
 static void client_close(struct control_client *cl)
 {
@@ -64,6 +79,7 @@ static void client_close(struct control_client *cl)
     ctl->n_clients--;
     free(cl->reply);
     free(cl);
+    reserve_take(ctl);
 }
 
 /* Write what the socket takes; close when all is sent or on error. */
@@ -227,6 +243,38 @@ static void client_new(struct control *ctl, int fd)
     ev_io_start(ctl->loop, &cl->io);
 }
 
+static void backoff_done(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    struct control *ctl = w->data;
+    ev_io_start(loop, &ctl->io);
+}
+
+/* accept(2) found no free descriptor: use the one kept in reserve for this
+ * client; without it, pause accepting a moment instead of spinning on a
+ * level-triggered watcher (one log line per CONTROL_EMFILE_LOG_SEC). */
+static int accept_exhausted(struct control *ctl, int err)
+{
+    double now = ev_now(ctl->loop);
+    if (ctl->emfile_logged_at == 0 || now - ctl->emfile_logged_at >= CONTROL_EMFILE_LOG_SEC) {
+        log_msg(STACK_LOG_WARN, "control: accept: %s; serving from the reserved descriptor",
+                strerror(err));
+        ctl->emfile_logged_at = now;
+    }
+    if (ctl->reserve_fd >= 0) {
+        close(ctl->reserve_fd);
+        ctl->reserve_fd = -1;
+        int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+        reserve_take(ctl);
+    }
+    ev_io_stop(ctl->loop, &ctl->io);
+    ev_timer_set(&ctl->backoff, CONTROL_BACKOFF_SEC, 0.);
+    ev_timer_start(ctl->loop, &ctl->backoff);
+    return -1;
+}
+
 static void listener_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
@@ -234,7 +282,11 @@ static void listener_io(struct ev_loop *loop, ev_io *w, int revents)
     struct control *ctl = w->data;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            fd = accept_exhausted(ctl, errno);
+            if (fd < 0)
+                return;
+        } else if (fd < 0) {
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                 log_msg(STACK_LOG_WARN, "control: accept: %s", strerror(errno));
             return;
@@ -329,6 +381,10 @@ struct control *control_start(struct ev_loop *loop, const char *path, unsigned m
     }
     ctl->loop = loop;
     ctl->env = env;
+    ctl->reserve_fd = -1;
+    reserve_take(ctl);
+    ev_timer_init(&ctl->backoff, backoff_done, CONTROL_BACKOFF_SEC, 0.);
+    ctl->backoff.data = ctl;
     memcpy(ctl->path, path, strlen(path) + 1);
     ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int e = 0;
@@ -351,6 +407,8 @@ struct control *control_start(struct ev_loop *loop, const char *path, unsigned m
         snprintf(err, errlen, "control: cannot listen on %s: %s", path, strerror(e));
         if (ctl->fd >= 0)
             close(ctl->fd);
+        if (ctl->reserve_fd >= 0)
+            close(ctl->reserve_fd);
         free(ctl);
         errno = e;
         return NULL;
@@ -371,7 +429,10 @@ void control_stop(struct control *ctl)
     while (ctl->clients != NULL)
         client_close(ctl->clients);
     ev_io_stop(ctl->loop, &ctl->io);
+    ev_timer_stop(ctl->loop, &ctl->backoff);
     close(ctl->fd);
+    if (ctl->reserve_fd >= 0)
+        close(ctl->reserve_fd);
     /* Remove the file only if it is still the one we made (a newer daemon
      * may have replaced it). */
     struct stat st;

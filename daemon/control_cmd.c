@@ -459,14 +459,21 @@ static cJSON *cmd_stats(const struct control_env *env)
         struct ipc_server_stats st;
         ipc_server_get_stats(srv, &st);
         cJSON_AddNumberToObject(ipc, "clients", (double)st.clients);
+        cJSON_AddNumberToObject(ipc, "clients_pending", (double)st.pending);
         cJSON_AddNumberToObject(ipc, "sockets", (double)st.sockets);
+        cJSON_AddNumberToObject(ipc, "sockets_failed", (double)st.tombs);
         cJSON_AddNumberToObject(ipc, "buffer_bytes", (double)st.buffer_bytes);
         cJSON_AddNumberToObject(ipc, "clients_total", (double)st.clients_total);
         cJSON_AddNumberToObject(ipc, "clients_refused", (double)st.clients_refused);
+        cJSON_AddNumberToObject(ipc, "clients_limited", (double)st.clients_limited);
+        cJSON_AddNumberToObject(ipc, "clients_timed_out", (double)st.clients_timed_out);
+        cJSON_AddNumberToObject(ipc, "accept_fd_exhausted", (double)st.accept_fd_exhausted);
+        cJSON_AddNumberToObject(ipc, "sockets_failed_total", (double)st.tombs_total);
         cJSON_AddNumberToObject(ipc, "protocol_errors", (double)st.protocol_errors);
         cJSON_AddNumberToObject(ipc, "bytes_to_stack", (double)st.bytes_to_stack);
         cJSON_AddNumberToObject(ipc, "bytes_from_stack", (double)st.bytes_from_stack);
         cJSON_AddNumberToObject(ipc, "dgrams_dropped", (double)st.dgrams_dropped);
+        cJSON_AddNumberToObject(ipc, "bytes_dropped", (double)st.bytes_dropped);
     }
     return o;
 }

@@ -1,7 +1,8 @@
-/* ipc_server.c - see ipc_server.h. The listening Unix socket, one control
- * connection per socket (ipc/PROTOCOL.md sections 3 to 6), credentials
- * and the deferred closing of sockets. The limits and the socket table
- * are in ipc_sock.c, the TCP and UDP specifics in ipc_tcp.c, ipc_udp.c. */
+/* ipc_server.c - see ipc_server.h. The listening Unix socket, sessions
+ * (ipc/PROTOCOL.md sections 3 to 6): credentials, the limits on sessions,
+ * reading requests with the data fd that names their socket, replies;
+ * and the deferred closing of sockets. The socket table and the data fds
+ * are in ipc_sock.c, TCP and UDP in ipc_tcp.c, ipc_udp.c. */
 #include "daemon/ipc_server.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/random.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,54 +20,95 @@
 
 /* Room for the fds a hostile client may attach to a request: all of them
  * are received, then closed (the kernel drops what does not fit). */
-#define IPC_CMSG_FDS 64
+#define IPC_CMSG_FDS 16
+/* After accept(2) found no free descriptor: pause this long. */
+#define IPC_BACKOFF_SEC 0.1
+/* One log line about descriptor exhaustion per this many seconds at most. */
+#define IPC_EMFILE_LOG_SEC 5.0
 
-uint64_t ipc_now(const struct ipc_server *srv)
+/* ---- per-uid session counts ---- */
+
+static struct ipc_uid_use *uid_use(struct ipc_server *srv, uid_t uid, bool create)
 {
-    return srv->clock(srv->clock_ctx);
+    for (struct ipc_uid_use *u = srv->uids; u != NULL; u = u->next)
+        if (u->uid == uid)
+            return u;
+    if (!create)
+        return NULL;
+    struct ipc_uid_use *u = calloc(1, sizeof *u);
+    if (u == NULL)
+        return NULL;
+    u->uid = uid;
+    u->next = srv->uids;
+    srv->uids = u;
+    return u;
 }
 
-/* ---- control connections ---- */
+static void uid_use_put(struct ipc_server *srv, uid_t uid, bool was_pending)
+{
+    struct ipc_uid_use *u = uid_use(srv, uid, false);
+    if (u == NULL)
+        return;
+    u->clients--;
+    if (was_pending)
+        u->pending--;
+    if (u->clients > 0)
+        return;
+    for (struct ipc_uid_use **pp = &srv->uids; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == u) {
+            *pp = u->next;
+            break;
+        }
+    free(u);
+}
 
-static void client_close(struct ipc_client *c, bool abort_sock)
+static void client_unpend(struct ipc_client *c)
+{
+    if (!c->pending)
+        return;
+    c->pending = false;
+    c->srv->pending--;
+    struct ipc_uid_use *u = uid_use(c->srv, c->uid, false);
+    if (u != NULL)
+        u->pending--;
+}
+
+/* ---- sessions ---- */
+
+static void client_close(struct ipc_client *c)
 {
     if (c->dead)
         return;
+    struct ipc_server *srv = c->srv;
     c->dead = true;
-    ev_io_stop(c->srv->loop, &c->io);
+    ev_io_stop(srv->loop, &c->io);
     close(c->fd);
     c->fd = -1;
-    c->srv->st.clients--;
-    struct ipc_sock *s = c->sock;
-    c->sock = NULL;
-    if (s == NULL)
-        return;
-    s->ctl = NULL;
-    if (abort_sock) {
-        /* PROTOCOL.md 3: a malformed message aborts the socket. */
-        if (s->fd >= 0)
-            shutdown(s->fd, SHUT_RDWR);
-        ipc_sock_kill(s, true);
-    } else if (s->proto == IPC_PROTO_TCP) {
-        ipc_tcp_ctl_gone(s);
-    } else if (ipc_fd_hung_up(s->fd)) {
-        ipc_sock_kill(s, false);
+    if (c->in_fd >= 0)
+        close(c->in_fd);
+    c->in_fd = -1;
+    bool was_pending = c->pending;
+    if (c->pending) {
+        c->pending = false;
+        srv->pending--;
     }
+    uid_use_put(srv, c->uid, was_pending);
+    srv->st.clients--;
 }
 
 static void client_fail(struct ipc_client *c, const char *why)
 {
-    log_msg(STACK_LOG_WARN, "ipc: pid %ld uid %lu: %s; closing the connection", (long)c->pid,
+    log_msg(STACK_LOG_WARN, "ipc: pid %ld uid %lu: %s; closing the session", (long)c->pid,
             (unsigned long)c->uid, why);
     c->srv->st.protocol_errors++;
-    client_close(c, true);
+    client_close(c);
 }
 
-int ipc_client_reply(struct ipc_client *c, const struct ipc_reply *r, int fd)
+/* Send one message (a REPLY or an INFO), with fd attached if fd >= 0.
+ * 0, or -1: the client is then closed (it does not read its replies). */
+static int client_send(struct ipc_client *c, const uint8_t *buf, size_t n, int fd)
 {
-    uint8_t buf[IPC_MAX_MSG];
-    size_t n = ipc_encode_reply(buf, sizeof buf, r);
-    struct iovec iov = {.iov_base = buf, .iov_len = n};
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
     union {
         struct cmsghdr h;
@@ -89,21 +130,30 @@ int ipc_client_reply(struct ipc_client *c, const struct ipc_reply *r, int fd)
     } while (w < 0 && errno == EINTR);
     if (w == (ssize_t)n)
         return 0;
-    /* One request, one 76-byte reply: a full socket means the client sends
-     * requests without reading the replies. */
+    /* One request, one reply at most 144 bytes: a full socket means the
+     * client sends requests without reading the replies. */
     client_fail(c, w < 0 ? strerror(errno) : "reply did not fit (client not reading)");
     return -1;
 }
 
-static void client_process(struct ipc_client *c);
-
-void ipc_client_resume(struct ipc_client *c, const struct ipc_reply *r)
+static int client_reply(struct ipc_client *c, const struct ipc_reply *r, int fd)
 {
-    c->waiting = IPC_WAIT_NONE;
-    if (ipc_client_reply(c, r, -1) < 0)
-        return;
-    ev_io_start(c->srv->loop, &c->io);
-    client_process(c);
+    uint8_t buf[IPC_MAX_MSG];
+    size_t n = ipc_encode_reply(buf, sizeof buf, r);
+    return client_send(c, buf, n, fd);
+}
+
+/* A refusal before any request (limits, credentials): the reply, then
+ * close. No fd of the client's is kept a moment longer than this. */
+static void refuse_fd(int fd, int err)
+{
+    uint8_t buf[IPC_MAX_MSG];
+    struct ipc_reply r;
+    memset(&r, 0, sizeof r);
+    r.err = err;
+    size_t n = ipc_encode_reply(buf, sizeof buf, &r);
+    (void)send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
 }
 
 static void sock_open(struct ipc_client *c, const struct ipc_open *o, struct ipc_reply *r)
@@ -127,97 +177,131 @@ static void sock_open(struct ipc_client *c, const struct ipc_open *o, struct ipc
         r->err = e;
         return;
     }
-    s->ctl = c;
-    c->sock = s;
-    r->sock_id = s->id;
+    ipc_reply_sock(r, s);
     ipc_ep_unspec(&r->local, o->family);
-    (void)ipc_client_reply(c, r, app_fd);
+    (void)client_reply(c, r, app_fd);
     close(app_fd);
     r->err = -1; /* sent */
 }
 
-static void sock_attach(struct ipc_client *c, const struct ipc_attach *a, struct ipc_reply *r)
+static void sock_request(struct ipc_client *c, struct ipc_sock *s, const struct ipc_request *q,
+                         int *fd, struct ipc_reply *r)
 {
-    struct ipc_sock *s = c->srv->socks;
-    while (s != NULL && s->id != a->sock_id)
-        s = s->next;
-    /* A socket that ended is indistinguishable from an unknown id here;
-     * PROTOCOL.md 7 wants success + GETERR then, which needs a tombstone:
-     * EBADF is the nearest honest answer. */
-    if (s == NULL || s->proto != IPC_PROTO_TCP || s->token == 0 || s->token != a->token ||
-        s->listening) {
-        r->err = EBADF;
+    if (q->h.type == IPC_OP_GETINFO) {
+        struct ipc_info info;
+        if (s->proto != IPC_PROTO_TCP) {
+            r->err = ENOPROTOOPT;
+            return;
+        }
+        ipc_tcp_info(s, &info);
+        uint8_t buf[IPC_MAX_MSG];
+        size_t n = ipc_encode_info(buf, sizeof buf, &info);
+        (void)client_send(c, buf, n, -1);
+        r->err = -1; /* sent */
         return;
     }
-    if (s->attached_once) {
-        r->err = EALREADY;
+    if (q->h.type == IPC_OP_LOOKUP) {
+        /* The reply's socket fields are the answer; the names too. */
+        struct ipc_request g = *q;
+        g.h.type = IPC_OP_GETNAME;
+        if (s->proto == IPC_PROTO_TCP)
+            ipc_tcp_request(c, s, &g, fd, r);
+        else
+            ipc_udp_request(c, s, &g, r);
         return;
     }
-    s->attached_once = true;
-    s->ctl = c;
-    c->sock = s;
-    r->sock_id = s->id;
+    if (s->proto == IPC_PROTO_TCP)
+        ipc_tcp_request(c, s, q, fd, r);
+    else
+        ipc_udp_request(c, s, q, r);
 }
 
-static void handle_request(struct ipc_client *c, const struct ipc_request *q)
+/* Answer one request. fd: what came with it (-1 if nothing); consumed. */
+static void handle_request(struct ipc_client *c, const struct ipc_request *q, int fd)
 {
     struct ipc_reply r;
     memset(&r, 0, sizeof r);
-    uint8_t t = q->h.type;
-    if (t == IPC_OP_OPEN || t == IPC_OP_ATTACH) {
-        if (c->sock != NULL)
-            r.err = EINVAL; /* PROTOCOL.md 5: only on a fresh connection */
-        else if (t == IPC_OP_OPEN)
-            sock_open(c, &q->u.open, &r);
-        else
-            sock_attach(c, &q->u.attach, &r);
-    } else if (c->sock == NULL) {
-        r.err = EBADF;
+    client_unpend(c);
+    if (q->h.type == IPC_OP_OPEN) {
+        if (fd >= 0) {
+            close(fd);
+            client_fail(c, "a file descriptor attached to OPEN");
+            return;
+        }
+        sock_open(c, &q->u.open, &r);
+    } else if (fd < 0) {
+        r.err = EBADF; /* PROTOCOL.md 5: the request names no socket */
     } else {
-        r.sock_id = c->sock->id;
-        if (c->sock->proto == IPC_PROTO_TCP)
-            ipc_tcp_request(c, q, &r);
+        struct ipc_sock *s = ipc_sock_by_fd(c->srv, fd);
+        if (s == NULL)
+            r.err = ENOTSOCK; /* not a socket of this daemon */
         else
-            ipc_udp_request(c, q, &r);
+            sock_request(c, s, q, &fd, &r);
     }
-    if (r.err >= 0 && c->waiting == IPC_WAIT_NONE && !c->dead)
-        (void)ipc_client_reply(c, &r, -1);
+    if (fd >= 0)
+        close(fd);
+    if (r.err >= 0 && !c->dead)
+        (void)client_reply(c, &r, -1);
 }
 
-/* Decode and answer every whole request in c->in, unless one waits. */
+/* Decode and answer the request in c->in once it is whole. A session has
+ * one request in flight at a time (PROTOCOL.md 5): bytes past it are a
+ * client that does not wait for its replies, which would also make it
+ * ambiguous which request a passed fd belongs to. */
 static void client_process(struct ipc_client *c)
 {
-    for (int guard = 0; guard < IPC_MAX_MSG && !c->dead && c->waiting == IPC_WAIT_NONE &&
-                        c->in_len > 0; guard++) {
-        struct ipc_request q;
-        int n = ipc_decode_request(c->in, c->in_len, &q);
-        if (n == IPC_ETRUNC)
-            return;
-        if (n == IPC_EVERSION) {
-            /* PROTOCOL.md 4: one reply in our version, then close. */
-            struct ipc_reply r;
-            memset(&r, 0, sizeof r);
-            r.err = EPROTONOSUPPORT;
-            log_msg(STACK_LOG_INFO, "ipc: pid %ld uid %lu: protocol version %u not spoken",
-                    (long)c->pid, (unsigned long)c->uid, (unsigned)c->in[4]);
-            if (ipc_client_reply(c, &r, -1) == 0)
-                client_close(c, true);
-            return;
-        }
-        if (n < 0) {
-            client_fail(c, ipc_strerror(n));
-            return;
-        }
-        memmove(c->in, c->in + n, c->in_len - (size_t)n);
-        c->in_len -= (size_t)n;
-        handle_request(c, &q);
+    struct ipc_request q;
+    int n = ipc_decode_request(c->in, c->in_len, &q);
+    if (n == IPC_ETRUNC)
+        return;
+    if (n == IPC_EVERSION) {
+        /* PROTOCOL.md 4: one reply in our version, then close. */
+        struct ipc_reply r;
+        memset(&r, 0, sizeof r);
+        r.err = EPROTONOSUPPORT;
+        log_msg(STACK_LOG_INFO, "ipc: pid %ld uid %lu: protocol version %u not spoken",
+                (long)c->pid, (unsigned long)c->uid, (unsigned)c->in[4]);
+        if (client_reply(c, &r, -1) == 0)
+            client_close(c);
+        return;
     }
-    /* While a request waits, reading goes on (to see the client hang up)
-     * but nothing more is decoded until its reply is sent. */
+    if (n < 0) {
+        client_fail(c, ipc_strerror(n));
+        return;
+    }
+    if ((size_t)n != c->in_len) {
+        client_fail(c, "a request sent before the reply to the previous one was read");
+        return;
+    }
+    int fd = c->in_fd;
+    c->in_fd = -1;
+    c->in_len = 0;
+    handle_request(c, &q, fd);
 }
 
-/* Read what the client sent; any fd it attached is closed (no request
- * carries one: a client passing fds is buggy or probing for a leak). */
+/* Take the fds that came with a read: at most one per request. false: the
+ * client sent more (a protocol error; all of them are closed). */
+static bool take_fds(struct ipc_client *c, struct msghdr *mh)
+{
+    bool ok = (mh->msg_flags & MSG_CTRUNC) == 0;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h != NULL; h = CMSG_NXTHDR(mh, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
+            if (ok && c->in_fd < 0) {
+                c->in_fd = fd;
+            } else {
+                close(fd);
+                ok = false;
+            }
+        }
+    }
+    return ok;
+}
+
 static void client_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
@@ -227,52 +311,31 @@ static void client_readable(struct ev_loop *loop, ev_io *w, int revents)
         struct cmsghdr h;
         char b[CMSG_SPACE(sizeof(int) * IPC_CMSG_FDS)];
     } cm;
-    uint8_t drain[IPC_MAX_MSG];
-    bool refused = c->refused;
-    if (!refused && c->in_len == sizeof c->in) {
-        /* Only while a request waits: the client pipelines more than a
-         * whole message; read again once the wait is over. */
-        ev_io_stop(c->srv->loop, &c->io);
+    /* At most what completes the request being read: a client that
+     * pipelines shows up as bytes past it (client_process). */
+    size_t want = sizeof c->in - c->in_len;
+    if (want == 0) {
+        client_fail(c, "request buffer full");
         return;
     }
-    struct iovec iov = {.iov_base = refused ? drain : c->in + c->in_len,
-                        .iov_len = refused ? sizeof drain : sizeof c->in - c->in_len};
+    struct iovec iov = {.iov_base = c->in + c->in_len, .iov_len = want};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
                         .msg_controllen = sizeof cm.b};
     ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
-    int passed = 0;
-    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); n >= 0 && h != NULL; h = CMSG_NXTHDR(&mh, h)) {
-        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < k; i++) {
-            int fd;
-            memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
-            close(fd);
-            passed++;
-        }
-    }
+    bool fds_ok = n >= 0 ? take_fds(c, &mh) : true;
     if (n <= 0) {
         if (n < 0)
             log_msg(STACK_LOG_DEBUG, "ipc: pid %ld: read: %s", (long)c->pid, strerror(errno));
-        if (c->in_len > 0 && n == 0 && !refused)
-            client_fail(c, "connection closed in the middle of a request");
+        if (c->in_len > 0 && n == 0)
+            client_fail(c, "session closed in the middle of a request");
         else
-            client_close(c, false);
+            client_close(c);
         return;
     }
-    if (refused) {
-        struct ipc_reply r;
-        memset(&r, 0, sizeof r);
-        r.err = EACCES;
-        if (ipc_client_reply(c, &r, -1) == 0)
-            client_close(c, false);
-        return;
-    }
-    if (passed > 0 || (mh.msg_flags & MSG_CTRUNC) != 0) {
-        client_fail(c, "file descriptors attached to a request (closed)");
+    if (!fds_ok) {
+        client_fail(c, "more than one file descriptor attached to a request (closed)");
         return;
     }
     c->in_len += (size_t)n;
@@ -294,73 +357,158 @@ static bool creds_allowed(const struct ipc_server *srv, uid_t uid, gid_t gid)
     return false;
 }
 
+/* The limits on sessions (PROTOCOL.md 8): 0 or the errno to refuse with. */
+static int session_limits(struct ipc_server *srv, uid_t uid)
+{
+    struct ipc_uid_use *u = uid_use(srv, uid, false);
+    uint32_t clients = u != NULL ? u->clients : 0, pending = u != NULL ? u->pending : 0;
+    if (srv->st.clients >= srv->cfg.max_clients || srv->pending >= IPC_MAX_PENDING)
+        return ENFILE;
+    if (clients >= srv->cfg.max_clients_per_uid || pending >= IPC_MAX_PENDING_PER_UID)
+        return EMFILE;
+    return 0;
+}
+
+static void new_session(struct ipc_server *srv, int fd)
+{
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
+        log_msg(STACK_LOG_WARN, "ipc: SO_PEERCRED: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    if (!creds_allowed(srv, cr.uid, cr.gid)) {
+        srv->st.clients_refused++;
+        log_msg(STACK_LOG_WARN, "ipc: pid %ld uid %lu gid %lu not allowed (ipc.allow_uids, "
+                "ipc.allow_gids): EACCES", (long)cr.pid, (unsigned long)cr.uid,
+                (unsigned long)cr.gid);
+        refuse_fd(fd, EACCES);
+        return;
+    }
+    int lim = session_limits(srv, cr.uid);
+    if (lim != 0) {
+        srv->st.clients_limited++;
+        log_msg(STACK_LOG_DEBUG, "ipc: pid %ld uid %lu: session refused: %s", (long)cr.pid,
+                (unsigned long)cr.uid, strerror(lim));
+        refuse_fd(fd, lim);
+        return;
+    }
+    struct ipc_client *c = calloc(1, sizeof *c);
+    struct ipc_uid_use *u = c != NULL ? uid_use(srv, cr.uid, true) : NULL;
+    struct ipc_owner *o = u != NULL ? ipc_owner_get(srv, cr.pid, cr.uid) : NULL;
+    if (o == NULL) {
+        log_msg(STACK_LOG_WARN, "ipc: pid %ld: out of memory", (long)cr.pid);
+        free(c);
+        refuse_fd(fd, ENOMEM);
+        return;
+    }
+    u->clients++;
+    u->pending++;
+    srv->pending++;
+    c->srv = srv;
+    c->fd = fd;
+    c->in_fd = -1;
+    c->pid = cr.pid;
+    c->uid = cr.uid;
+    c->gid = cr.gid;
+    c->owner = o;
+    c->pending = true;
+    c->since = ev_now(srv->loop);
+    ev_io_init(&c->io, client_readable, fd, EV_READ);
+    c->io.data = c;
+    ev_io_start(srv->loop, &c->io);
+    c->next = srv->clients;
+    srv->clients = c;
+    srv->st.clients++;
+    srv->st.clients_total++;
+    if (!ev_is_active(&srv->pending_timer)) {
+        ev_timer_set(&srv->pending_timer, srv->cfg.pending_timeout_ms / 1000.0, 0.);
+        ev_timer_start(srv->loop, &srv->pending_timer);
+    }
+}
+
+static void backoff_done(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    struct ipc_server *srv = w->data;
+    ev_io_start(loop, &srv->io);
+}
+
+/* accept(2) found the descriptor table full (ours or the system's). The
+ * waiting client must not hang, and the level-triggered watcher must not
+ * spin: with the fd kept in reserve for this moment, take the client,
+ * tell it ENFILE and close it; then pause accepting a little (as nginx
+ * does), logging once per IPC_EMFILE_LOG_NS. */
+static void accept_exhausted(struct ipc_server *srv, int err)
+{
+    srv->st.accept_fd_exhausted++;
+    srv->emfile_count++;
+    double now = ev_now(srv->loop);
+    if (srv->emfile_logged_at == 0 || now - srv->emfile_logged_at >= IPC_EMFILE_LOG_SEC) {
+        log_msg(STACK_LOG_WARN, "ipc: accept: %s (%llu times); refusing clients with ENFILE "
+                "for a moment (raise LimitNOFILE, or lower ipc.max_sockets)", strerror(err),
+                (unsigned long long)srv->emfile_count);
+        srv->emfile_logged_at = now;
+        srv->emfile_count = 0;
+    }
+    if (srv->reserve_fd >= 0) {
+        close(srv->reserve_fd);
+        srv->reserve_fd = -1;
+        int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            refuse_fd(fd, ENFILE);
+        srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    ev_io_stop(srv->loop, &srv->io);
+    ev_timer_set(&srv->backoff, IPC_BACKOFF_SEC, 0.);
+    ev_timer_start(srv->loop, &srv->backoff);
+}
+
 static void server_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
+    (void)loop;
     (void)revents;
     struct ipc_server *srv = w->data;
     for (int i = 0; i < 64; i++) {
         int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_exhausted(srv, errno);
+            else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                 log_msg(STACK_LOG_WARN, "ipc: accept: %s", strerror(errno));
             return;
         }
-        struct ucred cr;
-        socklen_t len = sizeof cr;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
-            log_msg(STACK_LOG_WARN, "ipc: SO_PEERCRED: %s", strerror(errno));
-            close(fd);
-            continue;
-        }
-        struct ipc_client *c = calloc(1, sizeof *c);
-        struct ipc_owner *o = c != NULL ? ipc_owner_get(srv, cr.pid, cr.uid) : NULL;
-        if (o == NULL) {
-            log_msg(STACK_LOG_WARN, "ipc: pid %ld: out of memory", (long)cr.pid);
-            free(c);
-            close(fd);
-            continue;
-        }
-        c->srv = srv;
-        c->fd = fd;
-        c->pid = cr.pid;
-        c->uid = cr.uid;
-        c->gid = cr.gid;
-        c->owner = o;
-        c->refused = !creds_allowed(srv, cr.uid, cr.gid);
-        if (c->refused) {
-            srv->st.clients_refused++;
-            log_msg(STACK_LOG_WARN, "ipc: pid %ld uid %lu gid %lu not allowed (ipc.allow_uids, "
-                    "ipc.allow_gids): EACCES", (long)cr.pid, (unsigned long)cr.uid,
-                    (unsigned long)cr.gid);
-        }
-        ev_io_init(&c->io, client_readable, fd, EV_READ);
-        c->io.data = c;
-        ev_io_start(loop, &c->io);
-        c->next = srv->clients;
-        srv->clients = c;
-        srv->st.clients++;
-        srv->st.clients_total++;
+        if (srv->reserve_fd < 0)
+            srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        new_session(srv, fd);
     }
 }
 
-/* Sockets without a control connection whose data fd is no longer read
- * (backpressure, or after EOF) would not notice the application closing
- * it: look for POLLHUP now and then. */
-static void sweep(struct ev_loop *loop, ev_timer *w, int revents)
+/* Sessions that have not sent a request within pending_timeout_ms. */
+static void pending_expire(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    (void)loop;
     (void)revents;
     struct ipc_server *srv = w->data;
-    struct ipc_sock *next;
-    for (struct ipc_sock *s = srv->socks; s != NULL; s = next) {
-        next = s->next;
-        if (s->ctl == NULL && !s->dead && ipc_fd_hung_up(s->fd)) {
-            s->hup = true;
-            if (s->proto == IPC_PROTO_TCP)
-                ipc_tcp_ctl_gone(s);
-            else
-                ipc_sock_kill(s, false);
+    /* The loop's own clock, as the timer's (the stack's may be a test's). */
+    double now = ev_now(loop);
+    double limit = srv->cfg.pending_timeout_ms / 1000.0;
+    double next = 0;
+    for (struct ipc_client *c = srv->clients; c != NULL; c = c->next) {
+        if (c->dead || !c->pending)
+            continue;
+        if (now - c->since >= limit) {
+            srv->st.clients_timed_out++;
+            log_msg(STACK_LOG_DEBUG, "ipc: pid %ld uid %lu: no request within %u ms; closing",
+                    (long)c->pid, (unsigned long)c->uid, srv->cfg.pending_timeout_ms);
+            client_close(c);
+        } else if (next == 0 || c->since + limit - now < next) {
+            next = c->since + limit - now;
         }
+    }
+    if (next > 0) {
+        ev_timer_set(w, next + 0.001, 0.);
+        ev_timer_start(loop, w);
     }
 }
 
@@ -368,6 +516,16 @@ void ipc_server_flush(struct ipc_server *srv, uint64_t now)
 {
     if (srv == NULL)
         return;
+    /* Tombs' stack sockets first: a tomb may also be on the closing list
+     * (evicted), which frees it. */
+    while (srv->burying != NULL) {
+        struct ipc_sock *s = srv->burying;
+        srv->burying = s->bury_next;
+        s->bury_next = NULL;
+        if (s->ts != NULL)
+            tcp_sock_close(s->ts, now);
+        s->ts = NULL;
+    }
     while (srv->closing != NULL) {
         struct ipc_sock *s = srv->closing;
         srv->closing = s->next;
@@ -376,7 +534,6 @@ void ipc_server_flush(struct ipc_server *srv, uint64_t now)
         else if (s->us != NULL)
             udp_sock_close(s->us);
         ipc_owner_put(srv, s->owner);
-        free(s->pend);
         free(s);
     }
     struct ipc_client **pp = &srv->clients;
@@ -443,7 +600,9 @@ static int listen_unix(struct ipc_server *srv, char *err, size_t errlen)
                  strerror(errno));
         return -1;
     }
-    if (listen(fd, 128) != 0) {
+    /* The backlog is where clients wait while we are busy: as deep as the
+     * kernel allows (somaxconn caps it). */
+    if (listen(fd, 4096) != 0) {
         snprintf(err, errlen, "ipc.path: %s: listen: %s", sa.sun_path, strerror(errno));
         return -1;
     }
@@ -466,11 +625,17 @@ struct ipc_server *ipc_server_start(struct ev_loop *loop, struct stack *stack,
     srv->clock_ctx = clock_ctx;
     srv->self_uid = geteuid();
     srv->fd = -1;
-    /* One draw for the life of the server: a socket's ATTACH token is
-     * SipHash(key, id), as unguessable as a draw per socket, without a
-     * getrandom(2) per accepted connection. */
-    srv->token_key_set =
-        getrandom(srv->token_key, sizeof srv->token_key, 0) == (ssize_t)sizeof srv->token_key;
+    srv->ep = -1;
+    srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ev_timer_init(&srv->backoff, backoff_done, IPC_BACKOFF_SEC, 0.);
+    srv->backoff.data = srv;
+    ev_timer_init(&srv->pending_timer, pending_expire, 1., 0.);
+    srv->pending_timer.data = srv;
+    if (ipc_ep_start(srv) != 0) {
+        snprintf(err, errlen, "ipc: epoll_create1: %s", strerror(errno));
+        ipc_server_stop(srv);
+        return NULL;
+    }
     /* The runtime directory is systemd's (RuntimeDirectory=) when run as a
      * service; create its last level otherwise. */
     char dir[CONF_IPC_PATH_MAX];
@@ -488,11 +653,6 @@ struct ipc_server *ipc_server_start(struct ev_loop *loop, struct stack *stack,
     ev_io_init(&srv->io, server_accept, srv->fd, EV_READ);
     srv->io.data = srv;
     ev_io_start(loop, &srv->io);
-    ev_timer_init(&srv->sweep, sweep, IPC_HUP_SWEEP_SEC, IPC_HUP_SWEEP_SEC);
-    srv->sweep.data = srv;
-    ev_timer_start(loop, &srv->sweep);
-    /* Do not keep the loop alive for the sweep alone. */
-    ev_unref(loop);
     log_msg(STACK_LOG_INFO, "ipc: listening on %s (mode %04o)", cfg->path, (unsigned)cfg->mode);
     return srv;
 }
@@ -501,26 +661,25 @@ void ipc_server_stop(struct ipc_server *srv)
 {
     if (srv == NULL)
         return;
-    while (srv->socks != NULL) {
-        struct ipc_sock *s = srv->socks;
-        if (s->ctl != NULL)
-            client_close(s->ctl, false);
-        if (!s->dead && srv->socks == s)
-            ipc_sock_kill(s, false);
-    }
+    while (srv->socks != NULL)
+        ipc_sock_kill(srv->socks, false);
+    while (srv->tombs != NULL)
+        ipc_sock_kill(srv->tombs, false);
     for (struct ipc_client *c = srv->clients; c != NULL; c = c->next)
-        client_close(c, false);
+        client_close(c);
     ipc_server_flush(srv, ipc_now(srv));
+    ev_timer_stop(srv->loop, &srv->backoff);
+    ev_timer_stop(srv->loop, &srv->pending_timer);
     if (srv->fd >= 0) {
         ev_io_stop(srv->loop, &srv->io);
-        if (ev_is_active(&srv->sweep)) {
-            ev_ref(srv->loop);
-            ev_timer_stop(srv->loop, &srv->sweep);
-        }
         close(srv->fd);
     }
+    ipc_ep_stop(srv);
+    if (srv->reserve_fd >= 0)
+        close(srv->reserve_fd);
     if (srv->path_created)
         unlink(srv->cfg.path);
+    free(srv->hash);
     free(srv);
 }
 
@@ -550,5 +709,14 @@ bool ipc_server_reconfigure(struct ipc_server *srv, const struct conf_ipc *cfg)
     c->max_sockets_per_client = cfg->max_sockets_per_client;
     c->max_sockets = cfg->max_sockets;
     c->max_buffer_per_client = cfg->max_buffer_per_client;
+    c->max_clients = cfg->max_clients;
+    c->max_clients_per_uid = cfg->max_clients_per_uid;
+    c->pending_timeout_ms = cfg->pending_timeout_ms;
     return !file_changed;
+}
+
+void ipc_server_clamp_sockets(struct ipc_server *srv, uint32_t max_sockets)
+{
+    if (srv != NULL && srv->cfg.max_sockets > max_sockets)
+        srv->cfg.max_sockets = max_sockets;
 }

@@ -1,7 +1,7 @@
 /* ipc_server.h - the daemon's side of ipc/PROTOCOL.md: the Unix socket
- * applications (libtcpip's direct backend) connect to, one control
- * connection per socket, the data fds they get back, and the per-client
- * limits.
+ * applications (libtcpip's direct backend) connect to, their sessions,
+ * the data fds they get back (one per socket: the socket itself), and the
+ * per-client limits.
  *
  * Runs on the daemon's libev loop. Stack callbacks may not close their own
  * socket, so sockets that end are queued and closed by ipc_server_flush(),
@@ -38,20 +38,29 @@ void ipc_server_stop(struct ipc_server *srv);
  * request; sockets already open stay). Returns false if the socket file's
  * settings (path, owner, group, mode) changed too: those need a restart. */
 bool ipc_server_reconfigure(struct ipc_server *srv, const struct conf_ipc *cfg);
+/* Lower max_sockets to what the descriptor limit allows (tcpipd.c). */
+void ipc_server_clamp_sockets(struct ipc_server *srv, uint32_t max_sockets);
 /* The daemon's own uid, allowed in when no allow list is set: call again
  * after a privilege drop. */
 void ipc_server_set_self_uid(struct ipc_server *srv, uid_t uid);
 
 /* Counters, for the control channel and STATUS=. */
 struct ipc_server_stats {
-    uint64_t clients;            /* control connections open now */
+    uint64_t clients;            /* sessions open now */
+    uint64_t pending;            /* ... of which have not sent a request yet */
     uint64_t sockets;            /* sockets open now (TCP, listeners, UDP) */
+    uint64_t tombs;              /* ended with an error, still answering SO_ERROR */
+    uint64_t tombs_total;        /* sockets that ended with an error, since start */
     uint64_t clients_total;      /* accepted since start */
     uint64_t clients_refused;    /* SO_PEERCRED not allowed */
+    uint64_t clients_limited;    /* refused: max_clients, per uid, or pending limits */
+    uint64_t clients_timed_out;  /* no first request within pending_timeout_ms */
+    uint64_t accept_fd_exhausted; /* accept(2) found no free fd (EMFILE/ENFILE) */
     uint64_t protocol_errors;    /* connections closed for a malformed message */
     uint64_t bytes_to_stack;     /* read from data fds, given to the stack */
     uint64_t bytes_from_stack;   /* written to data fds */
     uint64_t dgrams_dropped;     /* UDP: malformed from the app, or app's end full */
+    uint64_t bytes_dropped;      /* TCP: written by the app after its SHUT_WR */
     uint64_t buffer_bytes;       /* buffer bytes charged to all clients now */
 };
 void ipc_server_get_stats(const struct ipc_server *srv, struct ipc_server_stats *out);

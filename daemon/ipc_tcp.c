@@ -1,11 +1,27 @@
 /* ipc_tcp.c - TCP sockets of the IPC server: the requests (ipc/PROTOCOL.md
  * section 6) and the byte stream on the data fd (section 7), with
- * backpressure both ways: the data fd is read only while the TCP send
- * buffer has room, and the stack is read only while the data fd takes
- * what was read (RFC 9293 3.8.6: the receive window then closes). */
+ * backpressure both ways and no copy of our own: the application's bytes
+ * are read straight into the TCP send buffer, and received bytes are
+ * written to the data fd straight from the TCP receive buffer, which
+ * keeps whatever the application's end cannot take yet (RFC 9293 3.8.6:
+ * the receive window then closes).
+ *
+ * What the data fd says, and how:
+ *   peer's FIN, after its data   shutdown(fd, SHUT_WR): the app reads EOF
+ *   the connection failed        our end closed (ipc_sock_bury): EOF, POLLHUP,
+ *                                writes EPIPE; SO_ERROR from the tomb
+ *   connect under way            the app's end is "plugged": its send
+ *                                buffer is filled, so it polls not writable
+ *                                until the connection is established
+ *   the app closed its last copy EPOLLRDHUP on our end (the app never shuts
+ *                                its end down itself; the library asks us)
+ */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -16,108 +32,27 @@
 static void tcp_event(void *user, struct tcp_sock *ts, int events);
 static void listener_pump(struct ipc_sock *s);
 
-/* ---- the data fd ---- */
-
-/* The stream ends with error err (positive errno): the application's
- * writes fail from now on (PROTOCOL.md 7). */
-static void app_stream_fail(struct ipc_sock *s, int err)
+static bool can_send_state(enum tcp_state st)
 {
-    s->err = err;
-    shutdown(s->fd, SHUT_RDWR);
-    s->app_eof = true;
-    ev_io_stop(s->srv->loop, &s->rd);
+    return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_SYN_SENT ||
+           st == TCP_SYN_RECEIVED;
 }
 
-/* Application -> stack: read only what the send buffer takes now, straight
- * into its free space (no copy through a buffer of ours). */
-static void pump_in(struct ipc_sock *s)
+static bool fd_hup(int fd)
 {
-    struct ipc_server *srv = s->srv;
-    for (int i = 0; i < 16 && !s->dead && !s->app_eof; i++) {
-        struct stack_span sp[2];
-        size_t runs = tcp_sock_send_space(s->ts, sp);
-        if (runs == 0) {
-            long e = tcp_sock_writable(s->ts) > 0 ? tcp_sock_send(s->ts, NULL, 0, ipc_now(srv)) : 0;
-            if (e < 0) {
-                app_stream_fail(s, (int)-e); /* a pending error: reset, timeout... */
-                return;
-            }
-            ev_io_stop(srv->loop, &s->rd); /* TCP_EV_WRITABLE restarts it */
-            return;
-        }
-        struct iovec iov[2];
-        size_t room = 0;
-        for (size_t k = 0; k < runs; k++) {
-            iov[k].iov_base = sp[k].p;
-            iov[k].iov_len = sp[k].len;
-            room += sp[k].len;
-        }
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = runs};
-        ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
-        if (n <= 0) {
-            /* EOF: every byte the application wrote is in the stack now. */
-            s->app_eof = true;
-            ev_io_stop(srv->loop, &s->rd);
-            if (ipc_fd_hung_up(s->fd)) {
-                /* A close, not a shutdown(SHUT_WR): tcp_sock_close then
-                 * decides FIN or RST as Linux's close() does (RST with
-                 * SO_LINGER {1, 0} or unread data, RFC 2525 2.17), so no
-                 * FIN may go out first. */
-                s->hup = true;
-                if (s->ctl == NULL)
-                    ipc_sock_kill(s, s->pend_len > 0);
-                return;
-            }
-            /* shutdown(SHUT_WR): our FIN after the queued data. */
-            (void)tcp_sock_shutdown(s->ts, 1, ipc_now(srv));
-            return;
-        }
-        size_t took = tcp_sock_send_commit(s->ts, (size_t)n, ipc_now(srv));
-        if (took < (size_t)n) {
-            /* Nothing ran between the two calls, so this cannot happen;
-             * losing bytes is not an option, so it would end the stream. */
-            app_stream_fail(s, EIO);
-            return;
-        }
-        s->bytes_to_stack += (uint64_t)n;
-        srv->st.bytes_to_stack += (uint64_t)n;
-        /* A short read drained the fd: skip the recv that would only say
-         * EAGAIN (one syscall per request in a request/response exchange).
-         * What arrives later, EOF included, wakes the level-triggered
-         * watcher again. */
-        if ((size_t)n < room)
-            return;
-    }
+    struct pollfd p = {.fd = fd, .events = 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0;
 }
 
-/* Write pend into the data fd. true when it is empty. */
-static bool pend_flush(struct ipc_sock *s)
+/* The pending error of our end: ECONNRESET when the application closed it
+ * with bytes we had sent still unread (the kernel says so, unix(7)). */
+static int fd_error(int fd)
 {
-    struct ipc_server *srv = s->srv;
-    while (s->pend_len > 0) {
-        ssize_t w = send(s->fd, s->pend + s->pend_off, s->pend_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && errno == EAGAIN) {
-            ev_io_start(srv->loop, &s->wr);
-            return false;
-        }
-        if (w < 0) {
-            /* EPIPE: the application shut its reading side or is gone. */
-            s->pend_len = 0;
-            s->rd_shut = true;
-            break;
-        }
-        s->bytes_from_stack += (uint64_t)w;
-        srv->st.bytes_from_stack += (uint64_t)w;
-        s->pend_off += (size_t)w;
-        s->pend_len -= (size_t)w;
-    }
-    s->pend_off = 0;
-    ev_io_stop(srv->loop, &s->wr);
-    return true;
+    int e = 0;
+    socklen_t len = sizeof e;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+        return 0;
+    return e;
 }
 
 static void data_shut_wr(struct ipc_sock *s)
@@ -127,89 +62,309 @@ static void data_shut_wr(struct ipc_sock *s)
     s->data_shut = true;
 }
 
-/* Stack -> application, as far as the data fd takes it. */
-static void pump_out(struct ipc_sock *s)
+/* Our FIN, once: after the application's SHUTDOWN(WR) and its bytes. */
+static void send_fin(struct ipc_sock *s)
 {
-    for (int i = 0; i < 64 && !s->dead && (!s->data_shut || s->rd_shut); i++) {
-        if (!s->rd_shut && !pend_flush(s))
-            return;
-        long n = tcp_sock_recv(s->ts, s->pend, IPC_PEND_CAP, ipc_now(s->srv));
-        if (n == -EAGAIN)
-            return;
-        if (n == 0) {
-            /* The peer's FIN, after all its data: EOF for the reader. */
-            s->peer_eof = true;
-            data_shut_wr(s);
-            return;
-        }
-        if (n < 0) {
-            /* Reset, timeout, ICMP: remembered for GETERR; the reader
-             * sees EOF, a writer EPIPE (PROTOCOL.md 7). */
-            s->err = (int)-n;
-            shutdown(s->fd, SHUT_RDWR);
-            s->data_shut = true;
-            s->app_eof = true;
-            ev_io_stop(s->srv->loop, &s->rd);
-            return;
-        }
-        if (s->rd_shut)
-            continue; /* SHUT_RD: acknowledged and dropped, as Linux */
-        s->pend_len = (size_t)n;
-    }
+    if (s->fin_sent)
+        return;
+    s->fin_sent = true;
+    (void)tcp_sock_shutdown(s->ts, 1, ipc_now(s->srv));
 }
 
-static void data_readable(struct ev_loop *loop, ev_io *w, int revents)
+/* Every copy of the application's end is closed. */
+static void app_closed(struct ipc_sock *s)
 {
-    (void)loop;
-    (void)revents;
-    struct ipc_sock *s = w->data;
-    if (s->listening) {
-        /* Nothing is written on a listener's fd: watch for EOF (close). */
-        ssize_t n = recv(s->fd, s->srv->io_buf, IPC_IO_CHUNK, MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            ev_io_stop(s->srv->loop, &s->rd);
-            s->hup = true;
-            if (s->ctl == NULL)
-                ipc_sock_kill(s, false);
-        }
+    if (s->dead)
+        return;
+    s->app_gone = true;
+    /* RFC 2525 2.17, as Linux's close(): bytes delivered and never read
+     * mean a RST, and what is still unsent goes with it. */
+    if (s->fd >= 0 && fd_error(s->fd) == ECONNRESET) {
+        ipc_sock_kill(s, true);
         return;
     }
-    pump_in(s);
+    if (s->connected && !s->app_eof && !s->fin_sent && can_send_state(tcp_sock_state(s->ts))) {
+        /* Its last bytes may still wait in our end: they go out first,
+         * then the FIN (pump_in ends the socket at EOF). */
+        s->app_pending = true;
+        ipc_sock_again(s);
+        return;
+    }
+    ipc_sock_kill(s, false);
 }
 
-static void data_writable(struct ev_loop *loop, ev_io *w, int revents)
+/* EOF read from the data fd. */
+static void app_eof(struct ipc_sock *s)
 {
-    (void)loop;
-    (void)revents;
-    struct ipc_sock *s = w->data;
-    if (s->listening)
-        listener_pump(s);
-    else
-        pump_out(s);
+    s->app_eof = true;
+    s->app_pending = false;
+    /* With our write side still open, a hang-up without POLLHUP is the
+     * application's own shutdown(fd, SHUT_WR) (a program bypassing the
+     * library): a FIN after its data, as Linux. Otherwise it closed. */
+    if (!s->data_shut && !fd_hup(s->fd)) {
+        send_fin(s);
+        return;
+    }
+    app_closed(s);
 }
+
+/* ---- application -> stack ---- */
+
+/* Bytes the application wrote after its SHUTDOWN(WR) (another process
+ * sharing the fd): read and dropped, counted (PROTOCOL.md 6.5). */
+static bool discard_in(struct ipc_sock *s)
+{
+    struct ipc_server *srv = s->srv;
+    for (int i = 0; i < IPC_TURN_OPS; i++) {
+        ssize_t n = recv(s->fd, srv->io_buf, IPC_IO_CHUNK, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return true;
+        if (n <= 0) {
+            app_eof(s);
+            return true;
+        }
+        s->bytes_dropped += (uint64_t)n;
+        srv->st.bytes_dropped += (uint64_t)n;
+    }
+    return false;
+}
+
+static void pump_in(struct ipc_sock *s)
+{
+    struct ipc_server *srv = s->srv;
+    if (s->dead || s->app_eof || !s->connected || s->fd < 0)
+        return;
+    if (s->fin_sent) {
+        if (!discard_in(s))
+            ipc_sock_again(s);
+        return;
+    }
+    for (int i = 0; i < IPC_TURN_OPS; i++) {
+        struct stack_span sp[2];
+        size_t runs = tcp_sock_send_space(s->ts, sp);
+        if (runs == 0) {
+            /* The send buffer is full (TCP_EV_WRITABLE resumes), or the
+             * connection can no longer send: tcp_event buries it. */
+            s->app_pending = true;
+            return;
+        }
+        struct iovec iov[2];
+        size_t room = 0;
+        for (size_t k = 0; k < runs; k++) {
+            iov[k].iov_base = sp[k].p;
+            iov[k].iov_len = sp[k].len;
+            room += sp[k].len;
+        }
+        if (s->wr_shut && s->fin_at - s->bytes_to_stack < room) {
+            /* Only up to the SHUTDOWN(WR) mark. */
+            size_t left = (size_t)(s->fin_at - s->bytes_to_stack);
+            room = left;
+            for (size_t k = 0; k < runs; k++) {
+                if (iov[k].iov_len > left)
+                    iov[k].iov_len = left;
+                left -= iov[k].iov_len;
+            }
+        }
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = runs};
+        ssize_t n = room > 0 ? recvmsg(s->fd, &mh, MSG_DONTWAIT) : 0;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            s->app_pending = false;
+            return;
+        }
+        if (n < 0 && errno == ECONNRESET) {
+            /* Closed with unread data (the kernel reports it once our
+             * queue is empty): a RST, as app_closed. */
+            s->app_gone = true;
+            ipc_sock_kill(s, true);
+            return;
+        }
+        if (n < 0 || (n == 0 && room > 0)) {
+            app_eof(s);
+            return;
+        }
+        if (n > 0) {
+            size_t took = tcp_sock_send_commit(s->ts, (size_t)n, ipc_now(srv));
+            if (took < (size_t)n) {
+                /* Nothing ran between the two calls, so this cannot
+                 * happen; losing bytes is not an option: end the stream. */
+                ipc_sock_bury(s, EIO);
+                return;
+            }
+            s->bytes_to_stack += (uint64_t)n;
+            srv->st.bytes_to_stack += (uint64_t)n;
+        }
+        if (s->wr_shut && s->bytes_to_stack == s->fin_at) {
+            send_fin(s);
+            if (!discard_in(s))
+                ipc_sock_again(s);
+            return;
+        }
+        /* A short read drained the fd: skip the recv that would only say
+         * EAGAIN (one syscall per request in a request/response exchange).
+         * What arrives later makes a new edge; but an end of file that
+         * came with this edge (hup_seen) is read now, there is no other. */
+        if ((size_t)n < room && !s->hup_seen) {
+            s->app_pending = false;
+            return;
+        }
+    }
+    s->app_pending = true;
+    ipc_sock_again(s);
+}
+
+/* ---- stack -> application ---- */
+
+static void pump_out(struct ipc_sock *s)
+{
+    struct ipc_server *srv = s->srv;
+    for (int i = 0; i < IPC_TURN_OPS; i++) {
+        if (s->dead || s->tomb || s->data_shut || s->fd < 0)
+            return;
+        struct stack_span sp[2];
+        size_t runs = tcp_sock_recv_spans(s->ts, sp);
+        if (runs == 0) {
+            uint8_t none;
+            long r = tcp_sock_recv(s->ts, &none, 1, ipc_now(srv));
+            if (r == 0) {
+                /* The peer's FIN after all its data, or our SHUT_RD after
+                 * what was queued: EOF for the reader. */
+                data_shut_wr(s);
+            } else if (r < 0 && r != -EAGAIN) {
+                /* Reset, timeout, ICMP: the reader has had every byte. */
+                ipc_sock_bury(s, (int)-r);
+            }
+            return;
+        }
+        struct iovec iov[2];
+        size_t total = 0;
+        for (size_t k = 0; k < runs; k++) {
+            iov[k].iov_base = sp[k].p;
+            iov[k].iov_len = sp[k].len;
+            total += sp[k].len;
+        }
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = runs};
+        ssize_t w = sendmsg(s->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            s->out_blocked = true;
+            ipc_sock_watch(s, s->ep_events | EPOLLOUT);
+            return;
+        }
+        if (w < 0) {
+            /* EPIPE: every copy of the application's end is closed;
+             * EPOLLRDHUP tells the rest. */
+            return;
+        }
+        (void)tcp_sock_recv_consume(s->ts, (size_t)w, ipc_now(srv));
+        s->bytes_from_stack += (uint64_t)w;
+        srv->st.bytes_from_stack += (uint64_t)w;
+        if ((size_t)w < total) {
+            s->out_blocked = true;
+            ipc_sock_watch(s, s->ep_events | EPOLLOUT);
+            return;
+        }
+    }
+    ipc_sock_again(s);
+}
+
+/* ---- the data fd's events ---- */
+
+void ipc_tcp_events(struct ipc_sock *s, uint32_t events)
+{
+    if (s->listening) {
+        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            s->app_gone = true;
+            ipc_sock_kill(s, false);
+            return;
+        }
+        if (events & EPOLLOUT)
+            listener_pump(s);
+        return;
+    }
+    if (events & EPOLLOUT) {
+        s->out_blocked = false;
+        ipc_sock_watch(s, s->ep_events & ~(uint32_t)EPOLLOUT);
+    }
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        s->hup_seen = true;
+        if ((events & EPOLLHUP) || s->data_shut)
+            app_closed(s);
+        else
+            s->app_pending = true; /* its own SHUT_WR: read to EOF, then FIN */
+    }
+    if (events == 0 || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        s->app_pending = true;
+    if (s->app_pending && s->connected)
+        pump_in(s);
+    if (s->connected && !s->out_blocked)
+        pump_out(s);
+    if (s->app_gone && !s->dead && !s->connected)
+        ipc_sock_kill(s, false); /* never connected: nothing to finish */
+}
+
+/* ---- the connect plug ---- */
+
+/* While a connect is under way the application's end must not poll
+ * writable (PROTOCOL.md 7.2): with the fd that came with CONNECT, shrink
+ * its send buffer to the minimum and fill it from its own side. The bytes
+ * wait at the head of our end, and we keep the fd to undo it. 0 or an
+ * errno. */
+static int plug(struct ipc_sock *s, int app_fd)
+{
+    int sndbuf = 0, one = 1;
+    socklen_t len = sizeof sndbuf;
+    if (getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) != 0 ||
+        setsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof one) != 0)
+        return EIO;
+    size_t total = 0;
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = send(app_fd, s->srv->io_buf, IPC_IO_CHUNK, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+    }
+    s->plug_fd = app_fd;
+    s->plug_len = total;
+    s->plug_sndbuf = sndbuf;
+    return 0;
+}
+
+/* The connection is up: take the plug out and give the application's end
+ * its send buffer back (Linux doubles what setsockopt gets). */
+static void unplug(struct ipc_sock *s)
+{
+    while (s->plug_len > 0) {
+        size_t want = s->plug_len < IPC_IO_CHUNK ? s->plug_len : IPC_IO_CHUNK;
+        ssize_t n = recv(s->fd, s->srv->io_buf, want, MSG_DONTWAIT);
+        if (n <= 0)
+            break; /* cannot happen: the bytes are queued */
+        s->plug_len -= (size_t)n;
+    }
+    if (s->plug_fd >= 0) {
+        int half = s->plug_sndbuf / 2;
+        (void)setsockopt(s->plug_fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof half);
+        close(s->plug_fd);
+    }
+    s->plug_fd = -1;
+    s->plug_len = 0;
+}
+
+/* ---- opening, accepting ---- */
 
 /* Charge s's buffers, make the data socketpair: 0 or a positive errno. */
-static int data_pair(struct ipc_sock *s, int *fd_out)
+static int data_pair(struct ipc_sock *s, uint32_t events, int *fd_out)
 {
     struct ipc_server *srv = s->srv;
     int snd = 0, rcv = 0;
     (void)tcp_sock_getopt(s->ts, TCP_OPT_SNDBUF, &snd);
     (void)tcp_sock_getopt(s->ts, TCP_OPT_RCVBUF, &rcv);
-    uint64_t charge = (uint64_t)snd + (uint64_t)rcv + IPC_PEND_CAP;
+    uint64_t charge = (uint64_t)snd + (uint64_t)rcv;
     if (s->owner->buffer - s->charge + charge > srv->cfg.max_buffer_per_client)
         return ENOBUFS;
     s->owner->buffer = s->owner->buffer - s->charge + charge;
     s->charge = charge;
-    s->pend = malloc(IPC_PEND_CAP);
-    if (s->pend == NULL)
-        return ENOMEM;
-    int err = ipc_sock_pair(s, SOCK_STREAM, fd_out);
-    if (err != 0)
-        return err;
-    ev_io_init(&s->rd, data_readable, s->fd, EV_READ);
-    ev_io_init(&s->wr, data_writable, s->fd, EV_WRITE);
-    s->rd.data = s->wr.data = s;
-    return 0;
+    return ipc_sock_pair(s, SOCK_STREAM, events, fd_out);
 }
 
 int ipc_tcp_open(struct ipc_sock *s, int *fd_out)
@@ -219,10 +374,10 @@ int ipc_tcp_open(struct ipc_sock *s, int *fd_out)
         return ENOMEM;
     /* socket(2)'s domain: an AF_INET6 listener on :: is dual-stack. */
     (void)tcp_sock_set_family(s->ts, s->family == IPC_AF_INET6 ? IP_FAMILY_V6 : IP_FAMILY_V4);
-    return data_pair(s, fd_out);
+    /* Data is not read before the connection exists; the fd is watched
+     * for the application's close (and its data, later) from the start. */
+    return data_pair(s, EPOLLIN, fd_out);
 }
-
-/* ---- listeners: each established connection becomes an ACCEPT ---- */
 
 /* Take one connection off the stack's queue, with its socket and data
  * fds. NULL when the queue is empty (or on failure: the connection is
@@ -244,12 +399,10 @@ static struct ipc_sock *accepted_new(struct ipc_sock *ls, int *app_fd)
     }
     s->connected = true;
     s->bound = true;
-    s->attached_once = false;
-    if (data_pair(s, app_fd) != 0) {
+    if (data_pair(s, EPOLLIN, app_fd) != 0) {
         ipc_sock_kill(s, true);
         return NULL;
     }
-    ev_io_start(s->srv->loop, &s->rd);
     return s;
 }
 
@@ -260,7 +413,6 @@ static bool accept_send(struct ipc_sock *ls, struct ipc_sock *s, int app_fd)
     struct ip_endpoint ep;
     memset(&a, 0, sizeof a);
     a.sock_id = s->id;
-    a.token = s->token;
     (void)tcp_sock_getsockname(s->ts, &ep);
     ipc_ep_from_stack(&a.local, &ep);
     (void)tcp_sock_getpeername(s->ts, &ep);
@@ -285,12 +437,12 @@ static bool accept_send(struct ipc_sock *ls, struct ipc_sock *s, int app_fd)
         w = sendmsg(ls->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
     } while (w < 0 && errno == EINTR);
     if (w < 0 && errno == EAGAIN) {
-        ev_io_start(ls->srv->loop, &ls->wr);
+        ipc_sock_watch(ls, EPOLLOUT);
         return false;
     }
     if (w != (ssize_t)n) {
         /* The listener's reader is gone (or a short write: impossible for
-         * 68 bytes on a stream with room): the connection cannot be
+         * 60 bytes on a stream with room): the connection cannot be
          * delivered; reset it. */
         ipc_sock_kill(s, true);
     }
@@ -303,7 +455,7 @@ static bool accept_send(struct ipc_sock *ls, struct ipc_sock *s, int app_fd)
 static void listener_pump(struct ipc_sock *ls)
 {
     struct ipc_server *srv = ls->srv;
-    ev_io_stop(srv->loop, &ls->wr);
+    ipc_sock_watch(ls, 0);
     for (int i = 0; i < 256 && !ls->dead; i++) {
         if (ls->held_sock != NULL) {
             if (!accept_send(ls, ls->held_sock, ls->held_fd))
@@ -336,6 +488,11 @@ void ipc_tcp_resume_listeners(struct ipc_server *srv)
 static void fill_names(struct ipc_sock *s, struct ipc_reply *r)
 {
     struct ip_endpoint ep;
+    if (s->tomb) {
+        r->local = s->tomb_local;
+        r->remote = s->tomb_remote;
+        return;
+    }
     if (tcp_sock_getsockname(s->ts, &ep) == 0 && ep.addr.family != IP_FAMILY_NONE)
         ipc_ep_from_stack(&r->local, &ep);
     else
@@ -344,38 +501,28 @@ static void fill_names(struct ipc_sock *s, struct ipc_reply *r)
         ipc_ep_from_stack(&r->remote, &ep);
 }
 
-/* The connect finished (err 0) or failed: answer whoever waits. */
+/* The connect finished (err 0) or failed. */
 static void connect_done(struct ipc_sock *s, int err)
 {
     s->connecting = false;
-    if (err == 0) {
-        s->connected = true;
-        ev_io_start(s->srv->loop, &s->rd);
-    }
-    struct ipc_client *c = s->ctl;
-    if (c == NULL || c->waiting == IPC_WAIT_NONE) {
-        if (err != 0)
-            s->err = err;
+    if (err != 0) {
+        /* Our end closes with the plug unread: the application's end gets
+         * POLLERR, POLLHUP and POLLOUT at once, as a failed connect does
+         * on Linux, and SO_ERROR says why. */
+        ipc_sock_bury(s, err);
         return;
     }
-    struct ipc_reply r;
-    memset(&r, 0, sizeof r);
-    r.sock_id = s->id;
-    if (c->waiting == IPC_WAIT_CONNECT) {
-        r.err = err;
-        if (err == 0)
-            fill_names(s, &r);
-    } else {
-        r.value = err; /* GETERR: the outcome, cleared */
-    }
-    ipc_client_resume(c, &r);
+    s->connected = true;
+    unplug(s);
+    s->app_pending = true;
+    ipc_sock_again(s);
 }
 
 static void tcp_event(void *user, struct tcp_sock *ts, int events)
 {
     (void)ts;
     struct ipc_sock *s = user;
-    if (s == NULL || s->dead)
+    if (s == NULL || s->dead || s->tomb)
         return;
     if (s->listening) {
         if (events & TCP_EV_ACCEPT)
@@ -391,20 +538,10 @@ static void tcp_event(void *user, struct tcp_sock *ts, int events)
     }
     if (!s->connected)
         return;
-    if (events & (TCP_EV_READABLE | TCP_EV_ERROR | TCP_EV_CLOSED))
+    if ((events & (TCP_EV_READABLE | TCP_EV_ERROR | TCP_EV_CLOSED)) && !s->out_blocked)
         pump_out(s);
-    if ((events & TCP_EV_ERROR) && !s->data_shut) {
-        int e = tcp_sock_error(s->ts);
-        if (e != 0) {
-            s->err = e;
-            shutdown(s->fd, SHUT_RDWR);
-            s->data_shut = true;
-            s->app_eof = true;
-            ev_io_stop(s->srv->loop, &s->rd);
-        }
-    }
-    if ((events & TCP_EV_WRITABLE) && !s->app_eof && !s->dead)
-        ev_io_start(s->srv->loop, &s->rd);
+    if ((events & TCP_EV_WRITABLE) && s->app_pending && !s->dead && !s->tomb)
+        pump_in(s);
 }
 
 /* ---- requests ---- */
@@ -429,6 +566,8 @@ static void do_setopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_re
 {
     enum tcp_sockopt opt;
     int v = o->value;
+    if (s->tomb)
+        return; /* the connection is gone: nothing left to change */
     if (o->name == IPC_SO_ERROR || o->name == IPC_TCP_MAXSEG || o->name == IPC_SO_TYPE) {
         r->err = ENOPROTOOPT;
         return;
@@ -473,20 +612,26 @@ static void do_setopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_re
     r->err = -tcp_sock_setopt(s->ts, opt, v);
 }
 
-static void do_getopt(struct ipc_client *c, struct ipc_sock *s, const struct ipc_opt *o,
-                      struct ipc_reply *r)
+static void do_getopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_reply *r)
 {
     enum tcp_sockopt opt;
     int v = 0;
-    (void)c;
     switch (o->name) {
     case IPC_SO_ERROR:
-        r->value = s->err != 0 ? s->err : tcp_sock_error(s->ts);
+        r->value = s->err != 0 ? s->err : s->ts != NULL ? tcp_sock_error(s->ts) : 0;
         s->err = 0;
         return;
     case IPC_SO_TYPE:
         r->value = SOCK_STREAM;
         return;
+    default:
+        break;
+    }
+    if (s->tomb) {
+        r->value = o->name == IPC_SO_LINGER ? -1 : 0;
+        return;
+    }
+    switch (o->name) {
     case IPC_SO_LINGER:
         (void)tcp_sock_getopt(s->ts, TCP_OPT_LINGER_ZERO, &v);
         r->value = v ? 0 : -1;
@@ -508,10 +653,14 @@ static void do_getopt(struct ipc_client *c, struct ipc_sock *s, const struct ipc
     r->value = v;
 }
 
-static void do_connect(struct ipc_client *c, struct ipc_sock *s, const struct ipc_request *q,
+static void do_connect(struct ipc_sock *s, const struct ipc_request *q, int *fd,
                        struct ipc_reply *r)
 {
     struct ip_endpoint ep;
+    if (s->tomb) {
+        r->err = ECONNABORTED;
+        return;
+    }
     if (s->listening || s->connected) {
         r->err = EISCONN;
         return;
@@ -530,30 +679,62 @@ static void do_connect(struct ipc_client *c, struct ipc_sock *s, const struct ip
         return;
     }
     s->bound = true;
-    s->connecting = true;
     if (rc == 0 || tcp_sock_state(s->ts) == TCP_ESTABLISHED) {
-        connect_done(s, 0);
+        s->connected = true;
         fill_names(s, r);
         return;
     }
-    if (q->h.flags & IPC_F_NONBLOCK) {
-        r->err = EINPROGRESS;
-        fill_names(s, r);
-        return;
-    }
-    c->waiting = IPC_WAIT_CONNECT;
+    s->connecting = true;
+    if (plug(s, *fd) == 0)
+        *fd = -1; /* kept until the connection is up */
+    r->err = EINPROGRESS;
+    fill_names(s, r);
 }
 
-void ipc_tcp_request(struct ipc_client *c, const struct ipc_request *q, struct ipc_reply *r)
+static void do_shutdown(struct ipc_sock *s, uint32_t how, struct ipc_reply *r)
 {
-    struct ipc_sock *s = c->sock;
+    if (s->tomb || s->listening || (!s->connected && !s->connecting)) {
+        r->err = ENOTCONN;
+        return;
+    }
+    if (s->connecting) {
+        /* Linux: shutdown during a connect aborts it (tcp_event follows). */
+        r->err = -tcp_sock_shutdown(s->ts, (int)how, ipc_now(s->srv));
+        return;
+    }
+    if (how != 1 && !s->rd_shut) {
+        /* SHUT_RD: what is queued stays readable, then EOF; what comes
+         * later is acknowledged and dropped (the stack does that). */
+        s->rd_shut = true;
+        (void)tcp_sock_shutdown(s->ts, 0, ipc_now(s->srv));
+        pump_out(s);
+    }
+    if (how != 0 && !s->wr_shut) {
+        /* SHUT_WR: our FIN goes after every byte the application wrote
+         * before asking, which are all in our end now (PROTOCOL.md 6.5). */
+        int inq = 0;
+        if (ioctl(s->fd, FIONREAD, &inq) != 0 || inq < 0)
+            inq = 0;
+        s->wr_shut = true;
+        s->fin_at = s->bytes_to_stack + (uint64_t)inq;
+        if (s->app_eof || s->fin_at == s->bytes_to_stack)
+            send_fin(s);
+        else
+            pump_in(s);
+    }
+}
+
+void ipc_tcp_request(struct ipc_client *c, struct ipc_sock *s, const struct ipc_request *q,
+                     int *fd, struct ipc_reply *r)
+{
     struct ipc_server *srv = s->srv;
     struct ip_endpoint ep;
     int rc;
 
+    ipc_reply_sock(r, s);
     switch (q->h.type) {
     case IPC_OP_BIND:
-        if (s->bound || s->listening || s->connecting || s->connected) {
+        if (s->tomb || s->bound || s->listening || s->connecting || s->connected) {
             r->err = EINVAL;
         } else if (q->u.addr.ep.family != s->family ||
                    ipc_ep_to_stack(&ep, &q->u.addr.ep) != 0) {
@@ -568,7 +749,7 @@ void ipc_tcp_request(struct ipc_client *c, const struct ipc_request *q, struct i
         fill_names(s, r);
         break;
     case IPC_OP_LISTEN:
-        if (s->connecting || s->connected) {
+        if (s->tomb || s->connecting || s->connected) {
             r->err = EINVAL;
             break;
         }
@@ -576,78 +757,95 @@ void ipc_tcp_request(struct ipc_client *c, const struct ipc_request *q, struct i
         r->err = -rc;
         if (rc == 0 && !s->listening) {
             s->listening = s->bound = true;
-            /* The fd now only carries ACCEPTs; reading it finds the close. */
-            ev_io_start(srv->loop, &s->rd);
+            /* The fd now only carries ACCEPTs: watched for its close and,
+             * when an ACCEPT did not fit, for room. */
+            ipc_sock_watch(s, 0);
             listener_pump(s);
         }
         fill_names(s, r);
         break;
     case IPC_OP_CONNECT:
-        do_connect(c, s, q, r);
+        do_connect(s, q, fd, r);
         break;
     case IPC_OP_SHUTDOWN:
-        if (!s->connected) {
-            r->err = ENOTCONN;
-            break;
-        }
-        if (q->u.u32.value != 1) {
-            /* SHUT_RD: the reader sees EOF; later data is dropped. */
-            s->rd_shut = true;
-            s->pend_len = 0;
-            data_shut_wr(s);
-            pump_out(s);
-        }
-        /* SHUT_WR: the FIN follows the EOF the library makes on the data
-         * fd after this reply (PROTOCOL.md 6.5), so it goes after the data. */
+        do_shutdown(s, q->u.u32.value, r);
         break;
     case IPC_OP_SETOPT:
         do_setopt(s, &q->u.opt, r);
         break;
     case IPC_OP_GETOPT:
-        do_getopt(c, s, &q->u.opt, r);
+        do_getopt(s, &q->u.opt, r);
         break;
     case IPC_OP_GETNAME:
         fill_names(s, r);
         break;
     case IPC_OP_GETERR:
-        if (s->connecting) {
-            c->waiting = IPC_WAIT_GETERR;
-            break;
-        }
-        r->value = s->err != 0 ? s->err : tcp_sock_error(s->ts);
+        /* Never waits (PROTOCOL.md 6.7): 0 while a connect is under way. */
+        r->value = s->err != 0 ? s->err : s->ts != NULL ? tcp_sock_error(s->ts) : 0;
         s->err = 0;
         break;
     default:
         r->err = EINVAL;
         break;
     }
+    ipc_reply_sock(r, s);
 }
 
-/* ---- the end of a socket ---- */
-
-void ipc_tcp_ctl_gone(struct ipc_sock *s)
+/* Linux's TCP state numbers (include/net/tcp_states.h). */
+static uint8_t linux_state(enum tcp_state st)
 {
-    if (s->dead)
-        return;
-    if (s->hup || ipc_fd_hung_up(s->fd)) {
-        s->hup = true;
-        enum tcp_state st = tcp_sock_state(s->ts);
-        bool can_send = st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_SYN_SENT ||
-                        st == TCP_SYN_RECEIVED;
-        if (!s->app_eof && can_send) {
-            /* POLLHUP comes while the application's last bytes may still
-             * sit in our end of the socketpair: read them to EOF first
-             * (pump_in kills the socket there), however long the TCP send
-             * buffer makes that take. A connection that can no longer
-             * send loses them anyway (Linux: EPIPE), so it goes at once. */
-            if (tcp_sock_writable(s->ts) > 0)
-                ev_io_start(s->srv->loop, &s->rd);
-            pump_in(s);
-            return;
-        }
-        /* Bytes the application never read: Linux resets (RFC 2525 2.17). */
-        ipc_sock_kill(s, s->pend_len > 0);
+    switch (st) {
+    case TCP_ESTABLISHED: return 1;
+    case TCP_SYN_SENT: return 2;
+    case TCP_SYN_RECEIVED: return 3;
+    case TCP_FIN_WAIT_1: return 4;
+    case TCP_FIN_WAIT_2: return 5;
+    case TCP_TIME_WAIT: return 6;
+    case TCP_CLOSED: return 7;
+    case TCP_CLOSE_WAIT: return 8;
+    case TCP_LAST_ACK: return 9;
+    case TCP_LISTEN: return 10;
+    case TCP_CLOSING: return 11;
+    default: return 7;
     }
+}
+
+static uint32_t clamp32(uint64_t v)
+{
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+void ipc_tcp_info(struct ipc_sock *s, struct ipc_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->state = 7; /* CLOSE */
+    if (s->ts == NULL)
+        return;
+    struct tcp_conn_info in;
+    tcp_sock_info(s->ts, &in);
+    out->state = linux_state(in.state);
+    out->backoff = (uint8_t)(in.backoff > 255 ? 255 : in.backoff);
+    out->retransmits = out->backoff;
+    out->options = (uint8_t)((in.timestamps ? 1 : 0) | (in.sack ? 2 : 0) |
+                             (in.snd_wscale || in.rcv_wscale ? 4 : 0));
+    out->snd_wscale = in.snd_wscale > 14 ? 14 : in.snd_wscale;
+    out->rcv_wscale = in.rcv_wscale > 14 ? 14 : in.rcv_wscale;
+    uint32_t mss = in.mss > 0 ? in.mss : 536;
+    out->rto = clamp32(in.rto_us);
+    out->snd_mss = mss;
+    out->rcv_mss = mss;
+    out->advmss = mss;
+    out->rtt = clamp32(in.srtt_us);
+    out->rttvar = clamp32(in.rttvar_us);
+    out->snd_cwnd = (in.cwnd + mss - 1) / mss;
+    out->snd_ssthresh = in.ssthresh >= 0x7fffffffu ? 0x7fffffffu : in.ssthresh / mss;
+    out->total_retrans = clamp32(in.retransmits);
+    out->unacked = (in.send_queue + mss - 1) / mss;
+    out->snd_wnd = in.snd_wnd;
+    out->rcv_wnd = in.rcv_wnd;
+    out->rcv_space = in.rcv_wnd;
+    out->pmtu = mss + 40;
+    out->reordering = 3;
 }
 
 void ipc_tcp_flush(struct ipc_sock *s, uint64_t now)
@@ -655,6 +853,8 @@ void ipc_tcp_flush(struct ipc_sock *s, uint64_t now)
     if (s->held_sock != NULL) {
         close(s->held_fd);
         ipc_sock_kill(s->held_sock, true);
+        s->held_sock = NULL;
+        s->held_fd = -1;
     }
     if (s->ts == NULL)
         return;

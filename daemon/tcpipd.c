@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +61,46 @@ uint64_t tcpipd_now_ns(void)
     /* CLOCK_MONOTONIC cannot fail on Linux with a valid pointer. */
     (void)clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Descriptors the daemon needs beside one per IPC socket and per session:
+ * TAPs, the control socket and its clients, the capture file, libev's
+ * own, the reserves. */
+#define FD_OVERHEAD 256
+
+/* Every IPC socket costs the daemon one descriptor (its end of the data
+ * socketpair) and every session one: raise the soft RLIMIT_NOFILE to the
+ * hard one (and, with the privilege for it, the hard one to what the
+ * limits need), then lower ipc.max_sockets to what fits, saying so, so
+ * that the limit is an errno for the client (ENFILE) and never a daemon
+ * that cannot accept (ipc/PROTOCOL.md 8). */
+static void fd_limit_setup(struct conf_ipc *ipc)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t need = (rlim_t)ipc->max_sockets + ipc->max_clients + FD_OVERHEAD;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        struct rlimit more = {need, need};
+        if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+            rl = more;
+    }
+    if (rl.rlim_cur != rl.rlim_max) {
+        rlim_t old = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = old;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return;
+    rlim_t room = rl.rlim_cur > (rlim_t)ipc->max_clients + FD_OVERHEAD + 16
+                      ? rl.rlim_cur - ipc->max_clients - FD_OVERHEAD
+                      : 16;
+    log_msg(STACK_LOG_WARN, "ipc.max_sockets %u with ipc.max_clients %u needs %llu file "
+            "descriptors, RLIMIT_NOFILE allows %llu: using ipc.max_sockets %llu (raise "
+            "LimitNOFILE= or ulimit -n)", ipc->max_sockets, ipc->max_clients,
+            (unsigned long long)need, (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+    ipc->max_sockets = (uint32_t)room;
 }
 
 static uint64_t services_clock(void *ctx)
@@ -303,6 +344,7 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
         log_set_level(next->log_level);
     const char *ipc = "off";
     if (d->ipc != NULL && next->ipc.enabled) {
+        fd_limit_setup(&next->ipc);
         if (!ipc_server_reconfigure(d->ipc, &next->ipc))
             log_msg(STACK_LOG_WARN, "reload: ipc socket path/owner/mode changes in %s need a "
                     "restart; access lists and limits applied", d->config_path);
@@ -617,6 +659,7 @@ int tcpipd_start(struct tcpipd *d)
     /* The application socket: before privileges go (its directory is
      * usually root's /run). */
     if (d->cfg.ipc.enabled) {
+        fd_limit_setup(&d->cfg.ipc);
         d->ipc = ipc_server_start(d->loop, d->stack, &d->cfg.ipc, services_clock, d, err,
                                   sizeof err);
         if (d->ipc == NULL) {

@@ -18,8 +18,11 @@
  * end of the body. */
 #define REPLY_OFF_LOCAL 24
 #define REPLY_OFF_REMOTE 44
-#define ACCEPT_OFF_LOCAL 16
-#define ACCEPT_OFF_REMOTE 36
+#define ACCEPT_OFF_LOCAL 8
+#define ACCEPT_OFF_REMOTE 28
+/* INFO: the one-byte fields, then the u32s, then the u64s. */
+#define INFO_OFF_U32 8
+#define INFO_OFF_U64 (INFO_OFF_U32 + 4 * IPC_INFO_U32)
 
 /* The largest errno a reply may carry: Linux never returns more than
  * MAX_ERRNO (4095) as an error. */
@@ -77,10 +80,20 @@ static int32_t to_i32(uint32_t v)
 
 /* ---- messages and their body lengths ---- */
 
+static bool type_is_request(uint8_t type)
+{
+    return type >= IPC_OP_OPEN && type <= IPC_OP_GETINFO;
+}
+
 static bool type_known(uint8_t type)
 {
-    return (type >= IPC_OP_OPEN && type <= IPC_OP_GETERR) || type == IPC_MSG_REPLY ||
-           type == IPC_MSG_ACCEPT;
+    return type_is_request(type) || type == IPC_MSG_REPLY || type == IPC_MSG_ACCEPT ||
+           type == IPC_MSG_INFO;
+}
+
+bool ipc_request_takes_fd(uint8_t type)
+{
+    return type_is_request(type) && type != IPC_OP_OPEN;
 }
 
 /* The exact body length of each type (every type has a fixed layout). */
@@ -88,46 +101,43 @@ static uint32_t body_len_of(uint8_t type)
 {
     switch (type) {
     case IPC_OP_OPEN: return 8;
-    case IPC_OP_ATTACH: return 16;
     case IPC_OP_BIND:
     case IPC_OP_CONNECT: return 20;
     case IPC_OP_LISTEN:
     case IPC_OP_SHUTDOWN: return 4;
     case IPC_OP_SETOPT:
     case IPC_OP_GETOPT: return 8;
+    case IPC_OP_LOOKUP:
     case IPC_OP_GETNAME:
-    case IPC_OP_GETERR: return 0;
+    case IPC_OP_GETERR:
+    case IPC_OP_GETINFO: return 0;
     case IPC_MSG_REPLY: return IPC_REPLY_LEN;
     case IPC_MSG_ACCEPT: return IPC_ACCEPT_LEN;
+    case IPC_MSG_INFO: return IPC_INFO_LEN;
     default: return 0;
     }
 }
 
-/* The header flags a type may carry; any other bit set is malformed, so
- * that a later version can give the bits a meaning safely. */
-static uint16_t flags_allowed(uint8_t type)
-{
-    return type == IPC_OP_CONNECT ? IPC_F_NONBLOCK : 0;
-}
-
-static void put_hdr(uint8_t *buf, uint8_t type, uint16_t flags, uint32_t body_len)
+/* Version 2 defines no header flag: any bit set is malformed, so that a
+ * later version can give the bits a meaning safely. */
+static void put_hdr(uint8_t *buf, uint8_t type, uint32_t body_len)
 {
     put32(buf, IPC_MAGIC);
     buf[4] = IPC_VERSION;
     buf[5] = type;
-    put16(buf + 6, flags);
+    put16(buf + 6, 0);
     put32(buf + 8, body_len);
 }
 
 /* Start a message: the header, a zeroed body. Returns the total length,
  * or 0 if it does not fit in cap (then buf is untouched). */
-static size_t begin(uint8_t *buf, size_t cap, uint8_t type, uint16_t flags)
+static size_t begin(uint8_t *buf, size_t cap, uint8_t type)
 {
     size_t total = IPC_HDR_LEN + (size_t)body_len_of(type);
 
     if (buf == NULL || cap < total)
         return 0;
-    put_hdr(buf, type, flags, (uint32_t)(total - IPC_HDR_LEN));
+    put_hdr(buf, type, (uint32_t)(total - IPC_HDR_LEN));
     memset(buf + IPC_HDR_LEN, 0, total - IPC_HDR_LEN);
     return total;
 }
@@ -156,7 +166,7 @@ void ipc_encode_endpoint(uint8_t out[IPC_ENDPOINT_LEN], const struct ipc_endpoin
 
 size_t ipc_encode_open(uint8_t *buf, size_t cap, const struct ipc_open *m)
 {
-    size_t n = begin(buf, cap, IPC_OP_OPEN, 0);
+    size_t n = begin(buf, cap, IPC_OP_OPEN);
 
     if (n == 0)
         return 0;
@@ -165,25 +175,14 @@ size_t ipc_encode_open(uint8_t *buf, size_t cap, const struct ipc_open *m)
     return n;
 }
 
-size_t ipc_encode_attach(uint8_t *buf, size_t cap, const struct ipc_attach *m)
-{
-    size_t n = begin(buf, cap, IPC_OP_ATTACH, 0);
-
-    if (n == 0)
-        return 0;
-    put64(buf + IPC_HDR_LEN, m->sock_id);
-    put64(buf + IPC_HDR_LEN + 8, m->token);
-    return n;
-}
-
-size_t ipc_encode_addr_req(uint8_t *buf, size_t cap, uint8_t type, uint16_t flags,
+size_t ipc_encode_addr_req(uint8_t *buf, size_t cap, uint8_t type,
                            const struct ipc_addr_req *m)
 {
     size_t n;
 
-    if ((type != IPC_OP_BIND && type != IPC_OP_CONNECT) || (flags & ~flags_allowed(type)) != 0)
+    if (type != IPC_OP_BIND && type != IPC_OP_CONNECT)
         return 0;
-    n = begin(buf, cap, type, flags);
+    n = begin(buf, cap, type);
     if (n == 0)
         return 0;
     ipc_encode_endpoint(buf + IPC_HDR_LEN, &m->ep);
@@ -192,7 +191,7 @@ size_t ipc_encode_addr_req(uint8_t *buf, size_t cap, uint8_t type, uint16_t flag
 
 size_t ipc_encode_listen(uint8_t *buf, size_t cap, const struct ipc_listen *m)
 {
-    size_t n = begin(buf, cap, IPC_OP_LISTEN, 0);
+    size_t n = begin(buf, cap, IPC_OP_LISTEN);
 
     if (n == 0)
         return 0;
@@ -206,7 +205,7 @@ size_t ipc_encode_u32(uint8_t *buf, size_t cap, uint8_t type, const struct ipc_u
 
     if (type != IPC_OP_SHUTDOWN)
         return 0;
-    n = begin(buf, cap, type, 0);
+    n = begin(buf, cap, type);
     if (n == 0)
         return 0;
     put32(buf + IPC_HDR_LEN, m->value);
@@ -219,7 +218,7 @@ size_t ipc_encode_opt(uint8_t *buf, size_t cap, uint8_t type, const struct ipc_o
 
     if (type != IPC_OP_SETOPT && type != IPC_OP_GETOPT)
         return 0;
-    n = begin(buf, cap, type, 0);
+    n = begin(buf, cap, type);
     if (n == 0)
         return 0;
     put32(buf + IPC_HDR_LEN, m->name);
@@ -229,14 +228,15 @@ size_t ipc_encode_opt(uint8_t *buf, size_t cap, uint8_t type, const struct ipc_o
 
 size_t ipc_encode_empty(uint8_t *buf, size_t cap, uint8_t type)
 {
-    if (type != IPC_OP_GETNAME && type != IPC_OP_GETERR)
+    if (type != IPC_OP_LOOKUP && type != IPC_OP_GETNAME && type != IPC_OP_GETERR &&
+        type != IPC_OP_GETINFO)
         return 0;
-    return begin(buf, cap, type, 0);
+    return begin(buf, cap, type);
 }
 
 size_t ipc_encode_reply(uint8_t *buf, size_t cap, const struct ipc_reply *m)
 {
-    size_t n = begin(buf, cap, IPC_MSG_REPLY, 0);
+    size_t n = begin(buf, cap, IPC_MSG_REPLY);
     uint8_t *b;
 
     if (n == 0)
@@ -245,7 +245,10 @@ size_t ipc_encode_reply(uint8_t *buf, size_t cap, const struct ipc_reply *m)
     put32(b, from_i32(m->err));
     put32(b + 4, from_i32(m->value));
     put64(b + 8, m->sock_id);
-    put64(b + 16, m->token);
+    b[16] = m->proto;
+    b[17] = m->family;
+    b[18] = m->state;
+    b[19] = m->flags;
     ipc_encode_endpoint(b + REPLY_OFF_LOCAL, &m->local);
     ipc_encode_endpoint(b + REPLY_OFF_REMOTE, &m->remote);
     return n;
@@ -253,16 +256,58 @@ size_t ipc_encode_reply(uint8_t *buf, size_t cap, const struct ipc_reply *m)
 
 size_t ipc_encode_accept(uint8_t *buf, size_t cap, const struct ipc_accept *m)
 {
-    size_t n = begin(buf, cap, IPC_MSG_ACCEPT, 0);
+    size_t n = begin(buf, cap, IPC_MSG_ACCEPT);
     uint8_t *b;
 
     if (n == 0)
         return 0;
     b = buf + IPC_HDR_LEN;
     put64(b, m->sock_id);
-    put64(b + 8, m->token);
     ipc_encode_endpoint(b + ACCEPT_OFF_LOCAL, &m->local);
     ipc_encode_endpoint(b + ACCEPT_OFF_REMOTE, &m->remote);
+    return n;
+}
+
+/* The u32 fields of ipc_info in wire order. */
+static uint32_t *info_u32(struct ipc_info *m, size_t i)
+{
+    uint32_t *f[IPC_INFO_U32] = {
+        &m->rto, &m->ato, &m->snd_mss, &m->rcv_mss, &m->unacked, &m->sacked,
+        &m->lost, &m->retrans, &m->last_data_sent, &m->last_data_recv,
+        &m->last_ack_recv, &m->pmtu, &m->rcv_ssthresh, &m->rtt, &m->rttvar,
+        &m->snd_ssthresh, &m->snd_cwnd, &m->advmss, &m->reordering, &m->rcv_space,
+        &m->total_retrans, &m->snd_wnd, &m->rcv_wnd,
+    };
+    return f[i];
+}
+
+static uint64_t *info_u64(struct ipc_info *m, size_t i)
+{
+    uint64_t *f[4] = {&m->bytes_acked, &m->bytes_received, &m->segs_out, &m->segs_in};
+    return f[i];
+}
+
+size_t ipc_encode_info(uint8_t *buf, size_t cap, const struct ipc_info *m)
+{
+    size_t n = begin(buf, cap, IPC_MSG_INFO);
+    struct ipc_info c = *m;
+    uint8_t *b;
+
+    if (n == 0)
+        return 0;
+    b = buf + IPC_HDR_LEN;
+    b[0] = c.state;
+    b[1] = c.ca_state;
+    b[2] = c.retransmits;
+    b[3] = c.probes;
+    b[4] = c.backoff;
+    b[5] = c.options;
+    b[6] = c.snd_wscale;
+    b[7] = c.rcv_wscale;
+    for (size_t i = 0; i < IPC_INFO_U32; i++)
+        put32(b + INFO_OFF_U32 + 4 * i, *info_u32(&c, i));
+    for (size_t i = 0; i < 4; i++)
+        put64(b + INFO_OFF_U64 + 8 * i, *info_u64(&c, i));
     return n;
 }
 
@@ -341,10 +386,9 @@ static int decode_frame(const uint8_t *buf, size_t len, struct ipc_hdr *h, bool 
 
     if (rc != IPC_OK)
         return rc;
-    if (want_request ? !(h->type >= IPC_OP_OPEN && h->type <= IPC_OP_GETERR)
-                     : h->type != want_type)
+    if (want_request ? !type_is_request(h->type) : h->type != want_type)
         return IPC_ETYPE;
-    if ((h->flags & ~flags_allowed(h->type)) != 0)
+    if (h->flags != 0)
         return IPC_EBODY;
     if (h->len != body_len_of(h->type))
         return IPC_EBODY;
@@ -366,10 +410,6 @@ static int decode_request_body(const uint8_t *b, struct ipc_request *out)
         out->u.open.proto = b[0];
         out->u.open.family = b[1];
         return IPC_OK;
-    case IPC_OP_ATTACH:
-        out->u.attach.sock_id = get64(b);
-        out->u.attach.token = get64(b + 8);
-        return IPC_OK;
     case IPC_OP_BIND:
     case IPC_OP_CONNECT:
         return ipc_decode_endpoint(b, &out->u.addr.ep);
@@ -386,8 +426,10 @@ static int decode_request_body(const uint8_t *b, struct ipc_request *out)
         if (out->u.opt.name < IPC_SO_REUSEADDR || out->u.opt.name > IPC_OPT_MAX)
             return IPC_EBODY;
         return IPC_OK;
+    case IPC_OP_LOOKUP:
     case IPC_OP_GETNAME:
     case IPC_OP_GETERR:
+    case IPC_OP_GETINFO:
         return IPC_OK;
     default:
         return IPC_ETYPE;
@@ -426,7 +468,16 @@ int ipc_decode_reply(const uint8_t *buf, size_t len, struct ipc_reply *out)
         return IPC_EBODY;
     r.value = to_i32(get32(b + 4));
     r.sock_id = get64(b + 8);
-    r.token = get64(b + 16);
+    r.proto = b[16];
+    r.family = b[17];
+    r.state = b[18];
+    r.flags = b[19];
+    if (r.proto != 0 && r.proto != IPC_PROTO_TCP && r.proto != IPC_PROTO_UDP)
+        return IPC_EBODY;
+    if (r.family != IPC_AF_UNSPEC && r.family != IPC_AF_INET && r.family != IPC_AF_INET6)
+        return IPC_EBODY;
+    if (r.state > IPC_ST_MAX || (r.flags & ~IPC_SF_ALL) != 0 || !all_zero(b + 20, 4))
+        return IPC_EBODY;
     if (ipc_decode_endpoint(b + REPLY_OFF_LOCAL, &r.local) != IPC_OK ||
         ipc_decode_endpoint(b + REPLY_OFF_REMOTE, &r.remote) != IPC_OK)
         return IPC_EBODY;
@@ -446,7 +497,6 @@ int ipc_decode_accept(const uint8_t *buf, size_t len, struct ipc_accept *out)
     b = buf + IPC_HDR_LEN;
     memset(&a, 0, sizeof a);
     a.sock_id = get64(b);
-    a.token = get64(b + 8);
     if (ipc_decode_endpoint(b + ACCEPT_OFF_LOCAL, &a.local) != IPC_OK ||
         ipc_decode_endpoint(b + ACCEPT_OFF_REMOTE, &a.remote) != IPC_OK)
         return IPC_EBODY;
@@ -454,6 +504,36 @@ int ipc_decode_accept(const uint8_t *buf, size_t len, struct ipc_accept *out)
     if (a.local.family == IPC_AF_UNSPEC || a.remote.family == IPC_AF_UNSPEC)
         return IPC_EBODY;
     *out = a;
+    return n;
+}
+
+int ipc_decode_info(const uint8_t *buf, size_t len, struct ipc_info *out)
+{
+    struct ipc_hdr h;
+    struct ipc_info m;
+    const uint8_t *b;
+    int n = decode_frame(buf, len, &h, false, IPC_MSG_INFO);
+
+    if (n < 0)
+        return n;
+    b = buf + IPC_HDR_LEN;
+    memset(&m, 0, sizeof m);
+    m.state = b[0];
+    m.ca_state = b[1];
+    m.retransmits = b[2];
+    m.probes = b[3];
+    m.backoff = b[4];
+    m.options = b[5];
+    m.snd_wscale = b[6];
+    m.rcv_wscale = b[7];
+    /* Linux's TCP states are 1..11; wscale is at most 14 (RFC 7323 2.3). */
+    if (m.state < 1 || m.state > 11 || m.snd_wscale > 14 || m.rcv_wscale > 14)
+        return IPC_EBODY;
+    for (size_t i = 0; i < IPC_INFO_U32; i++)
+        *info_u32(&m, i) = get32(b + INFO_OFF_U32 + 4 * i);
+    for (size_t i = 0; i < 4; i++)
+        *info_u64(&m, i) = get64(b + INFO_OFF_U64 + 8 * i);
+    *out = m;
     return n;
 }
 

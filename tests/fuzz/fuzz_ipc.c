@@ -1,6 +1,6 @@
 /* fuzz_ipc.c - libFuzzer target: the IPC decoders on arbitrary bytes.
  *
- * ipc_decode_hdr/request/reply/accept/endpoint run on the raw input (a
+ * ipc_decode_hdr/request/reply/accept/info/endpoint run on the raw input (a
  * daemon reads whatever a client writes). A decoder must never read past
  * `size` (ASan: libFuzzer's buffer is exactly that long), never claim more
  * bytes than it was given, and everything it accepts must encode back to
@@ -27,15 +27,16 @@ static size_t reencode_request(uint8_t *buf, size_t cap, const struct ipc_reques
 {
     switch (r->h.type) {
     case IPC_OP_OPEN: return ipc_encode_open(buf, cap, &r->u.open);
-    case IPC_OP_ATTACH: return ipc_encode_attach(buf, cap, &r->u.attach);
     case IPC_OP_BIND:
-    case IPC_OP_CONNECT: return ipc_encode_addr_req(buf, cap, r->h.type, r->h.flags, &r->u.addr);
+    case IPC_OP_CONNECT: return ipc_encode_addr_req(buf, cap, r->h.type, &r->u.addr);
     case IPC_OP_LISTEN: return ipc_encode_listen(buf, cap, &r->u.listen);
     case IPC_OP_SHUTDOWN: return ipc_encode_u32(buf, cap, r->h.type, &r->u.u32);
     case IPC_OP_SETOPT:
     case IPC_OP_GETOPT: return ipc_encode_opt(buf, cap, r->h.type, &r->u.opt);
+    case IPC_OP_LOOKUP:
     case IPC_OP_GETNAME:
-    case IPC_OP_GETERR: return ipc_encode_empty(buf, cap, r->h.type);
+    case IPC_OP_GETERR:
+    case IPC_OP_GETINFO: return ipc_encode_empty(buf, cap, r->h.type);
     default: return 0;
     }
 }
@@ -56,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ipc_request req;
     struct ipc_reply rep;
     struct ipc_accept acc;
+    struct ipc_info info;
     struct ipc_endpoint ep;
     int rc, n;
 
@@ -85,6 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     n = ipc_decode_accept(data, size, &acc);
     if (n > 0)
         check_same(data, size, n, enc, ipc_encode_accept(enc, sizeof enc, &acc));
+    else
+        check(n >= IPC_EBODY);
+
+    n = ipc_decode_info(data, size, &info);
+    if (n > 0)
+        check_same(data, size, n, enc, ipc_encode_info(enc, sizeof enc, &info));
     else
         check(n >= IPC_EBODY);
 

@@ -41,7 +41,7 @@ static int fake_setup(void **state)
     (void)state;
     memset(&tcl_fk, 0, sizeof tcl_fk);
     pthread_mutex_init(&tcl_fk.mu, NULL);
-    tcl_fk.connect_nb_err = EINPROGRESS;
+    tcl_fk.connect_err = EINPROGRESS;
     snprintf(tcl_fk.dir, sizeof tcl_fk.dir, "/tmp/tcpip-clientlib.XXXXXX");
     assert_non_null(mkdtemp(tcl_fk.dir));
     snprintf(tcl_fk.path, sizeof tcl_fk.path, "%s/tcpipd.sock", tcl_fk.dir);
@@ -73,7 +73,17 @@ static int fake_teardown(void **state)
     rmdir(tcl_fk.dir);
     pthread_mutex_destroy(&tcl_fk.mu);
     libtcpip_reset_backend();
+    libtcpip_sessions_reset();
+    libtcpip_table_clear();
     return 0;
+}
+
+/* The fds of the library's own, without its pooled sessions: what a
+ * socket leaves behind once closed must be nothing. */
+static int lib_fds(void)
+{
+    libtcpip_sessions_reset();
+    return tcl_count_fds();
 }
 
 /* After the first socket the choice is final. */
@@ -126,7 +136,7 @@ static void test_socket_arguments(void **state)
 static void test_socket_open_and_close(void **state)
 {
     (void)state;
-    int before = tcl_count_fds();
+    int before = lib_fds();
     int fd = tcpip_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     assert_true(fd >= 0);
     assert_int_equal(tcl_fk.last.h.type, IPC_OP_OPEN);
@@ -139,7 +149,32 @@ static void test_socket_open_and_close(void **state)
     assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len), 0);
     assert_int_equal(type, SOCK_STREAM);
     assert_int_equal(tcpip_close(fd), 0);
-    assert_int_equal(tcl_count_fds(), before);   /* data and control fds both gone */
+    assert_int_equal(lib_fds(), before);   /* the socket is its fd: nothing else left */
+    /* close(2) instead of tcpip_close leaves nothing behind either */
+    fd = tcpip_socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+    assert_int_equal(lib_fds(), before);
+}
+
+/* One session serves every socket of the process, one request at a time
+ * each: 10 sockets and 30 requests cost one Unix connection. */
+static void test_sessions_shared(void **state)
+{
+    int fds[10], one = 1;
+
+    (void)state;
+    int before = lib_fds();
+    for (int i = 0; i < 10; i++) {
+        fds[i] = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(tcpip_setsockopt(fds[i], SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), 0);
+        assert_int_equal(tcl_fk.last_fd_peer, tcl_fk.npeers - 1); /* the fd named it */
+    }
+    assert_int_equal(tcl_count_fds(), before + 10 + 1);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(tcpip_close(fds[i]), 0);
+    assert_int_equal(lib_fds(), before);
 }
 
 static void test_daemon_absent(void **state)
@@ -153,6 +188,10 @@ static void test_daemon_absent(void **state)
     assert_int_equal(tcpip_init(TCPIP_BACKEND_DIRECT, path), 0);
     assert_int_equal(tcpip_socket(AF_INET, SOCK_STREAM, 0), -1);
     assert_int_equal(errno, ENOENT);
+    /* the help names the socket path, not a bare ENOENT */
+    assert_non_null(strstr(tcpip_strerror(ENOENT), path));
+    assert_non_null(strstr(tcpip_strerror(ENOENT), "tcpipd"));
+    assert_string_equal(tcpip_strerror(EINVAL), strerror(EINVAL));
     /* bound but nobody listening: what connect(2) says */
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
     memset(&a, 0, sizeof a);
@@ -167,13 +206,13 @@ static void test_daemon_absent(void **state)
 
 static void check_open_fails(enum fake_mode mode, int want_errno)
 {
-    int before = tcl_count_fds();
+    int before = lib_fds();
 
     tcl_fake_set(mode, FAKE_OK, 0);
     errno = 0;
     assert_int_equal(tcpip_socket(AF_INET, SOCK_STREAM, 0), -1);
     assert_int_equal(errno, want_errno);
-    assert_int_equal(tcl_count_fds(), before);   /* nothing leaked, stray fds included */
+    assert_int_equal(lib_fds(), before);   /* nothing leaked, stray fds included */
 }
 
 static void test_open_hostile_replies(void **state)
@@ -186,10 +225,12 @@ static void test_open_hostile_replies(void **state)
     check_open_fails(FAKE_BAD_LEN, EPROTO);
     check_open_fails(FAKE_BAD_ERRNO, EPROTO);
     check_open_fails(FAKE_OTHER_VERSION, EPROTONOSUPPORT);
-    check_open_fails(FAKE_TRUNCATED, ECONNRESET);
-    check_open_fails(FAKE_HANGUP, ECONNRESET);
+    check_open_fails(FAKE_TRUNCATED, ENETDOWN);
+    check_open_fails(FAKE_HANGUP, ENETDOWN);
 }
 
+/* tcpipd goes away (PROTOCOL.md 7.1): every call on its sockets fails
+ * with ENETDOWN, SO_ERROR says ENETDOWN, close works. */
 static void test_daemon_gone_mid_life(void **state)
 {
     struct sockaddr_in a = tcl_sin4("10.77.0.1", 7);
@@ -199,22 +240,21 @@ static void test_daemon_gone_mid_life(void **state)
     assert_true(fd >= 0);
     tcl_fake_set(FAKE_OK, FAKE_HANGUP, 0);
     assert_int_equal(tcpip_bind(fd, (struct sockaddr *)&a, sizeof a), -1);
-    assert_int_equal(errno, ECONNRESET);
-    /* the socket is dead; later calls fail at once, no request sent */
-    tcl_fake_set(FAKE_OK, FAKE_OK, 0);
-    int n = tcl_fake_requests();
+    assert_int_equal(errno, ENETDOWN);
+    /* a restarted daemon does not know the socket: ENETDOWN as well */
+    tcl_fake_set(FAKE_OK, FAKE_UNKNOWN, 0);
     assert_int_equal(tcpip_listen(fd, 5), -1);
-    assert_int_equal(errno, ECONNRESET);
-    assert_int_equal(tcl_fake_requests(), n);
+    assert_int_equal(errno, ENETDOWN);
     int err = 0;
     socklen_t len = sizeof err;
+    tcl_fake_set(FAKE_OK, FAKE_HANGUP, 0);
     assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-    assert_int_equal(err, ECONNRESET);
+    assert_int_equal(err, ENETDOWN);
     assert_int_equal(tcpip_close(fd), 0);
 }
 
 /* The daemon dies under a connection: its end of the data fd closes and
- * so does the control connection. recv reports a reset, not a FIN. */
+ * nobody answers. recv and send say ENETDOWN, not a FIN. */
 static void test_daemon_gone_under_connection(void **state)
 {
     struct sockaddr_in b = tcl_sin4("10.77.0.2", 80);
@@ -227,25 +267,30 @@ static void test_daemon_gone_under_connection(void **state)
     tcl_fake_set(FAKE_OK, FAKE_HANGUP, 0);
     assert_int_equal(shutdown(tcl_fake_peer(), SHUT_RDWR), 0);
     assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), -1);
-    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(errno, ENETDOWN);
     assert_int_equal(tcpip_send(fd, "x", 1, MSG_NOSIGNAL), -1);
-    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(errno, ENETDOWN);
     assert_int_equal(tcpip_close(fd), 0);
 }
 
-static void test_malformed_reply_kills_socket(void **state)
+/* A malformed reply fails that call with EPROTO and costs its session
+ * (we no longer know where the next message starts); the next request
+ * goes on a new one. */
+static void test_malformed_reply(void **state)
 {
     (void)state;
     int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     tcl_fake_set(FAKE_OK, FAKE_STRAY_FD, 0);
-    int before = tcl_count_fds();
+    int before = lib_fds();
     assert_int_equal(tcpip_listen(fd, 5), -1);
     assert_int_equal(errno, EPROTO);
-    assert_int_equal(tcl_count_fds(), before);   /* the stray fd was closed */
+    assert_int_equal(lib_fds(), before);   /* the stray fd was closed */
+    tcl_fake_set(FAKE_OK, FAKE_BAD_MAGIC, 0);
+    assert_int_equal(tcpip_listen(fd, 5), -1);
+    assert_int_equal(errno, EPROTO);
     tcl_fake_set(FAKE_OK, FAKE_OK, 0);
-    assert_int_equal(tcpip_listen(fd, 5), -1);
-    assert_int_equal(errno, EPROTO);
+    assert_int_equal(tcpip_listen(fd, 5), 0);
     assert_int_equal(tcpip_close(fd), 0);
 }
 
@@ -266,15 +311,30 @@ static void test_bind_connect_requests(void **state)
     tcl_fake_set(FAKE_OK, FAKE_OK, EADDRINUSE);
     assert_int_equal(tcpip_bind(fd, (struct sockaddr *)&a, sizeof a), -1);
     assert_int_equal(errno, EADDRINUSE);
-    /* blocking connect: no NONBLOCK flag */
-    tcl_fake_set(FAKE_OK, FAKE_OK, ECONNREFUSED);
+    /* a refusal the daemon knows at once */
+    tcl_fake_set(FAKE_OK, FAKE_OK, 0);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.connect_err = ECONNREFUSED;
+    pthread_mutex_unlock(&tcl_fk.mu);
     assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), -1);
     assert_int_equal(errno, ECONNREFUSED);
     assert_int_equal(tcl_fk.last.h.type, IPC_OP_CONNECT);
     assert_int_equal(tcl_fk.last.h.flags, 0);
-    tcl_fake_set(FAKE_OK, FAKE_OK, 0);
-    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), 0);
+    /* a blocking connect: EINPROGRESS from the daemon, the library waits
+     * for the fd to poll writable, then asks for the outcome */
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.connect_err = EINPROGRESS;
+    tcl_fk.geterr_value = ETIMEDOUT;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), -1);
+    assert_int_equal(errno, ETIMEDOUT);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_GETERR);
+    int fd2 = tcpip_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd2 >= 0);
+    assert_int_equal(tcpip_connect(fd2, (struct sockaddr *)&b, sizeof b), 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_GETERR);
     assert_int_equal(tcpip_close(fd), 0);
+    assert_int_equal(tcpip_close(fd2), 0);
 }
 
 static void test_nonblocking_connect_and_so_error(void **state)
@@ -286,9 +346,13 @@ static void test_nonblocking_connect_and_so_error(void **state)
     (void)state;
     int fd = tcpip_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     assert_true(fd >= 0);
+    int n = tcl_fake_requests();
     assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), -1);
     assert_int_equal(errno, EINPROGRESS);
-    assert_int_equal(tcl_fk.last.h.flags, IPC_F_NONBLOCK);
+    assert_int_equal(tcl_fake_requests(), n + 1); /* no waiting, no GETERR */
+    /* SO_ERROR while the connect is under way: 0 at once (PROTOCOL.md 6.7) */
+    assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    assert_int_equal(err, 0);
     pthread_mutex_lock(&tcl_fk.mu);
     tcl_fk.geterr_value = ECONNREFUSED;
     pthread_mutex_unlock(&tcl_fk.mu);
@@ -312,12 +376,16 @@ static void test_tcp_errors_behind_eof(void **state)
     assert_true(fd >= 0);
     assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), -1);
     assert_int_equal(errno, ENOTCONN);        /* never connected */
+    tcl_fake_set(FAKE_OK, FAKE_OK, 0);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.connect_err = 0;
+    pthread_mutex_unlock(&tcl_fk.mu);
     assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), 0);
     int peer = tcl_fake_peer();
     assert_int_equal(write(peer, "hi", 2), 2);
     assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), 2);
     assert_memory_equal(buf, "hi", 2);
-    /* the daemon saw a RST: error recorded, its end shut down */
+    /* the daemon saw a RST: error recorded, its end closed (POLLHUP) */
     pthread_mutex_lock(&tcl_fk.mu);
     tcl_fk.geterr_value = ECONNRESET;
     pthread_mutex_unlock(&tcl_fk.mu);
@@ -356,10 +424,20 @@ static void test_shutdown_order(void **state)
     assert_int_equal(tcpip_shutdown(fd, SHUT_WR), 0);
     assert_int_equal(tcl_fk.last.h.type, IPC_OP_SHUTDOWN);
     assert_int_equal(tcl_fk.last.u.u32.value, 1);
-    /* the daemon reads the byte, then end of file: its cue for the FIN */
+    /* the daemon does the FIN; the fd itself is not shut down, so that
+     * its close stays the daemon's sign of the last close */
     assert_int_equal(read(peer, &c, 1), 1);
-    assert_int_equal(read(peer, &c, 1), 0);
+    struct pollfd p = {.fd = peer, .events = POLLIN | POLLRDHUP};
+    assert_int_equal(poll(&p, 1, 0), 0);
+    /* this process's writes after SHUT_WR: EPIPE, without a request */
+    int n = tcl_fake_requests();
+    assert_int_equal(tcpip_send(fd, "z", 1, MSG_NOSIGNAL), -1);
+    assert_int_equal(errno, EPIPE);
+    assert_int_equal(tcl_fake_requests(), n);
     assert_int_equal(tcpip_close(fd), 0);
+    /* now the daemon sees the last close */
+    assert_int_equal(poll(&p, 1, 0), 1);
+    assert_true(p.revents & POLLRDHUP);
 }
 
 static void test_options(void **state)
@@ -386,7 +464,7 @@ static void test_options(void **state)
     /* answered here, as Linux answers them */
     assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 2), -1);
     assert_int_equal(errno, EINVAL);
-    assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one), -1);
+    assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &one, sizeof one), -1);
     assert_int_equal(errno, ENOPROTOOPT);
     assert_int_equal(tcpip_setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), -1);
     assert_int_equal(errno, ENOPROTOOPT);
@@ -413,6 +491,35 @@ static void test_options(void **state)
     len = sizeof v;
     assert_int_equal(tcpip_getsockopt(u, SOL_SOCKET, SO_TYPE, &v, &len), 0);
     assert_int_equal(v, SOCK_DGRAM);
+    n = tcl_fake_requests();
+    assert_int_equal(tcpip_getsockopt(u, SOL_SOCKET, SO_DOMAIN, &v, &len), 0);
+    assert_int_equal(v, AF_INET);
+    assert_int_equal(tcpip_getsockopt(u, SOL_SOCKET, SO_PROTOCOL, &v, &len), 0);
+    assert_int_equal(v, IPPROTO_UDP);
+    assert_int_equal(tcl_fake_requests(), n);
+    /* SO_RCVTIMEO and SO_SNDTIMEO live on the fd itself: the kernel
+     * times reads and writes out exactly as a TCP socket's */
+    struct timeval tv = {2, 0}, tv2;
+    socklen_t tl = sizeof tv2;
+    assert_int_equal(tcpip_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+    assert_int_equal(tcpip_getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv2, &tl), 0);
+    assert_int_equal(tv2.tv_sec, 2);
+    assert_int_equal(tcl_fake_requests(), n);
+    /* TCP_INFO from the daemon's INFO */
+    struct tcp_info ti;
+    len = sizeof ti;
+    assert_int_equal(tcpip_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+    assert_int_equal(len, sizeof ti);
+    assert_int_equal(ti.tcpi_state, 1);
+    assert_int_equal(ti.tcpi_rtt, 1234);
+    assert_int_equal(ti.tcpi_rttvar, 56);
+    assert_int_equal(ti.tcpi_snd_cwnd, 10);
+    assert_int_equal(ti.tcpi_snd_mss, 1448);
+    len = 8;
+    assert_int_equal(tcpip_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+    assert_int_equal(len, 8);
+    assert_int_equal(tcpip_getsockopt(u, IPPROTO_TCP, TCP_INFO, &ti, &len), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
     assert_int_equal(tcpip_close(fd), 0);
     assert_int_equal(tcpip_close(u), 0);
 }
@@ -443,9 +550,9 @@ static void test_names(void **state)
 }
 
 /* The test plays the daemon: one ACCEPT with the connection's fd. */
-static int send_accept(int peer, uint64_t id, uint64_t token, int conn_fd, int extra_fd)
+static int send_accept(int peer, uint64_t id, int conn_fd, int extra_fd)
 {
-    struct ipc_accept acc = { .sock_id = id, .token = token };
+    struct ipc_accept acc = { .sock_id = id };
     uint8_t msg[IPC_MAX_MSG];
     int fds[2] = { conn_fd, extra_fd };
 
@@ -474,11 +581,8 @@ static void test_accept(void **state)
     assert_int_equal(errno, EAGAIN);          /* nothing yet, non-blocking */
 
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
-    pthread_mutex_lock(&tcl_fk.mu);
-    tcl_fk.accept_id = 9;
-    tcl_fk.accept_token = 0x1122334455667788ull;
-    pthread_mutex_unlock(&tcl_fk.mu);
-    assert_int_equal(send_accept(peer, 9, 0x1122334455667788ull, pair[1], -1), 0);
+    tcl_fake_adopt(pair[0], pair[1], IPC_ST_CONNECTED);
+    assert_int_equal(send_accept(peer, 9, pair[1], -1), 0);
     close(pair[1]);
     int n = tcl_fake_requests();
     int c = tcpip_accept4(lfd, (struct sockaddr *)&a, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -493,56 +597,77 @@ static void test_accept(void **state)
     assert_int_equal(tcl_fake_requests(), n);
     assert_int_equal(write(pair[0], "abc", 3), 3);
     assert_int_equal(tcpip_recv(c, buf, sizeof buf, 0), 3);
-    /* the first control request attaches with the token */
+    /* a request about it names it by its fd; no attaching */
     assert_int_equal(tcpip_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
-    assert_int_equal(tcl_fk.attaches, 1);
     assert_int_equal(tcl_fk.last.h.type, IPC_OP_SETOPT);
-    assert_int_equal(tcpip_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
-    assert_int_equal(tcl_fk.attaches, 1);
+    assert_int_equal(tcl_fk.last_fd_peer, tcl_fk.npeers - 1);
     assert_int_equal(tcpip_close(c), 0);
-    close(pair[0]);
 
     /* hostile: two fds, no fd, garbage: EPROTO, and no fd left behind */
-    int before = tcl_count_fds();
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
-    assert_int_equal(send_accept(peer, 10, 1, pair[0], pair[1]), 0);
-    close(pair[0]);
-    close(pair[1]);
+    int before = lib_fds();
+    int pair2[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair2), 0);
+    assert_int_equal(send_accept(peer, 10, pair2[0], pair2[1]), 0);
+    close(pair2[0]);
+    close(pair2[1]);
     assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
     assert_int_equal(errno, EPROTO);
-    assert_int_equal(send_accept(peer, 11, 1, -1, -1), 0);
+    assert_int_equal(send_accept(peer, 11, -1, -1), 0);
     assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
     assert_int_equal(errno, EPROTO);
-    assert_int_equal(tcl_count_fds(), before);
-    /* the daemon closed the listener: an error, not a hang */
+    assert_int_equal(lib_fds(), before);
+    /* the daemon closed the listener: ENETDOWN once, and the fd no longer
+     * polls readable (no event loop spins on it) */
     shutdown(peer, SHUT_RDWR);
     assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
-    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(errno, ENETDOWN);
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 0), 0);
+    assert_true(fcntl(lfd, F_GETFL) & O_NONBLOCK);
+    assert_int_equal(tcpip_accept(lfd, NULL, NULL), -1);
+    assert_int_equal(errno, ENETDOWN);
     assert_int_equal(tcpip_close(lfd), 0);
 }
 
-static void test_accepted_attach_refused(void **state)
+/* A copy of a socket's fd made behind the library's back (dup(2), a
+ * child after exec, SCM_RIGHTS) is the same socket: the library asks the
+ * daemon what it is (LOOKUP) once, and every call works on it. */
+static void test_dup_behind_our_back(void **state)
 {
-    int pair[2], one = 1;
+    struct sockaddr_in b = tcl_sin4("10.77.0.2", 80);
+    int one = 1, v = 0;
+    socklen_t len = sizeof v;
 
     (void)state;
-    int lfd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    assert_int_equal(tcpip_listen(lfd, 1), 0);
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    int fd = tcpip_socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    int d = dup(fd);
+    assert_true(d >= 0);
+    assert_int_equal(tcpip_setsockopt(d, SOL_SOCKET, SO_BROADCAST, &one, sizeof one), 0);
+    assert_int_equal(tcl_fk.last.h.type, IPC_OP_SETOPT);
+    assert_int_equal(tcl_fk.last_fd_peer, tcl_fk.npeers - 1);
+    assert_int_equal(tcpip_getsockopt(d, SOL_SOCKET, SO_TYPE, &v, &len), 0);
+    assert_int_equal(v, SOCK_DGRAM);
+    /* connect on one, send on the other */
     pthread_mutex_lock(&tcl_fk.mu);
-    tcl_fk.accept_id = 9;
-    tcl_fk.accept_token = 1;
+    tcl_fk.connect_err = 0;
     pthread_mutex_unlock(&tcl_fk.mu);
-    assert_int_equal(send_accept(tcl_fake_peer(), 9, 2, pair[1], -1), 0);   /* wrong token */
-    close(pair[1]);
-    int c = tcpip_accept(lfd, NULL, NULL);
-    assert_true(c >= 0);
-    assert_int_equal(tcpip_setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), -1);
-    assert_int_equal(errno, EBADF);
-    assert_int_equal(tcpip_close(c), 0);
-    close(pair[0]);
-    assert_int_equal(tcpip_close(lfd), 0);
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&b, sizeof b), 0);
+    assert_int_equal(tcpip_close(fd), 0);
+    /* the copy still works: the socket lives while one copy does */
+    int peer = tcl_fake_peer();
+    assert_int_equal(write(peer, "hi", 2), 2);
+    char buf[4];
+    /* d's entry learnt the framing when it was looked up: unconnected */
+    assert_int_equal(tcpip_close(d), 0);
+    (void)buf;
+    /* a non-socket and a foreign socket are ENOTSOCK, after a look */
+    int p[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+    assert_int_equal(tcpip_listen(p[0], 1), -1);
+    assert_int_equal(errno, ENOTSOCK);
+    close(p[0]);
+    close(p[1]);
 }
 
 static void test_udp_datagrams(void **state)
@@ -576,13 +701,6 @@ static void test_udp_datagrams(void **state)
                                   sizeof to), -1);
     assert_int_equal(errno, EMSGSIZE);
     free(big);
-    /* connected: no address, the header says "the connected peer" */
-    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&to, sizeof to), 0);
-    assert_int_equal(tcpip_send(fd, "y", 1, 0), 1);
-    assert_int_equal(recv(peer, msg, sizeof msg, 0), IPC_DGRAM_HDR_LEN + 1);
-    assert_int_equal(ipc_decode_endpoint(msg, &ep), IPC_OK);
-    assert_int_equal(ep.family, IPC_AF_UNSPEC);
-
     /* receive: source address, truncation like UDP's */
     ep = tcl_ep4(10, 77, 0, 2, 54321);
     ipc_encode_endpoint(hdr, &ep);
@@ -605,6 +723,42 @@ static void test_udp_datagrams(void **state)
     assert_int_equal(errno, EPROTO);
     assert_int_equal(tcpip_recv(fd, buf, sizeof buf, MSG_DONTWAIT), -1);
     assert_int_equal(errno, EAGAIN);
+    /* connected: bare datagrams both ways, as read(2) and write(2) see a
+     * kernel UDP socket (PROTOCOL.md 7.3) */
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.connect_err = 0;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(tcpip_connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+    assert_int_equal(tcpip_send(fd, "y", 1, 0), 1);
+    assert_int_equal(recv(peer, msg, sizeof msg, 0), 1);
+    assert_int_equal(msg[0], 'y');
+    assert_int_equal(write(fd, "zz", 2), 2);
+    assert_int_equal(recv(peer, msg, sizeof msg, 0), 2);
+    assert_int_equal(send(peer, "abc", 3, 0), 3);
+    assert_int_equal(read(fd, buf, sizeof buf), 3);
+    assert_int_equal(send(peer, "de", 2, 0), 2);
+    assert_int_equal(tcpip_recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen), 2);
+    assert_int_equal(ntohs(from.sin_port), 9);    /* the connected peer */
+    assert_int_equal(tcpip_sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof to), -1);
+    assert_int_equal(errno, EISCONN);
+    /* an ICMP error: an empty message rings, the next call says it */
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.geterr_value = ECONNREFUSED;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(send(peer, "", 0, 0), 0);
+    assert_int_equal(tcpip_send(fd, "y", 1, 0), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    assert_int_equal(tcpip_send(fd, "y", 1, 0), 1);
+    assert_int_equal(recv(peer, msg, sizeof msg, 0), 1);
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_fk.geterr_value = ECONNREFUSED;
+    pthread_mutex_unlock(&tcl_fk.mu);
+    assert_int_equal(send(peer, "", 0, 0), 0);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    /* a genuinely empty datagram is 0 bytes */
+    assert_int_equal(send(peer, "", 0, 0), 0);
+    assert_int_equal(tcpip_recv(fd, buf, sizeof buf, 0), 0);
     /* shut down for writing: the request, then EPIPE on send */
     assert_int_equal(tcpip_shutdown(fd, SHUT_WR), 0);
     assert_int_equal(tcl_fk.last.h.type, IPC_OP_SHUTDOWN);
@@ -653,7 +807,7 @@ static void test_udp_size_limits(void **state)
 }
 
 /* Many threads, one fd each and one shared: every request gets its own
- * reply (the per-socket lock), nothing crashes under the sanitizers. */
+ * reply (a session each at a time), nothing crashes under the sanitizers. */
 struct worker {
     int shared_fd;
     int ok;
@@ -686,7 +840,7 @@ static void test_threads(void **state)
     (void)state;
     int shared = tcpip_socket(AF_INET, SOCK_STREAM, 0);
     assert_true(shared >= 0);
-    int before = tcl_count_fds();
+    int before = lib_fds();
     for (int i = 0; i < 4; i++) {
         w[i] = (struct worker){ .shared_fd = shared };
         assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
@@ -695,7 +849,7 @@ static void test_threads(void **state)
         pthread_join(th[i], NULL);
         assert_int_equal(w[i].ok, 20);
     }
-    assert_int_equal(tcl_count_fds(), before);
+    assert_int_equal(lib_fds(), before);
     assert_int_equal(tcpip_close(shared), 0);
 }
 
@@ -712,8 +866,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_daemon_gone_mid_life, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_daemon_gone_under_connection, fake_setup,
                                         fake_teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_reply_kills_socket, fake_setup,
-                                        fake_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_reply, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_sessions_shared, fake_setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_dup_behind_our_back, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_bind_connect_requests, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_nonblocking_connect_and_so_error, fake_setup,
                                         fake_teardown),
@@ -722,7 +877,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_options, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_names, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_accept, fake_setup, fake_teardown),
-        cmocka_unit_test_setup_teardown(test_accepted_attach_refused, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_udp_size_limits, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_udp_datagrams, fake_setup, fake_teardown),
         cmocka_unit_test_setup_teardown(test_threads, fake_setup, fake_teardown),

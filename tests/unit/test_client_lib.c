@@ -199,14 +199,13 @@ static void test_daemon_path_from_env(void **state)
 static void test_table_grows_and_forgets(void **state)
 {
     (void)state;
-    struct dsock *a = libtcpip_dsock_new(3, -1, IPC_PROTO_TCP, AF_INET);
-    struct dsock *b = libtcpip_dsock_new(5000, -1, IPC_PROTO_UDP, AF_INET6);
+    struct dsock *a = libtcpip_dsock_new(IPC_PROTO_TCP, AF_INET);
+    struct dsock *b = libtcpip_dsock_new(IPC_PROTO_UDP, AF_INET6);
     assert_non_null(a);
     assert_non_null(b);
-    assert_int_equal(libtcpip_table_insert(a), 0);
-    assert_int_equal(libtcpip_table_insert(b), 0);
+    assert_int_equal(libtcpip_table_set(3, a), 0);
+    assert_int_equal(libtcpip_table_set(5000, b), 0);
     assert_true(libtcpip_table_capacity() > 5000);
-    assert_int_equal(libtcpip_table_insert(a), EEXIST);
     struct dsock *g = libtcpip_table_get(5000);
     assert_ptr_equal(g, b);
     assert_int_equal(g->proto, IPC_PROTO_UDP);
@@ -214,15 +213,27 @@ static void test_table_grows_and_forgets(void **state)
     assert_null(libtcpip_table_get(4999));
     assert_null(libtcpip_table_get(-1));
     assert_null(libtcpip_table_get(1 << 30));
-    /* a removed entry lives on while a user holds it */
-    g = libtcpip_table_get(3);
-    assert_ptr_equal(libtcpip_table_remove(3), a);
-    assert_null(libtcpip_table_get(3));
-    assert_int_equal(g->data_fd, 3);
+    /* dup: the new number shares the entry; the old one replaced */
+    assert_true(libtcpip_table_dup(3, 4999));
+    g = libtcpip_table_get(4999);
+    assert_ptr_equal(g, a);
     libtcpip_dsock_put(g);
+    assert_true(libtcpip_table_dup(3, 5000)); /* dup2 over b: b forgotten */
+    g = libtcpip_table_get(5000);
+    assert_ptr_equal(g, a);
+    libtcpip_dsock_put(g);
+    assert_false(libtcpip_table_dup(7, 5000)); /* an unknown fd over it: forgotten too */
+    assert_null(libtcpip_table_get(5000));
+    /* a dropped entry lives on while a user holds it */
+    g = libtcpip_table_get(3);
+    assert_true(libtcpip_table_drop(3));
+    assert_false(libtcpip_table_drop(3));
+    assert_null(libtcpip_table_get(3));
+    assert_int_equal(g->proto, IPC_PROTO_TCP);
+    libtcpip_dsock_put(g);
+    assert_true(libtcpip_table_drop(4999));
     libtcpip_dsock_put(a);
-    libtcpip_dsock_put(libtcpip_table_remove(5000));
-    assert_null(libtcpip_table_remove(5000));
+    libtcpip_dsock_put(b);
 }
 
 /* The socket backend is the kernel's calls, unchanged: shown on a Unix

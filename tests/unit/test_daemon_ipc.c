@@ -1,7 +1,9 @@
 /* test_daemon_ipc.c - the IPC server (daemon/ipc_server.c, ipc_tcp.c,
- * ipc_udp.c) moving data: TCP connect (echoed both ways, refused), listen,
- * accept and attach, backpressure, UDP echo, a client killed mid-transfer,
- * the buffer budget and a peer's reset reported through GETERR. The
+ * ipc_udp.c) moving data: TCP connect (echoed both ways, refused, the
+ * plug), listen and accept, requests named by the fd, backpressure, UDP
+ * both framings, a client killed mid-transfer, the buffer budget, a
+ * peer's reset reported through GETERR, and what ends a socket: the last
+ * close of every copy of its fd. The
  * fixture (tests/unit/support/daemon_ipc_fixture.h) joins the daemon's
  * stack in memory to a peer stack, on a fake clock; every wait is bounded
  * in rounds, never in time. Access control and limits are in
@@ -37,8 +39,11 @@ static void tcp_connected(struct fixture *f, uint16_t port, int *ctl, int *data)
 {
     *ctl = dipc_ctl_connect(f);
     assert_int_equal(dipc_open_sock(f, *ctl, IPC_PROTO_TCP, data), 0);
-    struct ipc_reply r = dipc_addr_req(f, *ctl, IPC_OP_CONNECT, 0, dipc_ep4(PEER_IP, port));
+    assert_int_equal(dipc_connect(f, *ctl, *data, dipc_ep4(PEER_IP, port)), 0);
+    struct ipc_reply r = dipc_empty_req(f, *ctl, *data, IPC_OP_GETNAME);
     assert_int_equal(r.err, 0);
+    assert_int_equal(r.state, IPC_ST_CONNECTED);
+    assert_int_equal(r.proto, IPC_PROTO_TCP);
     assert_int_equal(r.remote.family, IPC_AF_INET);
     assert_int_equal(r.remote.port, port);
     assert_int_equal(r.local.family, IPC_AF_INET);
@@ -76,8 +81,8 @@ static void test_connect_echo_both_ways(void **state)
             ssize_t w = send(data, tx + sent, LEN - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (w > 0)
                 sent += (size_t)w;
-            if (sent == LEN)
-                shutdown(data, SHUT_WR); /* our FIN after the data */
+            if (sent == LEN) /* our FIN after the data */
+                assert_int_equal(dipc_shutdown(f, ctl, data, 1).err, 0);
         }
         ssize_t r = recv(data, rx + got, LEN - got, MSG_DONTWAIT);
         if (r > 0)
@@ -92,7 +97,7 @@ static void test_connect_echo_both_ways(void **state)
     ipc_server_get_stats(f->srv, &st);
     assert_true(st.bytes_to_stack == LEN && st.bytes_from_stack == LEN);
     /* GETERR after a clean end: 0. */
-    struct ipc_reply r = dipc_empty_req(f, ctl, IPC_OP_GETERR);
+    struct ipc_reply r = dipc_empty_req(f, ctl, data, IPC_OP_GETERR);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.value, 0);
     close(data);
@@ -110,21 +115,36 @@ static void test_connect_refused(void **state)
     dipc_start(f);
     int ctl = dipc_ctl_connect(f), data;
     assert_int_equal(dipc_open_sock(f, ctl, IPC_PROTO_TCP, &data), 0);
-    struct ipc_reply r = dipc_addr_req(f, ctl, IPC_OP_CONNECT, 0, dipc_ep4(PEER_IP, 5555));
-    assert_int_equal(r.err, ECONNREFUSED);
-    close(data);
-    close(ctl);
-
-    /* Non-blocking: EINPROGRESS at once, GETERR waits for the outcome. */
-    ctl = dipc_ctl_connect(f);
-    assert_int_equal(dipc_open_sock(f, ctl, IPC_PROTO_TCP, &data), 0);
-    r = dipc_addr_req(f, ctl, IPC_OP_CONNECT, IPC_F_NONBLOCK, dipc_ep4(PEER_IP, 5556));
+    /* EINPROGRESS at once; the fd is plugged (not writable) meanwhile and
+     * GETERR answers at once, 0 while pending (issue 12.6). */
+    struct ipc_reply r = dipc_addr_req(f, ctl, data, IPC_OP_CONNECT, dipc_ep4(PEER_IP, 5556));
     assert_int_equal(r.err, EINPROGRESS);
+    assert_int_equal(r.state, IPC_ST_CONNECTING);
     assert_int_equal(r.local.family, IPC_AF_INET);
     assert_true(r.local.port != 0);
-    r = dipc_empty_req(f, ctl, IPC_OP_GETERR);
+    assert_false(dipc_writable(data));
+    r = dipc_empty_req(f, ctl, data, IPC_OP_GETERR);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.value, 0);
+    /* The refusal: POLLOUT with POLLERR and POLLHUP, as Linux reports a
+     * failed connect, and SO_ERROR says why (once). */
+    for (int i = 0; i < MAX_ROUNDS && !dipc_writable(data); i++)
+        dipc_pump(f);
+    struct pollfd p = {.fd = data, .events = POLLIN | POLLOUT};
+    assert_int_equal(poll(&p, 1, 0), 1);
+    assert_true(p.revents & POLLOUT);
+    assert_true(p.revents & POLLERR);
+    assert_true(p.revents & POLLHUP);
+    r = dipc_empty_req(f, ctl, data, IPC_OP_GETERR);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.value, ECONNREFUSED);
+    assert_int_equal(r.state, IPC_ST_CLOSED);
+    r = dipc_opt_req(f, ctl, data, IPC_OP_GETOPT, IPC_SO_ERROR, 0);
+    assert_int_equal(r.value, 0);
+    /* the failed socket still has its local name */
+    r = dipc_empty_req(f, ctl, data, IPC_OP_GETNAME);
+    assert_int_equal(r.err, 0);
+    assert_true(r.local.port != 0);
     close(data);
     close(ctl);
     dipc_pump_n(f, 10);
@@ -142,26 +162,27 @@ static void peer_event(void *user, struct tcp_sock *ts, int events)
     (void)events;
 }
 
-static void test_listen_accept_attach(void **state)
+static void test_listen_accept(void **state)
 {
     struct fixture *f = *state;
     dipc_start(f);
     int ctl = dipc_ctl_connect(f), lfd;
     assert_int_equal(dipc_open_sock(f, ctl, IPC_PROTO_TCP, &lfd), 0);
-    struct ipc_reply r = dipc_addr_req(f, ctl, IPC_OP_BIND, 0, dipc_ep4(0, 8080));
+    struct ipc_reply r = dipc_addr_req(f, ctl, lfd, IPC_OP_BIND, dipc_ep4(0, 8080));
     assert_int_equal(r.err, 0);
     assert_int_equal(r.local.port, 8080);
     uint8_t buf[IPC_MAX_MSG];
     struct ipc_listen l = {.backlog = 16};
-    r = dipc_request(f, ctl, buf, ipc_encode_listen(buf, sizeof buf, &l));
+    r = dipc_request(f, ctl, lfd, buf, ipc_encode_listen(buf, sizeof buf, &l));
     assert_int_equal(r.err, 0);
+    assert_int_equal(r.state, IPC_ST_LISTENING);
 
     struct tcp_sock *p = tcp_sock_open(f->peer, peer_event, NULL);
     struct ip_endpoint dst = {.addr = ip_addr_v4(DAEMON_IP), .port = 8080};
     assert_int_equal(tcp_sock_connect(p, &dst, f->now), -EINPROGRESS);
     assert_true(dipc_pump_until_readable(f, lfd));
 
-    /* One ACCEPT of 68 bytes with one fd. */
+    /* One ACCEPT of 60 bytes with one fd. */
     union {
         struct cmsghdr h;
         char b[CMSG_SPACE(sizeof(int))];
@@ -195,25 +216,34 @@ static void test_listen_accept_attach(void **state)
     assert_int_equal(recv(afd, in, sizeof in, 0), 5);
     assert_memory_equal(in, "world", 5);
 
-    /* ATTACH: a wrong token is EBADF; the right one works once. */
-    int actl = dipc_ctl_connect(f);
-    struct ipc_attach at = {.sock_id = a.sock_id, .token = a.token ^ 1};
-    r = dipc_request(f, actl, buf, ipc_encode_attach(buf, sizeof buf, &at));
-    assert_int_equal(r.err, EBADF);
-    at.token = a.token;
-    r = dipc_request(f, actl, buf, ipc_encode_attach(buf, sizeof buf, &at));
+    /* Requests about it: its fd names it, on any session (a second
+     * process, a second thread), no attaching. */
+    int ctl2 = dipc_ctl_connect(f);
+    r = dipc_empty_req(f, ctl2, afd, IPC_OP_LOOKUP);
     assert_int_equal(r.err, 0);
     assert_true(r.sock_id == a.sock_id);
-    r = dipc_empty_req(f, actl, IPC_OP_GETNAME);
+    assert_int_equal(r.proto, IPC_PROTO_TCP);
+    assert_int_equal(r.family, IPC_AF_INET);
+    assert_int_equal(r.state, IPC_ST_CONNECTED);
     assert_int_equal(r.remote.port, a.remote.port);
-    int actl2 = dipc_ctl_connect(f);
-    r = dipc_request(f, actl2, buf, ipc_encode_attach(buf, sizeof buf, &at));
-    assert_int_equal(r.err, EALREADY);
-    close(actl2);
+    r = dipc_empty_req(f, ctl, afd, IPC_OP_GETNAME);
+    assert_int_equal(r.local.port, 8080);
+    /* TCP_INFO of it */
+    uint8_t info_req[IPC_MAX_MSG];
+    size_t n_req = ipc_encode_empty(info_req, sizeof info_req, IPC_OP_GETINFO);
+    dipc_send_fds(ctl2, info_req, n_req, &afd, 1);
+    assert_true(dipc_pump_until_readable(f, ctl2));
+    uint8_t ib[IPC_HDR_LEN + IPC_INFO_LEN];
+    assert_int_equal(recv(ctl2, ib, sizeof ib, 0), (ssize_t)sizeof ib);
+    struct ipc_info info;
+    assert_int_equal(ipc_decode_info(ib, sizeof ib, &info), (int)sizeof ib);
+    assert_int_equal(info.state, 1); /* ESTABLISHED */
+    assert_true(info.snd_mss > 0);
+    assert_true(info.snd_cwnd > 0);
+    close(ctl2);
 
     assert_int_equal(dipc_socket_count(f), 2);
     close(afd);
-    close(actl);
     close(lfd);
     close(ctl);
     dipc_pump_n(f, 50);
@@ -279,6 +309,7 @@ static void test_client_killed_mid_transfer(void **state)
     dipc_pump_n(f, 100);
     assert_int_equal(dipc_socket_count(f), 0);
     assert_int_equal(live_conns(f), 0);
+    dipc_pump_n(f, 10);
     uint32_t socks;
     uint64_t bytes;
     assert_int_equal(ipc_server_client_usage(f->srv, getpid(), &socks, &bytes), -1);
@@ -295,9 +326,10 @@ static void test_udp_echo(void **state)
     dipc_start(f);
     int c = dipc_ctl_connect(f), d;
     assert_int_equal(dipc_open_sock(f, c, IPC_PROTO_UDP, &d), 0);
-    struct ipc_reply r = dipc_addr_req(f, c, IPC_OP_BIND, 0, dipc_ep4(0, 4000));
+    struct ipc_reply r = dipc_addr_req(f, c, d, IPC_OP_BIND, dipc_ep4(0, 4000));
     assert_int_equal(r.err, 0);
     assert_int_equal(r.local.port, 4000);
+    assert_int_equal(r.proto, IPC_PROTO_UDP);
     uint8_t msg[IPC_DGRAM_HDR_LEN + 4];
     struct ipc_endpoint to = dipc_ep4(PEER_IP, 7);
     ipc_encode_endpoint(msg, &to);
@@ -319,12 +351,84 @@ static void test_udp_echo(void **state)
     assert_int_equal(st.dgrams_dropped, 1);
     uint8_t buf[IPC_MAX_MSG];
     struct ipc_listen l = {.backlog = 1};
-    r = dipc_request(f, c, buf, ipc_encode_listen(buf, sizeof buf, &l));
+    r = dipc_request(f, c, d, buf, ipc_encode_listen(buf, sizeof buf, &l));
     assert_int_equal(r.err, EOPNOTSUPP);
+
+    /* Connected: bare datagrams both ways (PROTOCOL.md 7.3). */
+    r = dipc_addr_req(f, c, d, IPC_OP_CONNECT, dipc_ep4(PEER_IP, 7));
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.state, IPC_ST_CONNECTED);
+    assert_int_equal(r.remote.port, 7);
+    dipc_send_bytes(d, "pong!", 5);
+    assert_true(dipc_pump_until_readable(f, d));
+    assert_int_equal(recv(d, in, sizeof in, 0), 5);
+    assert_memory_equal(in, "pong!", 5);
+    /* An empty datagram is one too. */
+    dipc_send_bytes(d, "", 0);
+    assert_true(dipc_pump_until_readable(f, d));
+    assert_int_equal(recv(d, in, sizeof in, MSG_DONTWAIT), 0);
+    /* Back to unconnected: framed again. */
+    struct ipc_endpoint none;
+    memset(&none, 0, sizeof none);
+    r = dipc_addr_req(f, c, d, IPC_OP_CONNECT, none);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.state, IPC_ST_NEW);
+    dipc_send_bytes(d, msg, sizeof msg);
+    assert_true(dipc_pump_until_readable(f, d));
+    assert_int_equal(recv(d, in, sizeof in, 0), IPC_DGRAM_HDR_LEN + 4);
     close(d);
     close(c);
     dipc_pump_n(f, 3);
     assert_int_equal(dipc_socket_count(f), 0);
+}
+
+/* The switch of framing waits until no datagram of the old one is left
+ * in the application's end: EINPROGRESS until it has read them. */
+static void test_udp_reframe_waits(void **state)
+{
+    struct fixture *f = *state;
+    dipc_start(f);
+    int c = dipc_ctl_connect(f), d;
+    assert_int_equal(dipc_open_sock(f, c, IPC_PROTO_UDP, &d), 0);
+    uint8_t msg[IPC_DGRAM_HDR_LEN + 4];
+    struct ipc_endpoint to = dipc_ep4(PEER_IP, 7);
+    ipc_encode_endpoint(msg, &to);
+    memcpy(msg + IPC_DGRAM_HDR_LEN, "ping", 4);
+    dipc_send_bytes(d, msg, sizeof msg);
+    assert_true(dipc_pump_until_readable(f, d));
+    struct ipc_reply r = dipc_addr_req(f, c, d, IPC_OP_CONNECT, to);
+    assert_int_equal(r.err, EINPROGRESS);
+    uint8_t in[64];
+    assert_int_equal(recv(d, in, sizeof in, 0), IPC_DGRAM_HDR_LEN + 4);
+    r = dipc_addr_req(f, c, d, IPC_OP_CONNECT, to);
+    assert_int_equal(r.err, 0);
+    close(d);
+    close(c);
+    dipc_pump_n(f, 3);
+    assert_int_equal(dipc_socket_count(f), 0);
+}
+
+/* A connected UDP socket's ICMP port unreachable: ECONNREFUSED pending,
+ * and an empty message wakes the reader (PROTOCOL.md 7.3). */
+static void test_udp_icmp_error_doorbell(void **state)
+{
+    struct fixture *f = *state;
+    dipc_start(f);
+    int c = dipc_ctl_connect(f), d;
+    assert_int_equal(dipc_open_sock(f, c, IPC_PROTO_UDP, &d), 0);
+    struct ipc_reply r = dipc_addr_req(f, c, d, IPC_OP_CONNECT, dipc_ep4(PEER_IP, 4444));
+    assert_int_equal(r.err, 0);
+    dipc_send_bytes(d, "anyone?", 7);
+    assert_true(dipc_pump_until_readable(f, d));
+    uint8_t in[16];
+    assert_int_equal(recv(d, in, sizeof in, 0), 0);
+    r = dipc_empty_req(f, c, d, IPC_OP_GETERR);
+    assert_int_equal(r.value, ECONNREFUSED);
+    r = dipc_empty_req(f, c, d, IPC_OP_GETERR);
+    assert_int_equal(r.value, 0);
+    close(d);
+    close(c);
+    dipc_pump_n(f, 3);
 }
 
 static void test_buffer_budget_enobufs(void **state)
@@ -364,11 +468,20 @@ static void test_peer_reset_geterr(void **state)
     assert_true(dipc_pump_until_readable(f, data));
     assert_int_equal(recv(data, in, sizeof in, 0), 3);
     assert_true(dipc_closed_by_daemon(f, data));
-    struct ipc_reply r = dipc_empty_req(f, ctl, IPC_OP_GETERR);
+    /* Our end is closed, not just shut: POLLHUP tells the library that
+     * EOF here is an error (PROTOCOL.md 7.1); writes fail. */
+    struct pollfd pl = {.fd = data, .events = 0};
+    assert_int_equal(poll(&pl, 1, 0), 1);
+    assert_true(pl.revents & POLLHUP);
+    assert_int_equal(send(data, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT), -1);
+    assert_int_equal(errno, EPIPE);
+    struct ipc_reply r = dipc_empty_req(f, ctl, data, IPC_OP_GETERR);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.value, ECONNRESET);
-    r = dipc_empty_req(f, ctl, IPC_OP_GETERR); /* cleared */
+    assert_int_equal(r.state, IPC_ST_CLOSED);
+    r = dipc_empty_req(f, ctl, data, IPC_OP_GETERR); /* cleared */
     assert_int_equal(r.value, 0);
+    assert_int_equal(dipc_socket_count(f), 0); /* only a tomb answers */
     close(data);
     close(ctl);
     dipc_pump_n(f, 10);
@@ -381,10 +494,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_connect_echo_both_ways, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_connect_refused, dipc_setup, dipc_teardown),
-        cmocka_unit_test_setup_teardown(test_listen_accept_attach, dipc_setup, dipc_teardown),
+        cmocka_unit_test_setup_teardown(test_listen_accept, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_backpressure_bounded, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_client_killed_mid_transfer, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_udp_echo, dipc_setup, dipc_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_reframe_waits, dipc_setup, dipc_teardown),
+        cmocka_unit_test_setup_teardown(test_udp_icmp_error_doorbell, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_buffer_budget_enobufs, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_peer_reset_geterr, dipc_setup, dipc_teardown),
     };

@@ -66,12 +66,10 @@ static int open6(struct fixture *f, int ctl, uint8_t proto)
     return data;
 }
 
-static struct ipc_reply opt_req(struct fixture *f, int ctl, uint8_t type, uint32_t name,
+static struct ipc_reply opt_req(struct fixture *f, int ctl, int fd, uint8_t type, uint32_t name,
                                 int32_t value)
 {
-    uint8_t buf[IPC_MAX_MSG];
-    struct ipc_opt o = {.name = name, .value = value};
-    return dipc_request(f, ctl, buf, ipc_encode_opt(buf, sizeof buf, type, &o));
+    return dipc_opt_req(f, ctl, fd, type, name, value);
 }
 
 static void peer_event(void *user, struct tcp_sock *ts, int events)
@@ -87,19 +85,19 @@ static void test_tcp_dual_stack_accept(void **state)
     dipc_start(f);
     int ctl = dipc_ctl_connect(f);
     int lfd = open6(f, ctl, IPC_PROTO_TCP);
-    struct ipc_reply r = opt_req(f, ctl, IPC_OP_GETOPT, IPC_IPV6_V6ONLY, 0);
+    struct ipc_reply r = opt_req(f, ctl, lfd, IPC_OP_GETOPT, IPC_IPV6_V6ONLY, 0);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.value, 0);
-    r = dipc_addr_req(f, ctl, IPC_OP_BIND, 0, ep6_any(8080));
+    r = dipc_addr_req(f, ctl, lfd, IPC_OP_BIND, ep6_any(8080));
     assert_int_equal(r.err, 0);
     assert_int_equal(r.local.family, IPC_AF_INET6);
     assert_int_equal(r.local.port, 8080);
     uint8_t buf[IPC_MAX_MSG];
     struct ipc_listen l = {.backlog = 4};
-    r = dipc_request(f, ctl, buf, ipc_encode_listen(buf, sizeof buf, &l));
+    r = dipc_request(f, ctl, lfd, buf, ipc_encode_listen(buf, sizeof buf, &l));
     assert_int_equal(r.err, 0);
     /* Bound: V6ONLY can no longer change (Linux: EINVAL). */
-    r = opt_req(f, ctl, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
+    r = opt_req(f, ctl, lfd, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
     assert_int_equal(r.err, EINVAL);
 
     struct tcp_sock *p = tcp_sock_open(f->peer, peer_event, NULL);
@@ -143,23 +141,23 @@ static void test_tcp_v6only(void **state)
     dipc_start(f);
     int c4 = dipc_ctl_connect(f), d4;
     assert_int_equal(dipc_open_sock(f, c4, IPC_PROTO_TCP, &d4), 0);
-    struct ipc_reply r = opt_req(f, c4, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
+    struct ipc_reply r = opt_req(f, c4, d4, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
     assert_int_equal(r.err, ENOPROTOOPT);
 
     int ctl = dipc_ctl_connect(f);
     int lfd = open6(f, ctl, IPC_PROTO_TCP);
-    r = opt_req(f, ctl, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
+    r = opt_req(f, ctl, lfd, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
     assert_int_equal(r.err, 0);
-    r = opt_req(f, ctl, IPC_OP_GETOPT, IPC_IPV6_V6ONLY, 0);
+    r = opt_req(f, ctl, lfd, IPC_OP_GETOPT, IPC_IPV6_V6ONLY, 0);
     assert_int_equal(r.value, 1);
-    r = dipc_addr_req(f, ctl, IPC_OP_BIND, 0, ep6_any(8081));
+    r = dipc_addr_req(f, ctl, lfd, IPC_OP_BIND, ep6_any(8081));
     assert_int_equal(r.err, 0);
     uint8_t buf[IPC_MAX_MSG];
     struct ipc_listen l = {.backlog = 4};
-    r = dipc_request(f, ctl, buf, ipc_encode_listen(buf, sizeof buf, &l));
+    r = dipc_request(f, ctl, lfd, buf, ipc_encode_listen(buf, sizeof buf, &l));
     assert_int_equal(r.err, 0);
     /* The IPv4 [0.0.0.0]:8081 may share the port now. */
-    r = dipc_addr_req(f, c4, IPC_OP_BIND, 0, dipc_ep4(0, 8081));
+    r = dipc_addr_req(f, c4, d4, IPC_OP_BIND, dipc_ep4(0, 8081));
     assert_int_equal(r.err, 0);
 
     struct tcp_sock *p = tcp_sock_open(f->peer, peer_event, NULL);
@@ -184,7 +182,7 @@ static void test_udp_dual_stack_echo(void **state)
     dipc_start(f);
     int c = dipc_ctl_connect(f);
     int d = open6(f, c, IPC_PROTO_UDP);
-    struct ipc_reply r = dipc_addr_req(f, c, IPC_OP_BIND, 0, ep6_any(4000));
+    struct ipc_reply r = dipc_addr_req(f, c, d, IPC_OP_BIND, ep6_any(4000));
     assert_int_equal(r.err, 0);
     assert_int_equal(r.local.family, IPC_AF_INET6);
     uint8_t msg[IPC_DGRAM_HDR_LEN + 4];
@@ -202,9 +200,9 @@ static void test_udp_dual_stack_echo(void **state)
     assert_memory_equal(from.addr, to.addr, 16);
     assert_memory_equal(in + IPC_DGRAM_HDR_LEN, "ping", 4);
     /* Bound: V6ONLY is EINVAL now; reading it works. */
-    r = opt_req(f, c, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
+    r = opt_req(f, c, d, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
     assert_int_equal(r.err, EINVAL);
-    r = opt_req(f, c, IPC_OP_GETOPT, IPC_IPV6_V6ONLY, 0);
+    r = opt_req(f, c, d, IPC_OP_GETOPT, IPC_IPV6_V6ONLY, 0);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.value, 0);
     close(d);
@@ -221,7 +219,7 @@ static void test_udp_v6only_mapped(void **state)
     dipc_start(f);
     int c = dipc_ctl_connect(f);
     int d = open6(f, c, IPC_PROTO_UDP);
-    struct ipc_reply r = opt_req(f, c, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
+    struct ipc_reply r = opt_req(f, c, d, IPC_OP_SETOPT, IPC_IPV6_V6ONLY, 1);
     assert_int_equal(r.err, 0);
     uint8_t msg[IPC_DGRAM_HDR_LEN + 1];
     struct ipc_endpoint to = ep6_mapped(PEER_IP, 7);
@@ -229,10 +227,10 @@ static void test_udp_v6only_mapped(void **state)
     msg[IPC_DGRAM_HDR_LEN] = 'x';
     dipc_send_bytes(d, msg, sizeof msg);
     dipc_pump_n(f, 5);
-    r = dipc_empty_req(f, c, IPC_OP_GETERR);
+    r = dipc_empty_req(f, c, d, IPC_OP_GETERR);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.value, ENETUNREACH);
-    r = dipc_addr_req(f, c, IPC_OP_CONNECT, 0, to);
+    r = dipc_addr_req(f, c, d, IPC_OP_CONNECT, to);
     assert_int_equal(r.err, ENETUNREACH);
     close(d);
     close(c);

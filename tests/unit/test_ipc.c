@@ -29,7 +29,7 @@ static void test_open_bytes(void **state)
 {
     (void)state;
     static const uint8_t want[20] = {
-        0x54, 0x43, 0x50, 0x49, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08,
+        0x54, 0x43, 0x50, 0x49, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08,
         0x06, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
     struct ipc_open m = {IPC_PROTO_TCP, IPC_AF_INET};
@@ -51,9 +51,9 @@ static void test_open_bytes(void **state)
 static void test_connect_bytes(void **state)
 {
     (void)state;
-    /* CONNECT, NONBLOCK, 10.77.0.2:8080 */
+    /* CONNECT 10.77.0.2:8080 */
     static const uint8_t want[32] = {
-        0x54, 0x43, 0x50, 0x49, 0x01, 0x05, 0x00, 0x01, 0x00, 0x00, 0x00, 0x14,
+        0x54, 0x43, 0x50, 0x49, 0x02, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x14,
         0x04, 0x00, 0x1f, 0x90, 0x0a, 0x4d, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     };
@@ -61,12 +61,12 @@ static void test_connect_bytes(void **state)
     uint8_t buf[IPC_MAX_MSG];
     struct ipc_request r;
 
-    assert_int_equal(ipc_encode_addr_req(buf, sizeof buf, IPC_OP_CONNECT, IPC_F_NONBLOCK, &m),
-                     sizeof want);
+    assert_int_equal(ipc_encode_addr_req(buf, sizeof buf, IPC_OP_CONNECT, &m), sizeof want);
     assert_memory_equal(buf, want, sizeof want);
     assert_int_equal(tipc_request_of(want, sizeof want, &r), (int)sizeof want);
     assert_int_equal(r.h.type, IPC_OP_CONNECT);
-    assert_int_equal(r.h.flags, IPC_F_NONBLOCK);
+    assert_int_equal(r.h.flags, 0);
+    assert_true(ipc_request_takes_fd(r.h.type));
     assert_ep_equal(&r.u.addr.ep, &m.ep);
 }
 
@@ -80,14 +80,17 @@ static void test_reply_bytes(void **state)
     m.err = 111; /* ECONNREFUSED */
     m.value = -1;
     m.sock_id = 0x0102030405060708ull;
-    m.token = 0x1112131415161718ull;
+    m.proto = IPC_PROTO_TCP;
+    m.family = IPC_AF_INET6;
+    m.state = IPC_ST_CONNECTING;
+    m.flags = IPC_SF_WR_SHUT;
     m.local = tipc_ep6(1, 0x1234);
     assert_int_equal(ipc_encode_reply(buf, sizeof buf, &m), IPC_HDR_LEN + IPC_REPLY_LEN);
     assert_int_equal(buf[5], IPC_MSG_REPLY);
     assert_int_equal(buf[11], IPC_REPLY_LEN);
     static const uint8_t body_head[24] = {
         0x00, 0x00, 0x00, 0x6f, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02, 0x03, 0x04,
-        0x05, 0x06, 0x07, 0x08, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+        0x05, 0x06, 0x07, 0x08, 0x06, 0x06, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00,
     };
     assert_memory_equal(buf + 12, body_head, sizeof body_head);
     /* local at body offset 24: family 6, pad 0, port 0x1234, fd77::1 */
@@ -105,9 +108,67 @@ static void test_reply_bytes(void **state)
     assert_int_equal(got.err, 111);
     assert_int_equal(got.value, -1);
     assert_true(got.sock_id == m.sock_id);
-    assert_true(got.token == m.token);
+    assert_int_equal(got.proto, IPC_PROTO_TCP);
+    assert_int_equal(got.family, IPC_AF_INET6);
+    assert_int_equal(got.state, IPC_ST_CONNECTING);
+    assert_int_equal(got.flags, IPC_SF_WR_SHUT);
     assert_ep_equal(&got.local, &m.local);
     assert_ep_equal(&got.remote, &m.remote);
+
+    /* What the socket fields may hold, and the pad after them. */
+    uint8_t bad[IPC_MAX_MSG];
+    size_t n = ipc_encode_reply(buf, sizeof buf, &m);
+    const struct {
+        size_t off;
+        uint8_t v;
+    } cases[] = {{16, 7}, {17, 5}, {18, IPC_ST_MAX + 1}, {19, 0x04}, {20, 1}, {23, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(bad, buf, n);
+        bad[IPC_HDR_LEN + cases[i].off] = cases[i].v;
+        assert_int_equal(tipc_reply_of(bad, n, &got), IPC_EBODY);
+    }
+}
+
+/* INFO: every field in its place, and back. */
+static void test_info_round_trip(void **state)
+{
+    (void)state;
+    struct ipc_info m, got;
+    uint8_t buf[IPC_MAX_MSG];
+
+    memset(&m, 0, sizeof m);
+    m.state = 1;
+    m.options = 7;
+    m.snd_wscale = 7;
+    m.rcv_wscale = 14;
+    m.rto = 200000;
+    m.snd_mss = 1448;
+    m.rtt = 123;
+    m.rttvar = 45;
+    m.snd_cwnd = 10;
+    m.total_retrans = 3;
+    m.rcv_wnd = 0xfedcba98u;
+    m.bytes_acked = 0x0102030405060708ull;
+    m.segs_in = 99;
+    size_t n = ipc_encode_info(buf, sizeof buf, &m);
+    assert_int_equal(n, IPC_HDR_LEN + IPC_INFO_LEN);
+    assert_int_equal(buf[5], IPC_MSG_INFO);
+    assert_int_equal(ipc_decode_info(buf, n, &got), (int)n);
+    assert_memory_equal(&got, &m, sizeof m);
+    /* rto is the first u32, at body offset 8 */
+    assert_int_equal(buf[IPC_HDR_LEN + 8 + 2], 0x0d);
+    /* Linux states are 1..11; window scales at most 14. */
+    uint8_t bad[IPC_MAX_MSG];
+    memcpy(bad, buf, n);
+    bad[IPC_HDR_LEN] = 0;
+    assert_int_equal(ipc_decode_info(bad, n, &got), IPC_EBODY);
+    bad[IPC_HDR_LEN] = 12;
+    assert_int_equal(ipc_decode_info(bad, n, &got), IPC_EBODY);
+    memcpy(bad, buf, n);
+    bad[IPC_HDR_LEN + 7] = 15;
+    assert_int_equal(ipc_decode_info(bad, n, &got), IPC_EBODY);
+    /* truncated: wait for more */
+    assert_int_equal(ipc_decode_info(buf, n - 1, &got), IPC_ETRUNC);
 }
 
 /* ---- round trips of every type ---- */
@@ -126,16 +187,11 @@ static void test_round_trip_requests(void **state)
     assert_int_equal(r.u.open.proto, IPC_PROTO_UDP);
     assert_int_equal(r.u.open.family, IPC_AF_INET6);
 
-    struct ipc_attach at = {0xfedcba9876543210ull, 0xffffffffffffffffull};
-    n = ipc_encode_attach(buf, sizeof buf, &at);
-    assert_int_equal(n, IPC_HDR_LEN + 16);
-    assert_int_equal(tipc_request_of(buf, n, &r), (int)n);
-    assert_int_equal(r.h.type, IPC_OP_ATTACH);
-    assert_true(r.u.attach.sock_id == at.sock_id);
-    assert_true(r.u.attach.token == at.token);
+    assert_false(ipc_request_takes_fd(IPC_OP_OPEN));
+    assert_false(ipc_request_takes_fd(IPC_MSG_REPLY));
 
     struct ipc_addr_req bind = {tipc_ep6(9, 65535)};
-    n = ipc_encode_addr_req(buf, sizeof buf, IPC_OP_BIND, 0, &bind);
+    n = ipc_encode_addr_req(buf, sizeof buf, IPC_OP_BIND, &bind);
     assert_int_equal(tipc_request_of(buf, n, &r), (int)n);
     assert_int_equal(r.h.type, IPC_OP_BIND);
     assert_int_equal(r.h.flags, 0);
@@ -144,7 +200,7 @@ static void test_round_trip_requests(void **state)
     /* connect(AF_UNSPEC): the all-zero endpoint is valid in a request. */
     struct ipc_addr_req none;
     memset(&none, 0, sizeof none);
-    n = ipc_encode_addr_req(buf, sizeof buf, IPC_OP_CONNECT, 0, &none);
+    n = ipc_encode_addr_req(buf, sizeof buf, IPC_OP_CONNECT, &none);
     assert_int_equal(tipc_request_of(buf, n, &r), (int)n);
     assert_int_equal(r.u.addr.ep.family, IPC_AF_UNSPEC);
 
@@ -187,9 +243,14 @@ static void test_round_trip_requests(void **state)
     assert_int_equal(n, IPC_HDR_LEN);
     assert_int_equal(tipc_request_of(buf, n, &r), IPC_HDR_LEN);
     assert_int_equal(r.h.type, IPC_OP_GETNAME);
-    n = ipc_encode_empty(buf, sizeof buf, IPC_OP_GETERR);
-    assert_int_equal(tipc_request_of(buf, n, &r), IPC_HDR_LEN);
-    assert_int_equal(r.h.type, IPC_OP_GETERR);
+    for (uint8_t t = IPC_OP_LOOKUP; t <= IPC_OP_GETINFO; t++) {
+        if (t != IPC_OP_LOOKUP && t != IPC_OP_GETERR && t != IPC_OP_GETINFO)
+            continue;
+        n = ipc_encode_empty(buf, sizeof buf, t);
+        assert_int_equal(tipc_request_of(buf, n, &r), IPC_HDR_LEN);
+        assert_int_equal(r.h.type, t);
+        assert_true(ipc_request_takes_fd(t));
+    }
 }
 
 static void test_round_trip_accept(void **state)
@@ -201,14 +262,12 @@ static void test_round_trip_accept(void **state)
 
     memset(&m, 0, sizeof m);
     m.sock_id = 77;
-    m.token = 0xa5a5a5a5a5a5a5a5ull;
     m.local = tipc_ep4(10, 77, 0, 1, 7);
     m.remote = tipc_ep4(10, 77, 0, 2, 33333);
     n = ipc_encode_accept(buf, sizeof buf, &m);
     assert_int_equal(n, IPC_HDR_LEN + IPC_ACCEPT_LEN);
     assert_int_equal(tipc_accept_of(buf, n, &got), (int)n);
     assert_true(got.sock_id == m.sock_id);
-    assert_true(got.token == m.token);
     assert_ep_equal(&got.local, &m.local);
     assert_ep_equal(&got.remote, &m.remote);
 }
@@ -340,8 +399,8 @@ static void test_endpoint_in_messages(void **state)
             off[n_off++] = IPC_HDR_LEN + 44;
         }
         if (t == IPC_MSG_ACCEPT) {
-            off[n_off++] = IPC_HDR_LEN + 16;
-            off[n_off++] = IPC_HDR_LEN + 36;
+            off[n_off++] = IPC_HDR_LEN + 8;
+            off[n_off++] = IPC_HDR_LEN + 28;
         }
         for (int k = 0; k < n_off; k++) {
             uint8_t m[IPC_MAX_MSG];
@@ -375,19 +434,21 @@ static void test_encode_cap(void **state)
 {
     (void)state;
     struct ipc_open open = {IPC_PROTO_TCP, IPC_AF_INET};
-    struct ipc_attach at = {7, 0x1234};
     struct ipc_addr_req bind = {tipc_ep4(10, 77, 0, 1, 7)};
     struct ipc_listen li = {128};
     struct ipc_u32 sh = {2};
     struct ipc_opt so = {IPC_SO_RCVBUF, 65536};
     struct ipc_reply rep;
     struct ipc_accept acc;
+    struct ipc_info info;
 
     memset(&rep, 0, sizeof rep);
     memset(&acc, 0, sizeof acc);
+    memset(&info, 0, sizeof info);
+    info.state = 1;
     acc.local = tipc_ep6(1, 7);
     acc.remote = tipc_ep6(2, 50000);
-    for (size_t cap = 0; cap < IPC_HDR_LEN + IPC_REPLY_LEN; cap++) {
+    for (size_t cap = 0; cap < IPC_HDR_LEN + IPC_INFO_LEN + 1; cap++) {
         uint8_t buf[IPC_MAX_MSG];
         size_t want;
         memset(buf, 0xcc, sizeof buf);
@@ -397,14 +458,14 @@ static void test_encode_cap(void **state)
         assert_int_equal((expr), want); \
     } while (0)
         CHECK(20u, ipc_encode_open(buf, cap, &open));
-        CHECK(28u, ipc_encode_attach(buf, cap, &at));
-        CHECK(32u, ipc_encode_addr_req(buf, cap, IPC_OP_BIND, 0, &bind));
+        CHECK(32u, ipc_encode_addr_req(buf, cap, IPC_OP_BIND, &bind));
         CHECK(16u, ipc_encode_listen(buf, cap, &li));
         CHECK(16u, ipc_encode_u32(buf, cap, IPC_OP_SHUTDOWN, &sh));
         CHECK(20u, ipc_encode_opt(buf, cap, IPC_OP_SETOPT, &so));
         CHECK(12u, ipc_encode_empty(buf, cap, IPC_OP_GETNAME));
         CHECK(76u, ipc_encode_reply(buf, cap, &rep));
-        CHECK(68u, ipc_encode_accept(buf, cap, &acc));
+        CHECK(60u, ipc_encode_accept(buf, cap, &acc));
+        CHECK(144u, ipc_encode_info(buf, cap, &info));
 #undef CHECK
     }
     /* A refused encode leaves the buffer untouched. */
@@ -424,8 +485,8 @@ static void test_encode_wrong_type(void **state)
     struct ipc_u32 v = {0};
     struct ipc_opt o = {IPC_SO_TYPE, 0};
 
-    assert_int_equal(ipc_encode_addr_req(buf, sizeof buf, IPC_OP_LISTEN, 0, &a), 0);
-    assert_int_equal(ipc_encode_addr_req(buf, sizeof buf, IPC_MSG_REPLY, 0, &a), 0);
+    assert_int_equal(ipc_encode_addr_req(buf, sizeof buf, IPC_OP_LISTEN, &a), 0);
+    assert_int_equal(ipc_encode_addr_req(buf, sizeof buf, IPC_MSG_REPLY, &a), 0);
     assert_int_equal(ipc_encode_u32(buf, sizeof buf, IPC_OP_LISTEN, &v), 0);
     assert_int_equal(ipc_encode_u32(buf, sizeof buf, 0, &v), 0);
     assert_int_equal(ipc_encode_opt(buf, sizeof buf, IPC_OP_SHUTDOWN, &o), 0);
@@ -458,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_open_bytes),
         cmocka_unit_test(test_connect_bytes),
         cmocka_unit_test(test_reply_bytes),
+        cmocka_unit_test(test_info_round_trip),
         cmocka_unit_test(test_round_trip_requests),
         cmocka_unit_test(test_round_trip_accept),
         cmocka_unit_test(test_stream_of_messages),

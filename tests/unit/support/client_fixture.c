@@ -57,8 +57,47 @@ int tcl_send_fds(int fd, const void *buf, size_t len, const int *fds, int nfds)
     return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
-/* Answer one request; false: close the connection. */
-static bool tcl_fake_handle(struct fake_conn *c, const struct ipc_request *req)
+static int tcl_peer_of(int fd)
+{
+    uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0)
+        return -1;
+    for (int i = 0; i < tcl_fk.npeers; i++)
+        if (tcl_fk.cookies[i] == cookie)
+            return i;
+    return -1;
+}
+
+static void tcl_add_peer(int peer, int app_end, uint8_t proto, uint8_t family, uint8_t state)
+{
+    uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    assert_int_equal(getsockopt(app_end, SOL_SOCKET, SO_COOKIE, &cookie, &len), 0);
+    if (tcl_fk.npeers >= FAKE_MAX_PEERS) {
+        tcl_own_fd(peer, false);
+        close(peer);
+        return;
+    }
+    int i = tcl_fk.npeers++;
+    tcl_fk.peers[i] = peer;
+    tcl_fk.cookies[i] = cookie;
+    tcl_fk.protos[i] = proto;
+    tcl_fk.families[i] = family;
+    tcl_fk.states[i] = state;
+}
+
+void tcl_fake_adopt(int peer, int app_end, uint8_t state)
+{
+    pthread_mutex_lock(&tcl_fk.mu);
+    tcl_own_fd(peer, true);
+    tcl_add_peer(peer, app_end, IPC_PROTO_TCP, IPC_AF_INET, state);
+    pthread_mutex_unlock(&tcl_fk.mu);
+}
+
+/* Answer one request (fd: what came with it, or -1); false: close the
+ * connection. */
+static bool tcl_fake_handle(struct fake_conn *c, const struct ipc_request *req, int fd)
 {
     struct ipc_reply r;
     uint8_t out[IPC_MAX_MSG];
@@ -70,35 +109,44 @@ static bool tcl_fake_handle(struct fake_conn *c, const struct ipc_request *req)
     pthread_mutex_lock(&tcl_fk.mu);
     tcl_fk.requests++;
     tcl_fk.last = *req;
+    int pi = tcl_peer_of(fd);
+    tcl_fk.last_fd_peer = pi;
     mode = req->h.type == IPC_OP_OPEN ? tcl_fk.mode_open : tcl_fk.mode_other;
     switch (req->h.type) {
     case IPC_OP_OPEN:
         r.sock_id = 100 + (uint64_t)tcl_fk.npeers;
         r.local.family = req->u.open.family;
+        r.proto = req->u.open.proto;
+        r.family = req->u.open.family;
         if (socketpair(AF_UNIX, (req->u.open.proto == IPC_PROTO_TCP ? SOCK_STREAM
                                                                      : SOCK_SEQPACKET) |
                                     SOCK_CLOEXEC,
                        0, pair) != 0)
             r.err = ENFILE;
         break;
-    case IPC_OP_ATTACH:
-        tcl_fk.attaches++;
-        r.err = req->u.attach.sock_id == tcl_fk.accept_id && req->u.attach.token == tcl_fk.accept_token
-                    ? 0
-                    : EBADF;
-        r.sock_id = req->u.attach.sock_id;
-        break;
     case IPC_OP_CONNECT:
-        r.err = (req->h.flags & IPC_F_NONBLOCK) ? tcl_fk.connect_nb_err : tcl_fk.op_err;
+        r.err = tcl_fk.connect_err;
+        if (pi >= 0 && (r.err == 0 || r.err == EINPROGRESS))
+            tcl_fk.states[pi] = r.err == 0 ? IPC_ST_CONNECTED : IPC_ST_CONNECTING;
+        if (pi >= 0 && r.err == 0 && tcl_fk.protos[pi] == IPC_PROTO_UDP)
+            r.remote = req->u.addr.ep;
+        break;
+    case IPC_OP_LISTEN:
+        r.err = tcl_fk.op_err;
+        if (pi >= 0 && r.err == 0)
+            tcl_fk.states[pi] = IPC_ST_LISTENING;
         break;
     case IPC_OP_GETERR:
         r.value = tcl_fk.geterr_value;
         tcl_fk.geterr_value = 0;
+        if (pi >= 0 && tcl_fk.states[pi] == IPC_ST_CONNECTING)
+            tcl_fk.states[pi] = r.value == 0 ? IPC_ST_CONNECTED : IPC_ST_CLOSED;
         break;
     case IPC_OP_GETOPT:
         r.value = tcl_fk.opt_value;
         r.err = tcl_fk.op_err;
         break;
+    case IPC_OP_LOOKUP:
     case IPC_OP_GETNAME:
         r.local = tcl_fk.name_local;
         r.remote = tcl_fk.name_remote;
@@ -107,18 +155,39 @@ static bool tcl_fake_handle(struct fake_conn *c, const struct ipc_request *req)
         r.err = tcl_fk.op_err;
         break;
     }
+    if (req->h.type != IPC_OP_OPEN && pi >= 0) {
+        r.proto = tcl_fk.protos[pi];
+        r.family = tcl_fk.families[pi];
+        r.state = tcl_fk.states[pi];
+        r.sock_id = 100 + (uint64_t)pi;
+    } else if (req->h.type != IPC_OP_OPEN) {
+        r.err = fd < 0 ? EBADF : ENOTSOCK;
+    }
+    if (mode == FAKE_UNKNOWN && req->h.type != IPC_OP_OPEN) {
+        memset(&r, 0, sizeof r);
+        r.err = ENOTSOCK;
+    }
     tcl_own_fd(pair[0], true);
     tcl_own_fd(pair[1], true);
-    if (pair[0] >= 0 && tcl_fk.npeers < FAKE_MAX_PEERS) {
-        tcl_fk.peers[tcl_fk.npeers++] = pair[0];
-    } else if (pair[0] >= 0) {
-        tcl_own_fd(pair[0], false);
-        close(pair[0]);
-    }
+    if (pair[0] >= 0)
+        tcl_add_peer(pair[0], pair[1], req->u.open.proto, req->u.open.family, IPC_ST_NEW);
 
     if (mode == FAKE_BAD_ERRNO)
         r.err = 5000;
-    size_t n = ipc_encode_reply(out, sizeof out, &r);
+    size_t n;
+    if (req->h.type == IPC_OP_GETINFO && r.err == 0 && mode == FAKE_OK) {
+        struct ipc_info info;
+        memset(&info, 0, sizeof info);
+        info.state = 1;
+        info.rtt = 1234;
+        info.rttvar = 56;
+        info.snd_cwnd = 10;
+        info.snd_mss = 1448;
+        info.total_retrans = 2;
+        n = ipc_encode_info(out, sizeof out, &info);
+    } else {
+        n = ipc_encode_reply(out, sizeof out, &r);
+    }
     if (pair[1] >= 0 && mode != FAKE_NO_FD && mode != FAKE_PIPE_FD)
         fds[nfds++] = pair[1];
     if (mode == FAKE_TWO_FDS || mode == FAKE_PIPE_FD || mode == FAKE_STRAY_FD) {
@@ -151,6 +220,42 @@ static bool tcl_fake_handle(struct fake_conn *c, const struct ipc_request *req)
     }
     pthread_mutex_unlock(&tcl_fk.mu);
     return keep;
+}
+
+/* Read what a session sent, taking the fd that came with it. */
+static ssize_t tcl_recv_request(struct fake_conn *c, int *fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * 4)];
+        struct cmsghdr align;
+    } cbuf;
+    struct iovec iov = { .iov_base = c->buf + c->len, .iov_len = sizeof c->buf - c->len };
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf.buf;
+    mh.msg_controllen = sizeof cbuf.buf;
+    ssize_t got = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); got > 0 && h != NULL; h = CMSG_NXTHDR(&mh, h)) {
+        size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(h) + i * sizeof(int), sizeof f);
+            pthread_mutex_lock(&tcl_fk.mu);
+            tcl_own_fd(f, true);
+            pthread_mutex_unlock(&tcl_fk.mu);
+            if (*fd < 0) {
+                *fd = f;
+            } else {
+                pthread_mutex_lock(&tcl_fk.mu);
+                tcl_own_fd(f, false);
+                pthread_mutex_unlock(&tcl_fk.mu);
+                close(f);
+            }
+        }
+    }
+    return got;
 }
 
 void *tcl_fake_main(void *arg)
@@ -189,7 +294,8 @@ void *tcl_fake_main(void *arg)
             if (p[2 + i].revents == 0)
                 continue;
             struct fake_conn *c = &conns[i];
-            ssize_t got = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+            int fd = -1;
+            ssize_t got = tcl_recv_request(c, &fd);
             bool keep = got > 0;
             if (keep)
                 c->len += (size_t)got;
@@ -198,11 +304,24 @@ void *tcl_fake_main(void *arg)
                 int used = ipc_decode_request(c->buf, c->len, &req);
                 if (used == IPC_ETRUNC)
                     break;
-                keep = used > 0 && tcl_fake_handle(c, &req);
+                keep = used > 0 && tcl_fake_handle(c, &req, fd);
+                if (fd >= 0) {
+                    pthread_mutex_lock(&tcl_fk.mu);
+                    tcl_own_fd(fd, false);
+                    pthread_mutex_unlock(&tcl_fk.mu);
+                    close(fd);
+                    fd = -1;
+                }
                 if (keep) {
                     memmove(c->buf, c->buf + used, c->len - (size_t)used);
                     c->len -= (size_t)used;
                 }
+            }
+            if (fd >= 0) {
+                pthread_mutex_lock(&tcl_fk.mu);
+                tcl_own_fd(fd, false);
+                pthread_mutex_unlock(&tcl_fk.mu);
+                close(fd);
             }
             if (!keep) {
                 pthread_mutex_lock(&tcl_fk.mu);

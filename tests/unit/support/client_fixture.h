@@ -49,6 +49,7 @@ enum fake_mode {
     FAKE_TWO_FDS,                /* OPEN ok with two fds */
     FAKE_PIPE_FD,                /* OPEN ok with a pipe as the "socket" */
     FAKE_STRAY_FD,               /* a non-OPEN reply carrying an fd */
+    FAKE_UNKNOWN,                /* ENOTSOCK: the daemon does not know the socket */
 };
 
 #define FAKE_MAX_CONNS 8
@@ -71,17 +72,18 @@ struct fake {
     /* what to do (set by the test before the call) */
     enum fake_mode mode_open;
     enum fake_mode mode_other;
-    int op_err;                  /* err for requests other than OPEN/ATTACH */
-    int connect_nb_err;          /* err for CONNECT with IPC_F_NONBLOCK */
+    int op_err;                  /* err for requests other than OPEN */
+    int connect_err;             /* err for CONNECT (EINPROGRESS: poll, then GETERR) */
     int geterr_value;            /* pending error, cleared when read */
     int opt_value;
     struct ipc_endpoint name_local, name_remote;
-    uint64_t accept_id, accept_token;   /* what ATTACH must prove */
     /* what happened */
     int requests;
     struct ipc_request last;
-    int attaches;
+    int last_fd_peer;            /* the request's fd was the app end of peers[i]; -1 none */
     int peers[FAKE_MAX_PEERS];   /* the daemon's end of each data fd */
+    uint64_t cookies[FAKE_MAX_PEERS];   /* SO_COOKIE of each app end */
+    uint8_t protos[FAKE_MAX_PEERS], families[FAKE_MAX_PEERS], states[FAKE_MAX_PEERS];
     int npeers;
     /* Every fd the fake holds, so that the leak checks count only the
      * library's; changed only under mu, together with the open/close. */
@@ -108,6 +110,10 @@ int tcl_fake_requests(void);
 
 /* The daemon's end of the newest socket's data fd. */
 int tcl_fake_peer(void);
+
+/* Register an app end the test made itself (an accepted connection's):
+ * peer is the daemon's end; the fake answers requests about it. */
+void tcl_fake_adopt(int peer, int app_end, uint8_t state);
 
 /* "a.b.c.d" and a port as a struct sockaddr_in. */
 struct sockaddr_in tcl_sin4(const char *dotted, uint16_t port);

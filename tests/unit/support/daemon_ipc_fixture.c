@@ -292,10 +292,32 @@ struct ipc_endpoint dipc_ep4(uint32_t ip, uint16_t port)
     return ep;
 }
 
-struct ipc_reply dipc_request(struct fixture *f, int ctl, const uint8_t *buf, size_t n)
+void dipc_send_fds(int ctl, const void *buf, size_t n, const int *fds, int nfds)
+{
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * 4)];
+    } cm;
+    memset(&cm, 0, sizeof cm);
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = n};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    assert_true(nfds <= 4);
+    if (nfds > 0) {
+        mh.msg_control = cm.b;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(h), fds, sizeof(int) * (size_t)nfds);
+    }
+    assert_int_equal(sendmsg(ctl, &mh, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+struct ipc_reply dipc_request(struct fixture *f, int ctl, int fd, const uint8_t *buf, size_t n)
 {
     struct ipc_reply r;
-    dipc_send_bytes(ctl, buf, n);
+    dipc_send_fds(ctl, buf, n, &fd, fd >= 0 ? 1 : 0);
     assert_int_equal(dipc_get_reply(f, ctl, &r, NULL), 0);
     return r;
 }
@@ -317,20 +339,58 @@ int dipc_open_sock(struct fixture *f, int ctl, uint8_t proto, int *data)
     return r.err;
 }
 
-struct ipc_reply dipc_addr_req(struct fixture *f, int ctl, uint8_t type, uint16_t flags,
-                                 struct ipc_endpoint ep)
+struct ipc_reply dipc_addr_req(struct fixture *f, int ctl, int fd, uint8_t type,
+                               struct ipc_endpoint ep)
 {
     uint8_t buf[IPC_MAX_MSG];
     struct ipc_addr_req a = {.ep = ep};
-    size_t n = ipc_encode_addr_req(buf, sizeof buf, type, flags, &a);
-    return dipc_request(f, ctl, buf, n);
+    size_t n = ipc_encode_addr_req(buf, sizeof buf, type, &a);
+    return dipc_request(f, ctl, fd, buf, n);
 }
 
-struct ipc_reply dipc_empty_req(struct fixture *f, int ctl, uint8_t type)
+struct ipc_reply dipc_empty_req(struct fixture *f, int ctl, int fd, uint8_t type)
 {
     uint8_t buf[IPC_MAX_MSG];
     size_t n = ipc_encode_empty(buf, sizeof buf, type);
-    return dipc_request(f, ctl, buf, n);
+    return dipc_request(f, ctl, fd, buf, n);
+}
+
+struct ipc_reply dipc_opt_req(struct fixture *f, int ctl, int fd, uint8_t type, uint32_t name,
+                              int32_t value)
+{
+    uint8_t buf[IPC_MAX_MSG];
+    struct ipc_opt o = {.name = name, .value = value};
+    size_t n = ipc_encode_opt(buf, sizeof buf, type, &o);
+    return dipc_request(f, ctl, fd, buf, n);
+}
+
+struct ipc_reply dipc_shutdown(struct fixture *f, int ctl, int fd, uint32_t how)
+{
+    uint8_t buf[IPC_MAX_MSG];
+    struct ipc_u32 u = {.value = how};
+    size_t n = ipc_encode_u32(buf, sizeof buf, IPC_OP_SHUTDOWN, &u);
+    return dipc_request(f, ctl, fd, buf, n);
+}
+
+bool dipc_writable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLOUT);
+}
+
+int dipc_connect(struct fixture *f, int ctl, int fd, struct ipc_endpoint ep)
+{
+    struct ipc_reply r = dipc_addr_req(f, ctl, fd, IPC_OP_CONNECT, ep);
+    if (r.err != EINPROGRESS)
+        return r.err;
+    /* PROTOCOL.md 7.2: not writable until the outcome is known. */
+    assert_false(dipc_writable(fd));
+    for (int i = 0; i < MAX_ROUNDS && !dipc_writable(fd); i++)
+        dipc_pump(f);
+    assert_true(dipc_writable(fd));
+    r = dipc_empty_req(f, ctl, fd, IPC_OP_GETERR);
+    assert_int_equal(r.err, 0);
+    return r.value;
 }
 
 size_t dipc_socket_count(struct fixture *f)

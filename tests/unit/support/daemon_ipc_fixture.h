@@ -93,15 +93,31 @@ bool dipc_closed_by_daemon(struct fixture *f, int fd);
 
 struct ipc_endpoint dipc_ep4(uint32_t ip, uint16_t port);
 
-struct ipc_reply dipc_request(struct fixture *f, int ctl, const uint8_t *buf, size_t n);
+/* One request with fd attached (-1: none), and its reply. */
+struct ipc_reply dipc_request(struct fixture *f, int ctl, int fd, const uint8_t *buf, size_t n);
+
+/* sendmsg with fds attached; the whole of buf must go. */
+void dipc_send_fds(int ctl, const void *buf, size_t n, const int *fds, int nfds);
 
 /* OPEN: returns the reply's err; *data the data fd (non-blocking). */
 int dipc_open_sock(struct fixture *f, int ctl, uint8_t proto, int *data);
 
-struct ipc_reply dipc_addr_req(struct fixture *f, int ctl, uint8_t type, uint16_t flags,
+struct ipc_reply dipc_addr_req(struct fixture *f, int ctl, int fd, uint8_t type,
                                struct ipc_endpoint ep);
 
-struct ipc_reply dipc_empty_req(struct fixture *f, int ctl, uint8_t type);
+struct ipc_reply dipc_empty_req(struct fixture *f, int ctl, int fd, uint8_t type);
+
+struct ipc_reply dipc_opt_req(struct fixture *f, int ctl, int fd, uint8_t type, uint32_t name,
+                              int32_t value);
+
+struct ipc_reply dipc_shutdown(struct fixture *f, int ctl, int fd, uint32_t how);
+
+/* CONNECT, then (EINPROGRESS) pump until the data fd polls writable and
+ * read the outcome with GETERR: 0 or the errno. */
+int dipc_connect(struct fixture *f, int ctl, int fd, struct ipc_endpoint ep);
+
+/* Whether fd polls writable now. */
+bool dipc_writable(int fd);
 
 size_t dipc_socket_count(struct fixture *f);
 

@@ -25,13 +25,15 @@ int tipc_reply_of(const uint8_t *src, size_t len, struct ipc_reply *out);
 
 int tipc_accept_of(const uint8_t *src, size_t len, struct ipc_accept *out);
 
+int tipc_info_of(const uint8_t *src, size_t len, struct ipc_info *out);
+
 struct ipc_endpoint tipc_ep4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port);
 
 /* [fd77::last]:port */
 struct ipc_endpoint tipc_ep6(uint8_t last, uint16_t port);
 
 /* One valid encoding of every message type, for the table-driven tests. */
-enum which { REQ, REP, ACC };
+enum which { REQ, REP, ACC, INF };
 
 struct sample {
     const char *name;
@@ -40,7 +42,7 @@ struct sample {
     size_t len;
 };
 
-#define N_SAMPLES 14
+#define N_SAMPLES 15
 
 void tipc_make_samples(struct sample s[N_SAMPLES]);
 
