@@ -55,6 +55,7 @@ static uint32_t opt_name(const struct dsock *ds, int level, int name)
         case TCP_KEEPCNT: return IPC_TCP_KEEPCNT;
         case TCP_MAXSEG: return IPC_TCP_MAXSEG;
         case TCP_CORK: return IPC_TCP_CORK;
+        case TCP_QUICKACK: return IPC_TCP_QUICKACK;
         default: return 0;
         }
     }
@@ -132,6 +133,14 @@ int libtcpip_direct_setsockopt(int fd, int level, int name, const void *val, soc
     return rc == 0 ? 0 : fail(rc);
 }
 
+/* glibc's struct tcp_info stops at tcpi_total_retrans; Linux's goes on
+ * (linux/tcp.h), and programs that ask for more get these too. */
+struct tcp_info_linux {
+    struct tcp_info base;        /* 104 bytes */
+    uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+    uint32_t segs_out, segs_in;
+};
+
 /* TCP_INFO: the daemon's INFO mapped onto Linux's struct tcp_info, as
  * much of it as fits in *len. */
 static int get_tcp_info(int fd, struct dsock *ds, void *val, socklen_t *len)
@@ -139,7 +148,8 @@ static int get_tcp_info(int fd, struct dsock *ds, void *val, socklen_t *len)
     uint8_t msg[IPC_MAX_MSG];
     struct ipc_reply reply;
     struct ipc_info in;
-    struct tcp_info ti;
+    struct tcp_info_linux tl;
+    struct tcp_info *ti = &tl.base;
     size_t n = ipc_encode_empty(msg, sizeof msg, IPC_OP_GETINFO);
     int rc = libtcpip_call(fd, msg, n, &reply, NULL, true, &in);
     if (rc != 0 && rc != EPROTO && rc != EPROTONOSUPPORT && rc != EMFILE && rc != ENOMEM) {
@@ -150,38 +160,42 @@ static int get_tcp_info(int fd, struct dsock *ds, void *val, socklen_t *len)
         rc = reply.err == ENOTSOCK ? ENETDOWN : reply.err;
     if (rc != 0)
         return rc;
-    memset(&ti, 0, sizeof ti);
-    ti.tcpi_state = in.state;
-    ti.tcpi_ca_state = in.ca_state;
-    ti.tcpi_retransmits = in.retransmits;
-    ti.tcpi_probes = in.probes;
-    ti.tcpi_backoff = in.backoff;
-    ti.tcpi_options = in.options;
-    ti.tcpi_snd_wscale = in.snd_wscale;
-    ti.tcpi_rcv_wscale = in.rcv_wscale;
-    ti.tcpi_rto = in.rto;
-    ti.tcpi_ato = in.ato;
-    ti.tcpi_snd_mss = in.snd_mss;
-    ti.tcpi_rcv_mss = in.rcv_mss;
-    ti.tcpi_unacked = in.unacked;
-    ti.tcpi_sacked = in.sacked;
-    ti.tcpi_lost = in.lost;
-    ti.tcpi_retrans = in.retrans;
-    ti.tcpi_last_data_sent = in.last_data_sent;
-    ti.tcpi_last_data_recv = in.last_data_recv;
-    ti.tcpi_last_ack_recv = in.last_ack_recv;
-    ti.tcpi_pmtu = in.pmtu;
-    ti.tcpi_rcv_ssthresh = in.rcv_ssthresh;
-    ti.tcpi_rtt = in.rtt;
-    ti.tcpi_rttvar = in.rttvar;
-    ti.tcpi_snd_ssthresh = in.snd_ssthresh;
-    ti.tcpi_snd_cwnd = in.snd_cwnd;
-    ti.tcpi_advmss = in.advmss;
-    ti.tcpi_reordering = in.reordering;
-    ti.tcpi_rcv_space = in.rcv_space;
-    ti.tcpi_total_retrans = in.total_retrans;
-    socklen_t copy = *len < (socklen_t)sizeof ti ? *len : (socklen_t)sizeof ti;
-    memcpy(val, &ti, copy);
+    memset(&tl, 0, sizeof tl);
+    ti->tcpi_state = in.state;
+    ti->tcpi_ca_state = in.ca_state;
+    ti->tcpi_retransmits = in.retransmits;
+    ti->tcpi_probes = in.probes;
+    ti->tcpi_backoff = in.backoff;
+    ti->tcpi_options = in.options;
+    ti->tcpi_snd_wscale = in.snd_wscale;
+    ti->tcpi_rcv_wscale = in.rcv_wscale;
+    ti->tcpi_rto = in.rto;
+    ti->tcpi_ato = in.ato;
+    ti->tcpi_snd_mss = in.snd_mss;
+    ti->tcpi_rcv_mss = in.rcv_mss;
+    ti->tcpi_unacked = in.unacked;
+    ti->tcpi_sacked = in.sacked;
+    ti->tcpi_lost = in.lost;
+    ti->tcpi_retrans = in.retrans;
+    ti->tcpi_last_data_sent = in.last_data_sent;
+    ti->tcpi_last_data_recv = in.last_data_recv;
+    ti->tcpi_last_ack_recv = in.last_ack_recv;
+    ti->tcpi_pmtu = in.pmtu;
+    ti->tcpi_rcv_ssthresh = in.rcv_ssthresh;
+    ti->tcpi_rtt = in.rtt;
+    ti->tcpi_rttvar = in.rttvar;
+    ti->tcpi_snd_ssthresh = in.snd_ssthresh;
+    ti->tcpi_snd_cwnd = in.snd_cwnd;
+    ti->tcpi_advmss = in.advmss;
+    ti->tcpi_reordering = in.reordering;
+    ti->tcpi_rcv_space = in.rcv_space;
+    ti->tcpi_total_retrans = in.total_retrans;
+    tl.bytes_acked = in.bytes_acked;
+    tl.bytes_received = in.bytes_received;
+    tl.segs_out = in.segs_out > UINT32_MAX ? UINT32_MAX : (uint32_t)in.segs_out;
+    tl.segs_in = in.segs_in > UINT32_MAX ? UINT32_MAX : (uint32_t)in.segs_in;
+    socklen_t copy = *len < (socklen_t)sizeof tl ? *len : (socklen_t)sizeof tl;
+    memcpy(val, &tl, copy);
     *len = copy;
     return 0;
 }

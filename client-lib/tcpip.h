@@ -70,11 +70,11 @@ int tcpip_shutdown(int fd, int how);
 int tcpip_close(int fd);
 int tcpip_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int tcpip_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
-/* SOL_SOCKET: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_RCVBUF,
+/* SOL_SOCKET: SO_REUSEADDR, SO_KEEPALIVE, SO_RCVBUF,
  * SO_SNDBUF, SO_ERROR, SO_LINGER, SO_TYPE, SO_DOMAIN, SO_PROTOCOL,
  * SO_ACCEPTCONN, SO_BROADCAST, SO_RCVTIMEO, SO_SNDTIMEO, SO_RCVLOWAT;
- * IPPROTO_TCP: TCP_NODELAY, TCP_CORK, TCP_KEEPIDLE, TCP_KEEPINTVL,
- * TCP_KEEPCNT, TCP_MAXSEG, TCP_INFO (get); IPPROTO_IP: IP_TOS;
+ * IPPROTO_TCP: TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_MAXSEG, TCP_INFO (get); IPPROTO_IP: IP_TOS;
  * IPPROTO_IPV6: IPV6_V6ONLY, IPV6_TCLASS. Others: -1/ENOPROTOOPT. */
 int tcpip_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int tcpip_getsockopt(int fd, int level, int name, void *val, socklen_t *len);

@@ -183,7 +183,11 @@ static void pump_in(struct ipc_sock *s)
             return;
         }
         if (n > 0) {
-            size_t took = tcp_sock_send_commit(s->ts, (size_t)n, ipc_now(srv));
+            /* A read that filled the room is likely the middle of a write:
+             * no PSH for it (RFC 9293 3.9.1: PSH ends a write; a short
+             * read is the end of what the application wrote). */
+            int more = (size_t)n == room && !s->hup_seen ? TCP_SEND_MORE : 0;
+            size_t took = tcp_sock_send_commit_flags(s->ts, (size_t)n, more, ipc_now(srv));
             if (took < (size_t)n) {
                 /* Nothing ran between the two calls, so this cannot
                  * happen; losing bytes is not an option: end the stream. */
@@ -558,6 +562,10 @@ static int opt_map(uint32_t name, enum tcp_sockopt *out)
     case IPC_TCP_KEEPINTVL: *out = TCP_OPT_KEEPINTVL; return 0;
     case IPC_TCP_KEEPCNT: *out = TCP_OPT_KEEPCNT; return 0;
     case IPC_TCP_MAXSEG: *out = TCP_OPT_MAXSEG; return 0;
+    case IPC_TCP_CORK: *out = TCP_OPT_CORK; return 0;
+    case IPC_TCP_QUICKACK: *out = TCP_OPT_QUICKACK; return 0;
+    case IPC_IP_TOS: *out = TCP_OPT_TOS; return 0;
+    case IPC_IPV6_TCLASS: *out = TCP_OPT_TCLASS; return 0;
     default: return -1;
     }
 }
@@ -568,8 +576,12 @@ static void do_setopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_re
     int v = o->value;
     if (s->tomb)
         return; /* the connection is gone: nothing left to change */
-    if (o->name == IPC_SO_ERROR || o->name == IPC_TCP_MAXSEG || o->name == IPC_SO_TYPE) {
+    if (o->name == IPC_SO_ERROR || o->name == IPC_SO_TYPE) {
         r->err = ENOPROTOOPT;
+        return;
+    }
+    if (o->name == IPC_SO_BROADCAST) {
+        s->so_broadcast = v != 0; /* a flag Linux keeps on any socket; no effect on TCP */
         return;
     }
     if (o->name == IPC_SO_LINGER) {
@@ -592,7 +604,8 @@ static void do_setopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_re
         r->err = ENOPROTOOPT;
         return;
     }
-    if (opt == TCP_OPT_REUSEADDR || opt == TCP_OPT_KEEPALIVE || opt == TCP_OPT_NODELAY)
+    if (opt == TCP_OPT_REUSEADDR || opt == TCP_OPT_KEEPALIVE || opt == TCP_OPT_NODELAY ||
+        opt == TCP_OPT_CORK || opt == TCP_OPT_QUICKACK)
         v = v != 0;
     if (opt == TCP_OPT_SNDBUF || opt == TCP_OPT_RCVBUF) {
         int old = 0;
@@ -623,6 +636,9 @@ static void do_getopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_re
         return;
     case IPC_SO_TYPE:
         r->value = SOCK_STREAM;
+        return;
+    case IPC_SO_BROADCAST:
+        r->value = s->so_broadcast;
         return;
     default:
         break;
@@ -815,6 +831,11 @@ static uint32_t clamp32(uint64_t v)
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
+static uint32_t age_ms(uint64_t now, uint64_t t)
+{
+    return t == 0 || t > now ? 0 : clamp32((now - t) / 1000000u);
+}
+
 void ipc_tcp_info(struct ipc_sock *s, struct ipc_info *out)
 {
     memset(out, 0, sizeof *out);
@@ -822,30 +843,44 @@ void ipc_tcp_info(struct ipc_sock *s, struct ipc_info *out)
     if (s->ts == NULL)
         return;
     struct tcp_conn_info in;
+    uint64_t now = ipc_now(s->srv);
     tcp_sock_info(s->ts, &in);
     out->state = linux_state(in.state);
+    out->ca_state = in.in_recovery ? 3 : 0; /* TCP_CA_Recovery, TCP_CA_Open */
+    out->retransmits = (uint8_t)(in.retries > 255 ? 255 : in.retries);
+    out->probes = (uint8_t)(in.probes > 255 ? 255 : in.probes);
     out->backoff = (uint8_t)(in.backoff > 255 ? 255 : in.backoff);
-    out->retransmits = out->backoff;
     out->options = (uint8_t)((in.timestamps ? 1 : 0) | (in.sack ? 2 : 0) |
-                             (in.snd_wscale || in.rcv_wscale ? 4 : 0));
-    out->snd_wscale = in.snd_wscale > 14 ? 14 : in.snd_wscale;
-    out->rcv_wscale = in.rcv_wscale > 14 ? 14 : in.rcv_wscale;
-    uint32_t mss = in.mss > 0 ? in.mss : 536;
+                             (in.wscale_ok ? 4 : 0));
+    out->snd_wscale = in.wscale_ok ? (in.snd_wscale > 14 ? 14 : in.snd_wscale) : 0;
+    out->rcv_wscale = in.wscale_ok ? (in.rcv_wscale > 14 ? 14 : in.rcv_wscale) : 0;
     out->rto = clamp32(in.rto_us);
-    out->snd_mss = mss;
-    out->rcv_mss = mss;
-    out->advmss = mss;
+    out->ato = 40000; /* the delayed-ACK time, as Linux reports its minimum */
+    out->snd_mss = in.mss;
+    out->rcv_mss = in.rcv_mss;
+    out->advmss = in.advmss;
+    out->unacked = in.unacked;
+    out->sacked = in.sacked;
+    out->lost = in.lost;
+    out->retrans = in.retries;
+    out->last_data_sent = age_ms(now, in.last_data_sent_ns);
+    out->last_data_recv = age_ms(now, in.last_data_recv_ns);
+    out->last_ack_recv = age_ms(now, in.last_ack_recv_ns);
+    out->pmtu = in.pmtu;
+    out->rcv_ssthresh = in.rcv_wnd;
     out->rtt = clamp32(in.srtt_us);
     out->rttvar = clamp32(in.rttvar_us);
-    out->snd_cwnd = (in.cwnd + mss - 1) / mss;
-    out->snd_ssthresh = in.ssthresh >= 0x7fffffffu ? 0x7fffffffu : in.ssthresh / mss;
+    out->snd_ssthresh = in.snd_ssthresh_segs;
+    out->snd_cwnd = in.snd_cwnd_segs;
+    out->reordering = in.reordering;
+    out->rcv_space = in.rcv_wnd;
     out->total_retrans = clamp32(in.retransmits);
-    out->unacked = (in.send_queue + mss - 1) / mss;
     out->snd_wnd = in.snd_wnd;
     out->rcv_wnd = in.rcv_wnd;
-    out->rcv_space = in.rcv_wnd;
-    out->pmtu = mss + 40;
-    out->reordering = 3;
+    out->bytes_acked = in.bytes_acked;
+    out->bytes_received = in.bytes_received;
+    out->segs_out = in.segs_out;
+    out->segs_in = in.segs_in;
 }
 
 void ipc_tcp_flush(struct ipc_sock *s, uint64_t now)

@@ -196,6 +196,10 @@ static int udp_setopt(struct ipc_sock *s, const struct ipc_opt *o)
         return -udp_sock_setopt(s->us, UDP_OPT_V6ONLY, o->value != 0);
     case IPC_SO_BROADCAST:
         return -udp_sock_setopt(s->us, UDP_OPT_BROADCAST, o->value != 0);
+    case IPC_IP_TOS:
+        return -udp_sock_setopt(s->us, UDP_OPT_TOS, o->value);
+    case IPC_IPV6_TCLASS:
+        return -udp_sock_setopt(s->us, UDP_OPT_TCLASS, o->value);
     case IPC_SO_REUSEADDR:
     case IPC_SO_RCVBUF:
     case IPC_SO_SNDBUF:
@@ -217,6 +221,12 @@ static void udp_getopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_r
         return;
     case IPC_SO_BROADCAST:
         r->err = -udp_sock_getopt(s->us, UDP_OPT_BROADCAST, &r->value);
+        return;
+    case IPC_IP_TOS:
+        r->err = -udp_sock_getopt(s->us, UDP_OPT_TOS, &r->value);
+        return;
+    case IPC_IPV6_TCLASS:
+        r->err = -udp_sock_getopt(s->us, UDP_OPT_TCLASS, &r->value);
         return;
     case IPC_SO_TYPE:
         r->value = SOCK_DGRAM;

@@ -80,7 +80,8 @@ enum ipc_optname {
     IPC_IP_TOS = 16,             /* IPv4 sockets (and v4 traffic of IPv6 ones) */
     IPC_IPV6_TCLASS = 17,        /* IPv6 sockets */
     IPC_TCP_CORK = 18,
-    IPC_OPT_MAX = 18
+    IPC_TCP_QUICKACK = 19,
+    IPC_OPT_MAX = 19
 };
 
 /* Socket states a reply reports (the daemon's view). */

@@ -489,6 +489,46 @@ static void test_peer_reset_geterr(void **state)
     tcp_sock_close(l, f->now);
 }
 
+/* The options that reach the stack, set and read back as Linux does. */
+static void test_options_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    dipc_start(f);
+    int c = dipc_ctl_connect(f), t, u;
+    assert_int_equal(dipc_open_sock(f, c, IPC_PROTO_TCP, &t), 0);
+    assert_int_equal(dipc_open_sock(f, c, IPC_PROTO_UDP, &u), 0);
+    static const struct {
+        uint32_t name;
+        int32_t set, get;
+    } tcp[] = {
+        {IPC_TCP_CORK, 5, 1},      {IPC_TCP_NODELAY, 1, 1}, {IPC_IP_TOS, 0x11, 0x10},
+        {IPC_TCP_MAXSEG, 1200, 1200}, {IPC_SO_BROADCAST, 1, 1}, {IPC_SO_KEEPALIVE, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof tcp / sizeof tcp[0]; i++) {
+        struct ipc_reply r = dipc_opt_req(f, c, t, IPC_OP_SETOPT, tcp[i].name, tcp[i].set);
+        if (r.err != 0)
+            fail_msg("TCP SETOPT %u: %d", tcp[i].name, r.err);
+        r = dipc_opt_req(f, c, t, IPC_OP_GETOPT, tcp[i].name, 0);
+        assert_int_equal(r.err, 0);
+        if (r.value != tcp[i].get)
+            fail_msg("TCP GETOPT %u: %d, want %d", tcp[i].name, r.value, tcp[i].get);
+    }
+    /* an IPv4 socket has no IPV6_TCLASS; TCP_MAXSEG out of range */
+    assert_int_equal(dipc_opt_req(f, c, t, IPC_OP_SETOPT, IPC_IPV6_TCLASS, 8).err, ENOPROTOOPT);
+    assert_int_equal(dipc_opt_req(f, c, t, IPC_OP_SETOPT, IPC_TCP_MAXSEG, 10).err, EINVAL);
+    /* UDP: TOS kept whole (ECN bits included, as Linux), a TCP option refused */
+    assert_int_equal(dipc_opt_req(f, c, u, IPC_OP_SETOPT, IPC_IP_TOS, 0x11).err, 0);
+    assert_int_equal(dipc_opt_req(f, c, u, IPC_OP_GETOPT, IPC_IP_TOS, 0).value, 0x11);
+    assert_int_equal(dipc_opt_req(f, c, u, IPC_OP_SETOPT, IPC_TCP_CORK, 1).err, ENOPROTOOPT);
+    assert_int_equal(dipc_opt_req(f, c, u, IPC_OP_SETOPT, IPC_SO_BROADCAST, 1).err, 0);
+    assert_int_equal(dipc_opt_req(f, c, u, IPC_OP_GETOPT, IPC_SO_BROADCAST, 0).value, 1);
+    close(t);
+    close(u);
+    close(c);
+    dipc_pump_n(f, 3);
+    assert_int_equal(dipc_socket_count(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +537,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listen_accept, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_backpressure_bounded, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_client_killed_mid_transfer, dipc_setup, dipc_teardown),
+        cmocka_unit_test_setup_teardown(test_options_round_trip, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_udp_echo, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_udp_reframe_waits, dipc_setup, dipc_teardown),
         cmocka_unit_test_setup_teardown(test_udp_icmp_error_doorbell, dipc_setup, dipc_teardown),
