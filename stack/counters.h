@@ -125,7 +125,8 @@ enum stack_counter {
     CTR_TCP_PERSIST_PROBES,       /* zero-window probes sent */
     CTR_TCP_KEEPALIVE_PROBES,     /* keepalive probes sent */
     CTR_TCP_TIMEWAIT_REUSED,      /* TIME_WAIT ended early by a new SYN (RFC 6191) */
-    CTR_TCP_RX_DROP_NO_MEMORY,    /* SYN dropped: connection limit or allocation */
+    CTR_TCP_RX_DROP_NO_MEMORY,    /* SYN dropped: connection limit or allocation;
+                                     out-of-order data without memory */
     CTR_TCP_SACK_RECOVERIES,      /* recoveries driven by SACK (RFC 6675) */
     CTR_TCP_RENO_RECOVERIES,      /* recoveries by dupacks alone (RFC 6582) */
     CTR_TCP_OOW_ACK_LIMITED,      /* ACK to a bare out-of-window/PAWS segment not sent: 500 ms limit */

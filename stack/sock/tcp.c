@@ -280,9 +280,10 @@ struct tcp_sock *tcp_sock_open(struct stack *s, tcp_event_fn cb, void *user)
 
 int tcp_alloc_buffers(struct tcp_sock *ts)
 {
-    if (ts->sndbuf.buf == NULL && ring_init(&ts->sndbuf, ts->sndbuf_size) != 0)
+    /* The rings take memory only while they hold bytes (util/ring.h). */
+    if (!ring_is_open(&ts->sndbuf) && ring_init(&ts->sndbuf, ts->sndbuf_size) != 0)
         return -ENOMEM;
-    if (ts->rcvbuf.buf == NULL && ring_init(&ts->rcvbuf, ts->rcvbuf_size) != 0)
+    if (!ring_is_open(&ts->rcvbuf) && ring_init(&ts->rcvbuf, ts->rcvbuf_size) != 0)
         return -ENOMEM;
     if (ts->ooo.r == NULL && asm_init(&ts->ooo, ts->s->cfg.tcp.ooo_max_ranges) != 0)
         return -ENOMEM;
@@ -560,7 +561,7 @@ int tcp_sock_listen(struct tcp_sock *ts, int backlog)
             ts->backlog = ts->s->cfg.tcp.max_backlog;
         return 0;
     }
-    if (ts->state != TCP_CLOSED || ts->rcvbuf.buf != NULL)
+    if (ts->state != TCP_CLOSED || ring_is_open(&ts->rcvbuf))
         return -EINVAL;
     if (!ts->bound) {
         uint8_t fam = ts->family == IP_FAMILY_V6 ? IP_FAMILY_V6 : IP_FAMILY_V4;
@@ -617,7 +618,7 @@ int tcp_sock_connect(struct tcp_sock *ts, const struct ip_endpoint *remote, uint
         return -EALREADY;
     if (ts->state == TCP_LISTEN)
         return -EINVAL;
-    if (ts->state != TCP_CLOSED || ts->sndbuf.buf != NULL)
+    if (ts->state != TCP_CLOSED || ring_is_open(&ts->sndbuf))
         return -EISCONN;
     if (ip_addr_is_any(&raddr) || remote->port == 0)
         return -EINVAL;

@@ -722,6 +722,12 @@ static void process_data(struct tcp_sock *ts, uint32_t seq, const uint8_t *data,
          * range, and send a duplicate ACK at once (RFC 5681 4.2, 3.2). */
         ts->ack_now = true;
         if (len > 0) {
+            /* Memory for it first: the assembler must only name bytes
+             * the ring really holds. */
+            if (ring_reserve(&ts->rcvbuf, ring_len(&ts->rcvbuf) + off + len) != 0) {
+                ctr_inc(s, CTR_TCP_RX_DROP_NO_MEMORY);
+                return;
+            }
             if (asm_add(&ts->ooo, off, len) != 0) {
                 ctr_inc(s, CTR_TCP_RX_DROP_OOO_FULL);
                 return;

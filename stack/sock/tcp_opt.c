@@ -45,7 +45,7 @@ int tcp_sock_setopt(struct tcp_sock *ts, enum tcp_sockopt opt, int value)
         if (v > (64u << 20))
             v = 64u << 20;
         struct ring *r = opt == TCP_OPT_SNDBUF ? &ts->sndbuf : &ts->rcvbuf;
-        if (r->buf != NULL) {
+        if (ring_is_open(r)) {
             if (v < ring_len(r) || ring_resize(r, v) != 0)
                 return -ENOBUFS;
         }
@@ -183,7 +183,7 @@ void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *o)
     o->remote.addr = sock_addr_show(ts->family, &ts->t.raddr);
     o->remote.port = ts->t.rport;
     o->snd_wnd = ts->snd_wnd;
-    o->rcv_wnd = ts->rcvbuf.buf != NULL ? tcp_rcv_window(ts) : 0;
+    o->rcv_wnd = ring_is_open(&ts->rcvbuf) ? tcp_rcv_window(ts) : 0;
     o->snd_wscale = ts->snd_wscale;
     o->rcv_wscale = ts->rcv_wscale;
     o->mss = ts->smss;

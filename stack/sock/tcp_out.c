@@ -61,7 +61,7 @@ static uint32_t rcv_space(const struct tcp_sock *ts)
     uint64_t space = ring_space(&ts->rcvbuf);
     uint64_t cap = (uint64_t)TCP_MAX_WINDOW << ts->rcv_wscale;
     if (ts->rd_shut)
-        return ts->rcvbuf.cap > 0 ? (uint32_t)(space < cap ? space : cap) : 0;
+        return ts->rcvbuf.limit > 0 ? (uint32_t)(space < cap ? space : cap) : 0;
     return (uint32_t)(space < cap ? space : cap);
 }
 
@@ -72,7 +72,7 @@ uint32_t tcp_rcv_window(const struct tcp_sock *ts)
     /* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): open the window only
      * by a useful amount, min(half the buffer, one MSS); RFC 9293 3.8.6:
      * never move the right edge back. */
-    uint32_t thresh = ts->rcvbuf.cap / 2 < ts->rmss ? (uint32_t)ts->rcvbuf.cap / 2 : ts->rmss;
+    uint32_t thresh = ts->rcvbuf.limit / 2 < ts->rmss ? (uint32_t)ts->rcvbuf.limit / 2 : ts->rmss;
     if (space <= adv || space - adv < thresh)
         return adv;
     return space;
@@ -595,7 +595,7 @@ void tcp_window_update(struct tcp_sock *ts, uint64_t now)
      * grew by two segments, or from nothing: smaller news can wait for
      * the next ACK. */
     uint32_t grow = wnd > adv ? wnd - adv : 0;
-    if (grow >= 2u * ts->rmss || (adv == 0 && grow > 0) || grow >= ts->rcvbuf.cap / 2)
+    if (grow >= 2u * ts->rmss || (adv == 0 && grow > 0) || grow >= ts->rcvbuf.limit / 2)
         tcp_send_ack(ts, now);
 }
 

@@ -2,8 +2,9 @@
  *
  * The data is the len bytes starting at buf[head], wrapping at cap. The
  * free space follows it: offset k past the end lives at
- * buf[(head + len + k) % cap]. Every copy is split into at most two
- * memcpy()s at the wrap point; cap 0 never divides. */
+ * buf[(head + len + k) % cap]; hi says how far from head written bytes
+ * reach. Every copy is split into at most two memcpy()s at the wrap
+ * point; cap 0 (nothing allocated) never divides. */
 #include "stack/util/ring.h"
 
 #include <errno.h>
@@ -17,7 +18,7 @@ static size_t ring_index(const struct ring *r, size_t pos)
     return i >= r->cap ? i - r->cap : i;
 }
 
-/* Copy n bytes into the ring at logical position pos (n <= cap). */
+/* Copy n bytes into the ring at logical position pos (pos + n <= cap). */
 static void copy_in(struct ring *r, size_t pos, const uint8_t *src, size_t n)
 {
     if (n == 0)
@@ -28,7 +29,7 @@ static void copy_in(struct ring *r, size_t pos, const uint8_t *src, size_t n)
     memcpy(r->buf, src + first, n - first);
 }
 
-/* Copy n bytes out of the ring from logical position pos (n <= cap). */
+/* Copy n bytes out of the ring from logical position pos (pos + n <= cap). */
 static void copy_out(const struct ring *r, size_t pos, uint8_t *dst, size_t n)
 {
     if (n == 0)
@@ -39,40 +40,16 @@ static void copy_out(const struct ring *r, size_t pos, uint8_t *dst, size_t n)
     memcpy(dst + first, r->buf, n - first);
 }
 
-int ring_init(struct ring *r, size_t cap)
+/* Move the first hi bytes to an allocation of cap bytes (hi <= cap),
+ * head back to 0; cap 0 frees. 0 or -ENOMEM (unchanged). */
+static int realloc_to(struct ring *r, size_t cap)
 {
-    r->buf = NULL;
-    r->cap = 0;
-    r->head = 0;
-    r->len = 0;
-    if (cap == 0)
-        return 0;
-    r->buf = malloc(cap);
-    if (r->buf == NULL)
-        return -ENOMEM;
-    r->cap = cap;
-    return 0;
-}
-
-void ring_free(struct ring *r)
-{
-    free(r->buf);
-    r->buf = NULL;
-    r->cap = 0;
-    r->head = 0;
-    r->len = 0;
-}
-
-int ring_resize(struct ring *r, size_t cap)
-{
-    if (cap < r->len)
-        return -EINVAL;
     uint8_t *nbuf = NULL;
     if (cap > 0) {
         nbuf = malloc(cap);
         if (nbuf == NULL)
             return -ENOMEM;
-        copy_out(r, 0, nbuf, r->len);
+        copy_out(r, 0, nbuf, r->hi);
     }
     free(r->buf);
     r->buf = nbuf;
@@ -81,13 +58,83 @@ int ring_resize(struct ring *r, size_t cap)
     return 0;
 }
 
+int ring_init(struct ring *r, size_t limit)
+{
+    r->buf = NULL;
+    r->cap = 0;
+    r->limit = limit;
+    r->head = 0;
+    r->len = 0;
+    r->hi = 0;
+    return 0;
+}
+
+void ring_free(struct ring *r)
+{
+    free(r->buf);
+    ring_init(r, 0);
+}
+
+int ring_reserve(struct ring *r, size_t need)
+{
+    if (need <= r->cap)
+        return 0;
+    if (need > r->limit)
+        return -EINVAL;
+    size_t cap = r->cap < RING_MIN_ALLOC ? RING_MIN_ALLOC : r->cap;
+    while (cap < need)
+        cap *= 2;
+    if (cap > r->limit)
+        cap = r->limit;
+    return realloc_to(r, cap);
+}
+
+/* Little left: give memory back. Nothing held (no data, nothing written
+ * ahead): free it all. An eighth or less of a larger allocation: halve
+ * it, keeping room for twice what is held (copying that little is cheap,
+ * and the next burst doubles it again). */
+static void maybe_shrink(struct ring *r)
+{
+    if (r->hi == 0) {
+        (void)realloc_to(r, 0);
+        return;
+    }
+    if (r->cap > RING_MIN_ALLOC && r->hi <= r->cap / 8) {
+        size_t cap = r->cap / 2;
+        while (cap / 2 >= RING_MIN_ALLOC && cap / 2 >= 2 * r->hi)
+            cap /= 2;
+        (void)realloc_to(r, cap); /* without memory, keep the larger one */
+    }
+}
+
+int ring_resize(struct ring *r, size_t limit)
+{
+    if (limit < r->len || limit < r->hi)
+        return -EINVAL;
+    if (r->cap > limit && realloc_to(r, limit) != 0)
+        return -ENOMEM;
+    r->limit = limit;
+    if (r->hi == 0)
+        (void)realloc_to(r, 0);
+    return 0;
+}
+
 size_t ring_write(struct ring *r, const void *src, size_t n)
 {
     size_t space = ring_space(r);
     if (n > space)
         n = space;
+    if (n == 0)
+        return 0;
+    if (ring_reserve(r, r->len + n) != 0) {
+        n = r->cap > r->len ? r->cap - r->len : 0;
+        if (n == 0)
+            return 0;
+    }
     copy_in(r, r->len, src, n);
     r->len += n;
+    if (r->hi < r->len)
+        r->hi = r->len;
     return n;
 }
 
@@ -115,9 +162,10 @@ size_t ring_consume(struct ring *r, size_t n)
         return 0;
     r->head = ring_index(r, n);
     r->len -= n;
-    /* head is kept even when the ring empties: out-of-order bytes put
-     * there by ring_write_at sit at head + len + off and must stay put
-     * until they are committed. */
+    /* Written-ahead bytes keep their place relative to the data: they
+     * sit at head + len + off and must stay put until committed. */
+    r->hi -= n;
+    maybe_shrink(r);
     return n;
 }
 
@@ -128,7 +176,18 @@ size_t ring_write_at(struct ring *r, size_t off, const void *src, size_t n)
         return 0;
     if (n > space - off)
         n = space - off;
+    if (n == 0)
+        return 0;
+    size_t end = r->len + off + n;
+    if (ring_reserve(r, end) != 0) {
+        if (r->cap <= r->len + off)
+            return 0;
+        n = r->cap - r->len - off;
+        end = r->cap;
+    }
     copy_in(r, r->len + off, src, n);
+    if (r->hi < end)
+        r->hi = end;
     return n;
 }
 
@@ -137,15 +196,29 @@ size_t ring_commit(struct ring *r, size_t n)
     size_t space = ring_space(r);
     if (n > space)
         n = space;
+    if (n > r->cap - r->len)
+        n = r->cap - r->len; /* never past what is allocated (and was filled) */
     r->len += n;
+    if (r->hi < r->len)
+        r->hi = r->len;
     return n;
 }
 
 size_t ring_free_spans(struct ring *r, uint8_t *p[2], size_t n[2])
 {
-    size_t space = ring_space(r);
-    if (space == 0)
+    if (ring_space(r) == 0)
         return 0;
+    if (r->cap == r->len) {
+        /* A caller filling in place is usually a stream (an application
+         * writing through the IPC): offer a good part of a TSO segment at
+         * once, not a page, so it needs few reads to fill the ring. */
+        size_t want = r->cap < RING_SPAN_ALLOC ? RING_SPAN_ALLOC : 2 * r->cap;
+        if (want > r->limit)
+            want = r->limit;
+        if (ring_reserve(r, want) != 0)
+            return 0;
+    }
+    size_t space = r->cap - r->len;
     size_t i = ring_index(r, r->len);
     size_t run = r->cap - i;
     if (run >= space) {

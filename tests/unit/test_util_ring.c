@@ -1,12 +1,14 @@
 /* test_util_ring.c - the byte ring buffer (stack/util/ring.h): wrap-around
  * at every head position, out-of-order writes past the end with a later
- * commit, contiguous spans, resize, clamps, cap 0, and a seeded random
- * run against a plain linear reference buffer. */
+ * commit, contiguous spans, resize, clamps, limit 0, memory that grows
+ * with what is held and goes when it drains (issue 14 item 2), and seeded
+ * random runs against a plain linear reference buffer, small and large. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -54,16 +56,21 @@ static void wrap_all_offsets(size_t cap)
     assert_true(cap <= sizeof in);
     for (size_t shift = 0; shift < cap; shift++) {
         for (size_t n = 0; n <= cap; n++) {
-            /* Move head to shift: fill, drain. */
+            /* Move head to shift + 1 (mod cap): a drained ring gives its
+             * memory back and starts again at 0, so a sentinel byte holds
+             * the head in place while the data goes in behind it. */
             ring_consume(&r, ring_len(&r));
-            size_t pre = shift;
-            fill_pattern(in, pre, 0);
-            assert_int_equal(ring_write(&r, in, pre), pre);
-            assert_int_equal(ring_consume(&r, pre), pre);
-            assert_int_equal(ring_len(&r), 0);
+            uint8_t pre[32];
+            fill_pattern(pre, shift + 1, 0);
+            assert_int_equal(ring_write(&r, pre, shift + 1), shift + 1);
+            assert_int_equal(ring_consume(&r, shift), shift);
+            assert_int_equal(ring_len(&r), 1);
 
             fill_pattern(in, n, (uint8_t)(shift * 31 + n));
-            assert_int_equal(ring_write(&r, in, n), n);
+            size_t first = n < cap - 1 ? n : cap - 1;
+            assert_int_equal(ring_write(&r, in, first), first);
+            assert_int_equal(ring_consume(&r, 1), 1); /* the sentinel */
+            assert_int_equal(ring_write(&r, in + first, n - first), n - first);
             assert_int_equal(ring_len(&r), n);
             assert_int_equal(ring_space(&r), cap - n);
             for (size_t off = 0; off <= n; off++) {
@@ -162,10 +169,11 @@ static void test_write_at_commit_wrap(void **state)
     assert_int_equal(ring_init(&r, 10), 0);
     uint8_t in[10], out[10];
     fill_pattern(in, sizeof in, 40);
-    /* head at 6: the free space wraps. */
+    /* head at 6: the free space wraps (one byte keeps it from draining). */
     assert_int_equal(ring_write(&r, in, 6), 6);
+    assert_int_equal(ring_write(&r, "a", 1), 1);
     assert_int_equal(ring_consume(&r, 6), 6);
-    assert_int_equal(ring_write(&r, "ab", 2), 2); /* data at 6..7 */
+    assert_int_equal(ring_write(&r, "b", 1), 1); /* data "ab" at 6..7 */
     /* Bytes 3..6 past the end: physical 11..14 -> 1..4 (wraps past 9). */
     assert_int_equal(ring_write_at(&r, 3, "DEFG", 4), 4);
     assert_int_equal(ring_len(&r), 2);  /* not data yet */
@@ -184,8 +192,18 @@ static void test_write_at_commit_wrap(void **state)
     assert_int_equal(ring_span(&r, 4, &p), 5);
     assert_memory_equal(p, "CDEFG", 5);
     assert_int_equal(ring_span(&r, 9, &p), 0);
-    /* Consuming keeps write_at bytes in place. */
-    assert_int_equal(ring_consume(&r, 9), 9);
+    /* Consuming keeps write_at bytes in place: written ahead of an
+     * empty ring, they keep its memory. */
+    assert_int_equal(ring_consume(&r, 5), 5);
+    assert_int_equal(ring_write_at(&r, 3, "Q", 1), 1);
+    assert_int_equal(ring_consume(&r, 4), 4);
+    assert_int_equal(ring_len(&r), 0);
+    assert_non_null(r.buf);
+    assert_int_equal(ring_commit(&r, 4), 4);
+    assert_int_equal(ring_peek(&r, 3, out, 1), 1);
+    assert_int_equal(out[0], 'Q');
+    assert_int_equal(ring_consume(&r, 4), 4);
+    assert_null(r.buf); /* drained: given back */
     assert_int_equal(ring_write_at(&r, 1, "yz", 2), 2);
     assert_int_equal(ring_write(&r, "x", 1), 1);
     assert_int_equal(ring_commit(&r, 2), 2);
@@ -208,9 +226,9 @@ static void test_free_spans(void **state)
     assert_ptr_equal(p[0], r.buf);
     assert_int_equal(n[0], 10);
     /* head at 6, 2 bytes of data: free space 8..9 then 0..5. */
-    assert_int_equal(ring_write(&r, "123456", 6), 6);
+    assert_int_equal(ring_write(&r, "123456a", 7), 7);
     assert_int_equal(ring_consume(&r, 6), 6);
-    assert_int_equal(ring_write(&r, "ab", 2), 2);
+    assert_int_equal(ring_write(&r, "b", 1), 1);
     assert_int_equal(ring_free_spans(&r, p, n), 2);
     assert_ptr_equal(p[0], r.buf + 8);
     assert_int_equal(n[0], 2);
@@ -237,9 +255,12 @@ static void test_resize_keeps_wrapped_data(void **state)
     assert_int_equal(ring_init(&r, 8), 0);
     uint8_t in[8], out[16];
     fill_pattern(in, sizeof in, 9);
-    assert_int_equal(ring_write(&r, in, 6), 6);
+    assert_int_equal(ring_write(&r, "junk..", 6), 6);
+    assert_int_equal(ring_write(&r, in, 1), 1);
     assert_int_equal(ring_consume(&r, 6), 6);
-    assert_int_equal(ring_write(&r, in, 7), 7); /* wraps: 6,7,0..4 */
+    assert_int_equal(ring_write(&r, in + 1, 6), 6); /* wraps: 6,7,0..4 */
+    const uint8_t *first = NULL;
+    assert_int_equal(ring_span(&r, 0, &first), 2); /* physical 6..7, then 0.. */
     assert_int_equal(ring_resize(&r, 6), -EINVAL);
     assert_int_equal(ring_len(&r), 7);
     assert_int_equal(ring_resize(&r, 16), 0);
@@ -247,9 +268,11 @@ static void test_resize_keeps_wrapped_data(void **state)
     assert_int_equal(ring_space(&r), 9);
     assert_int_equal(ring_peek(&r, 0, out, sizeof out), 7);
     assert_memory_equal(out, in, 7);
+    /* A larger limit moves nothing; the growth that needs room does. */
     const uint8_t *p = NULL;
-    assert_int_equal(ring_span(&r, 0, &p), 7); /* contiguous again */
+    assert_int_equal(ring_span(&r, 0, &p), 2);
     assert_int_equal(ring_write(&r, in, 8), 8);
+    assert_int_equal(ring_span(&r, 0, &p), 15); /* contiguous again */
     assert_int_equal(ring_resize(&r, 15), 0); /* shrink to exactly len */
     assert_int_equal(ring_space(&r), 0);
     assert_int_equal(ring_read(&r, out, sizeof out), 15);
@@ -259,58 +282,79 @@ static void test_resize_keeps_wrapped_data(void **state)
 }
 
 /* The reference: data[0..len) in order, plus what we know of the free
- * space (free_[k] at offset k past the end, known only where written). */
-#define MODEL_MAX 64
+ * space (free_[k] at offset k past the end, known only where written),
+ * and how far written-ahead bytes reach past the end (hi_off). */
 struct model {
-    uint8_t data[MODEL_MAX];
-    uint8_t data_known[MODEL_MAX];
+    uint8_t *data, *data_known;
     size_t len;
-    uint8_t free_[MODEL_MAX];
-    uint8_t free_known[MODEL_MAX];
-    size_t cap;
+    uint8_t *free_, *free_known;
+    size_t hi_off;
+    size_t cap;                  /* the ring's limit */
+    size_t max;                  /* the arrays' size */
 };
 
 static void model_take_free(struct model *m, size_t n)
 {
-    memmove(m->free_, m->free_ + n, MODEL_MAX - n);
-    memmove(m->free_known, m->free_known + n, MODEL_MAX - n);
-    memset(m->free_known + MODEL_MAX - n, 0, n);
+    memmove(m->free_, m->free_ + n, m->max - n);
+    memmove(m->free_known, m->free_known + n, m->max - n);
+    memset(m->free_known + m->max - n, 0, n);
+    m->hi_off = m->hi_off > n ? m->hi_off - n : 0;
 }
 
-static void model_check(const struct model *m, const struct ring *r)
+static void model_check(const struct model *m, const struct ring *r, uint8_t *out,
+                        uint8_t *spans)
 {
-    uint8_t out[MODEL_MAX];
     assert_int_equal(ring_len(r), m->len);
     assert_int_equal(ring_space(r), m->cap - m->len);
-    assert_int_equal(ring_peek(r, 0, out, sizeof out), m->len);
+    assert_int_equal(ring_peek(r, 0, out, m->max), m->len);
     for (size_t i = 0; i < m->len; i++) {
         if (m->data_known[i])
             assert_int_equal(out[i], m->data[i]);
     }
-    uint8_t spans[MODEL_MAX];
-    assert_int_equal(gather_spans(r, 0, spans, sizeof spans), m->len);
+    assert_int_equal(gather_spans(r, 0, spans, m->max), m->len);
     assert_memory_equal(spans, out, m->len);
+    /* Memory: within the limit, never less than what is held, none when
+     * nothing is. */
+    assert_true(ring_alloc_size(r) <= m->cap);
+    assert_true(ring_alloc_size(r) >= m->len + m->hi_off);
+    if (m->len == 0 && m->hi_off == 0)
+        assert_null(r->buf);
 }
 
-static void test_random_vs_linear_model(void **state)
+/* Seeded random operations on a ring of limit `limit` against the model;
+ * resizes keep between len + written-ahead bytes and max. */
+static void random_vs_model(size_t limit, size_t max, uint32_t seed, int ops)
 {
-    (void)state;
-    uint32_t seed = 0x5eed1234u;
     struct ring r;
     struct model m;
     memset(&m, 0, sizeof m);
-    m.cap = 13;
+    m.max = max;
+    m.cap = limit;
+    m.data = calloc(max, 1);
+    m.data_known = calloc(max, 1);
+    m.free_ = calloc(max, 1);
+    m.free_known = calloc(max, 1);
+    uint8_t *buf = calloc(max + 4, 1), *out = calloc(max + 4, 1), *spans = calloc(max, 1);
+    assert_non_null(m.data);
+    assert_non_null(m.data_known);
+    assert_non_null(m.free_);
+    assert_non_null(m.free_known);
+    assert_non_null(buf);
+    assert_non_null(out);
+    assert_non_null(spans);
     assert_int_equal(ring_init(&r, m.cap), 0);
-    uint8_t buf[MODEL_MAX + 4], out[MODEL_MAX + 4];
     uint8_t next = 0;
-    for (int op = 0; op < 20000; op++) {
+    size_t peak = 0;
+    for (int op = 0; op < ops; op++) {
         uint32_t x = xorshift(&seed);
-        size_t n = xorshift(&seed) % (m.cap + 3);
-        size_t off = xorshift(&seed) % (m.cap + 2);
+        /* Mostly small steps, now and then a large one. */
+        size_t span = x % 4 == 0 ? m.cap + 3 : m.cap / 16 + 3;
+        size_t n = xorshift(&seed) % span;
+        size_t off = xorshift(&seed) % (x % 3 == 0 ? m.cap + 2 : m.cap / 16 + 2);
         for (size_t i = 0; i < n; i++)
             buf[i] = next++;
         size_t space = m.cap - m.len;
-        switch (x % 8) {
+        switch ((x >> 8) % 8) {
         case 0: { /* write */
             size_t want = n < space ? n : space;
             assert_int_equal(ring_write(&r, buf, n), want);
@@ -355,11 +399,14 @@ static void test_random_vs_linear_model(void **state)
             assert_int_equal(ring_write_at(&r, off, buf, n), want);
             memcpy(m.free_ + off, buf, want);
             memset(m.free_known + off, 1, want);
+            if (want > 0 && off + want > m.hi_off)
+                m.hi_off = off + want;
             break;
         }
-        case 6: { /* commit */
-            size_t want = n < space ? n : space;
-            assert_int_equal(ring_commit(&r, n), want);
+        case 6: { /* commit: what was filled, as TCP and the IPC do */
+            size_t filled = m.hi_off;
+            size_t want = n < filled ? n : filled;
+            assert_int_equal(ring_commit(&r, want), want);
             memcpy(m.data + m.len, m.free_, want);
             memcpy(m.data_known + m.len, m.free_known, want);
             m.len += want;
@@ -368,16 +415,104 @@ static void test_random_vs_linear_model(void **state)
         }
         default: /* resize, now and then */
             if (x % 64 == 7) {
-                size_t cap = m.len + xorshift(&seed) % (MODEL_MAX - m.len + 1);
+                size_t held = m.len + m.hi_off;
+                size_t cap = held + xorshift(&seed) % (m.max - held + 1);
+                if (cap == 0)
+                    cap = 1;
                 assert_int_equal(ring_resize(&r, cap), 0);
                 m.cap = cap;
-                memset(m.free_known, 0, sizeof m.free_known);
             }
             break;
         }
-        model_check(&m, &r);
+        if (ring_alloc_size(&r) > peak)
+            peak = ring_alloc_size(&r);
+        model_check(&m, &r, out, spans);
     }
+    /* A large ring went past its first allocation at some point. */
+    if (limit > 4 * RING_MIN_ALLOC)
+        assert_true(peak > RING_MIN_ALLOC);
     ring_free(&r);
+    free(m.data);
+    free(m.data_known);
+    free(m.free_);
+    free(m.free_known);
+    free(buf);
+    free(out);
+    free(spans);
+}
+
+static void test_random_vs_linear_model(void **state)
+{
+    (void)state;
+    random_vs_model(13, 64, 0x5eed1234u, 20000);
+}
+
+/* Limits past RING_MIN_ALLOC: the growth and shrink paths. */
+static void test_random_vs_linear_model_large(void **state)
+{
+    (void)state;
+    random_vs_model(40000, 50000, 0xabcdef12u, 5000);
+}
+
+/* Issue 14 item 2: memory follows what is held. Nothing until the first
+ * byte; doubling from RING_MIN_ALLOC up to the limit; halved when an
+ * eighth or less is held; gone when drained. */
+static void test_grows_and_shrinks(void **state)
+{
+    (void)state;
+    struct ring r;
+    static uint8_t in[300000], out[300000];
+    fill_pattern(in, sizeof in, 3);
+    assert_int_equal(ring_init(&r, 262144), 0);
+    assert_int_equal(ring_alloc_size(&r), 0);
+    assert_null(r.buf);
+    assert_int_equal(ring_space(&r), 262144);
+    assert_int_equal(ring_write(&r, in, 100), 100);
+    assert_int_equal(ring_alloc_size(&r), RING_MIN_ALLOC);
+    assert_int_equal(ring_write(&r, in + 100, RING_MIN_ALLOC), RING_MIN_ALLOC);
+    assert_int_equal(ring_alloc_size(&r), 2 * RING_MIN_ALLOC);
+    /* One large write: straight to the size that fits it, at most the limit. */
+    assert_int_equal(ring_write(&r, in + 100 + RING_MIN_ALLOC, 200000), 200000);
+    assert_int_equal(ring_alloc_size(&r), 262144);
+    assert_int_equal(ring_write(&r, in + 200100 + RING_MIN_ALLOC, 90000),
+                     262144 - 200100 - RING_MIN_ALLOC);
+    assert_int_equal(ring_space(&r), 0);
+    /* Drain to an eighth: halved, data intact. */
+    size_t len = ring_len(&r);
+    assert_int_equal(ring_read(&r, out, len - 30000), len - 30000);
+    assert_memory_equal(out, in, len - 30000);
+    assert_true(ring_alloc_size(&r) <= 131072);
+    assert_true(ring_alloc_size(&r) >= 30000);
+    assert_int_equal(ring_peek(&r, 0, out, 30000), 30000);
+    assert_memory_equal(out, in + len - 30000, 30000);
+    /* Drained: nothing left allocated. */
+    assert_int_equal(ring_consume(&r, 30000), 30000);
+    assert_int_equal(ring_alloc_size(&r), 0);
+    assert_null(r.buf);
+    assert_int_equal(ring_space(&r), 262144);
+    /* Free spans grow the allocation on demand: an empty ring offers
+     * RING_SPAN_ALLOC, a full allocation the double. */
+    uint8_t *p[2];
+    size_t n[2];
+    assert_int_equal(ring_free_spans(&r, p, n), 1);
+    assert_int_equal(n[0], RING_SPAN_ALLOC);
+    memset(p[0], 'x', n[0]);
+    assert_int_equal(ring_commit(&r, n[0]), RING_SPAN_ALLOC);
+    assert_int_equal(ring_free_spans(&r, p, n), 1);
+    assert_int_equal(n[0], RING_SPAN_ALLOC);
+    assert_int_equal(ring_alloc_size(&r), 2 * RING_SPAN_ALLOC);
+    /* Commit never reaches past the allocation. */
+    assert_int_equal(ring_commit(&r, 200000), RING_SPAN_ALLOC);
+    assert_int_equal(ring_len(&r), 2 * RING_SPAN_ALLOC);
+    /* Up to the limit, not past it. */
+    assert_int_equal(ring_free_spans(&r, p, n), 1);
+    assert_int_equal(n[0], 262144 - 2 * RING_SPAN_ALLOC);
+    assert_int_equal(ring_alloc_size(&r), 262144);
+    /* Closing gives the limit back too. */
+    ring_free(&r);
+    assert_false(ring_is_open(&r));
+    assert_int_equal(ring_space(&r), 0);
+    assert_int_equal(ring_reserve(&r, 1), -EINVAL);
 }
 
 int main(void)
@@ -391,6 +526,8 @@ int main(void)
         cmocka_unit_test(test_free_spans),
         cmocka_unit_test(test_resize_keeps_wrapped_data),
         cmocka_unit_test(test_random_vs_linear_model),
+        cmocka_unit_test(test_random_vs_linear_model_large),
+        cmocka_unit_test(test_grows_and_shrinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
