@@ -50,7 +50,8 @@ struct tcp_conn {
     bool peer_eof;                 /* the peer's FIN was read */
     size_t chargen_pos;            /* offset in the pattern of the next byte */
     size_t held, held_off;         /* echo: bytes in buf, from held_off on */
-    uint8_t *buf;                  /* echo: SERVICES_ECHO_BUF bytes, else NULL */
+    uint8_t *buf;                  /* echo: SERVICES_ECHO_BUF bytes while bytes
+                                      are held or being read, else NULL */
 };
 
 /* RFC 864: the 95 printing characters as a ring; line N is characters
@@ -280,14 +281,26 @@ static bool echo_flush(struct tcp_conn *c, uint64_t now)
 }
 
 /* RFC 862: "send back any data received". Read only while nothing is
- * held: a peer that does not read our answers gets a closing window. */
+ * held: a peer that does not read our answers gets a closing window. The
+ * buffer exists only while there is something to echo (issue 14: an
+ * idle connection costs no buffer). */
 static void echo_ready(struct tcp_conn *c, uint64_t now)
 {
     struct service *svc = c->svc;
     for (int i = 0; i < SERVICES_IO_MAX && !c->closing; i++) {
         if (!echo_flush(c, now) || c->peer_eof)
             break;
-        long n = tcp_sock_recv(c->ts, c->buf, svc->def->conn_buf, now);
+        uint8_t *dst = svc->owner->buf;
+        size_t cap = 1; /* nothing readable: only EOF, an error or EAGAIN can come */
+        if (tcp_sock_readable(c->ts) > 0) {
+            if (c->buf == NULL && (c->buf = malloc(svc->def->conn_buf)) == NULL) {
+                conn_finish(c, ENOMEM);
+                break;
+            }
+            dst = c->buf;
+            cap = svc->def->conn_buf;
+        }
+        long n = tcp_sock_recv(c->ts, dst, cap, now);
         if (n <= 0) {
             read_stopped(c, n);
             break;
@@ -296,6 +309,10 @@ static void echo_ready(struct tcp_conn *c, uint64_t now)
         c->held_off = 0;
         svc->stats.rx_bytes += (uint64_t)n;
         svc->stats.buffered_bytes += (uint64_t)n;
+    }
+    if (c->held == 0) {
+        free(c->buf);
+        c->buf = NULL;
     }
     /* Everything echoed and the peer is done: our FIN follows the data
      * (RFC 9293 3.6), then the socket goes to the stack to finish. */
@@ -387,21 +404,11 @@ static void listener_event(void *user, struct tcp_sock *ls, int events)
         return;
     uint64_t now = sv->clock(sv->clock_ctx);
     for (int i = 0; i < SERVICES_ACCEPT_MAX; i++) {
-        struct tcp_conn *c = calloc(1, sizeof *c);
-        if (c != NULL && svc->def->conn_buf > 0) {
-            c->buf = malloc(svc->def->conn_buf);
-            if (c->buf == NULL) {
-                free(c);
-                c = NULL;
-            }
-        }
+        struct tcp_conn *c = calloc(1, sizeof *c); /* buffers come with data */
         int err = 0;
         struct tcp_sock *ts = tcp_sock_accept(ls, conn_event, c, &err);
         if (ts == NULL) {
-            if (c != NULL) {
-                free(c->buf);
-                free(c);
-            }
+            free(c);
             if (err != -EAGAIN)
                 log_msg(STACK_LOG_WARN, "service: tcp %s: accept failed: %s", svc->def->name,
                         strerror(err < 0 ? -err : err));
