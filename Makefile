@@ -7,6 +7,8 @@
 #   make install      PREFIX=/usr/local DESTDIR= (also SBINDIR MANDIR SYSCONFDIR
 #                     SYSTEMD_UNITDIR SYSUSERSDIR); make uninstall
 #   make bench        tcpipd vs the kernel's TCP and the TAP ceiling (root; bench/README.md)
+#   make test-long    the long tests (tests/long/): a one-hour memory soak (root;
+#                     SOAK_SECS shortens it)
 #   make fuzz         build the libFuzzer targets (clang) into build/fuzz/ and run
 #                     each for FUZZ_SECONDS (default 60); make fuzz-smoke: short run
 
@@ -74,7 +76,7 @@ API_SUITE := $(BUILD)/tests/api/api_suite
 DAEMON_LIBS := -lev -lcjson
 TEST_LIBS := -lcmocka
 
-.PHONY: all test test-unit test-integration run install uninstall clean deps deps-build
+.PHONY: all test test-unit test-integration test-long run install uninstall clean deps deps-build
 .PHONY: fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/tcpipd $(BUILD)/tcpipctl $(LIBTCPIP) $(UNIT_BIN) $(SIM_BIN) $(EXAMPLE_BIN) $(API_SUITE)
@@ -189,6 +191,12 @@ test-unit: deps-build all
 
 test-integration: deps all
 	@tests/run.sh --integration-only $(BUILD)
+
+# Soaks and other long runs, on the plain build whatever SANITIZE says
+# (ASan's allocator quarantines freed memory: RSS would measure that).
+test-long: deps
+	$(MAKE) SANITIZE= all
+	@tests/run.sh --long-only build
 
 run: deps-build $(BUILD)/tcpipd
 	@if [ "$$(id -u)" != 0 ]; then echo "make run: tcpipd needs root (or CAP_NET_ADMIN) to create the TAP device; run it as root" >&2; exit 1; fi

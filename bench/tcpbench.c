@@ -12,6 +12,17 @@
  *                                       "RESULT held N" once all are up,
  *                                       keep them SECS or until stdin
  *                                       closes, then close them all
+ *   tcpbench churn HOST PORT N BYTES SECS SRC...
+ *                                       rounds of N concurrent connections
+ *                                       to an echo server, each sending
+ *                                       BYTES and checking them back, then
+ *                                       closing; rounds start for SECS (each
+ *                                       has 30 s to finish); prints rounds,
+ *                                       connections and bytes (a memory
+ *                                       soak's load: tests/long/). We close
+ *                                       first: run it where TIME_WAIT is
+ *                                       bounded (tcp_max_tw_buckets), or the
+ *                                       kernel's port search slows connect
  *   tcpbench server ADDR ECHO DISCARD CHARGEN [CPU]
  *                                       the same three services on kernel
  *                                       sockets, one thread, epoll (the
@@ -423,6 +434,163 @@ static int cmd_hold(const union bench_sa *sa, long n, int secs, char **srcs, int
     return up == n ? 0 : 1;
 }
 
+/* ---- churn: connections that carry data, round after round ---- */
+
+struct churn_conn {
+    int fd;
+    size_t sent, got;
+    bool connected;
+};
+
+/* The byte at stream offset i: a pattern that shows misplaced bytes. */
+static uint8_t churn_byte(size_t i)
+{
+    return (uint8_t)(i * 131u + (i >> 9));
+}
+
+/* A round that takes longer has lost connections. */
+#define CHURN_ROUND_MAX_S 30
+
+/* One round: n connections at once (HOLD_INFLIGHT handshakes at a time),
+ * each sends bytes and reads them back, within CHURN_ROUND_MAX_S. Returns
+ * connections completed, -1 on a wrong byte. */
+static long churn_round(const union bench_sa *sa, long n, size_t bytes,
+                        const union bench_sa *src, int n_src, uint64_t *moved)
+{
+    struct churn_conn *cs = calloc((size_t)n, sizeof *cs);
+    uint8_t *out = malloc(CHUNK), *in = malloc(CHUNK);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    long opened = 0, done = 0, failed = 0, connecting = 0;
+    if (cs == NULL || out == NULL || in == NULL || ep < 0)
+        goto out;
+    struct epoll_event evs[256];
+    uint64_t end = now_ns() + (uint64_t)CHURN_ROUND_MAX_S * 1000000000ull;
+    while (done + failed < n && now_ns() < end) {
+        while (connecting < HOLD_INFLIGHT && opened < n) {
+            struct churn_conn *c = &cs[opened];
+            c->fd = hold_open_one(sa, &src[opened % n_src]);
+            opened++;
+            if (c->fd < 0) {
+                failed++;
+                continue;
+            }
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+            epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+            connecting++;
+        }
+        int k = epoll_wait(ep, evs, 256, 100);
+        for (int i = 0; i < k; i++) {
+            struct churn_conn *c = evs[i].data.ptr;
+            bool bad = (evs[i].events & EPOLLERR) != 0;
+            if (!c->connected && !bad && (evs[i].events & EPOLLOUT)) {
+                c->connected = true;
+                connecting--;
+            }
+            while (!bad && c->connected && c->sent < bytes && (evs[i].events & EPOLLOUT)) {
+                size_t m = bytes - c->sent < CHUNK ? bytes - c->sent : CHUNK;
+                for (size_t j = 0; j < m; j++)
+                    out[j] = churn_byte(c->sent + j);
+                ssize_t w = write(c->fd, out, m);
+                if (w < 0) {
+                    bad = errno != EAGAIN;
+                    break;
+                }
+                c->sent += (size_t)w;
+            }
+            while (!bad && c->connected && (evs[i].events & (EPOLLIN | EPOLLHUP))) {
+                ssize_t r = read(c->fd, in, CHUNK);
+                if (r < 0) {
+                    bad = errno != EAGAIN;
+                    break;
+                }
+                if (r == 0) {
+                    bad = c->got < bytes;
+                    break;
+                }
+                for (ssize_t j = 0; j < r; j++)
+                    if (in[j] != churn_byte(c->got + (size_t)j)) {
+                        fprintf(stderr, "tcpbench: churn: wrong byte at %zu\n", c->got + (size_t)j);
+                        done = -1;
+                        goto out;
+                    }
+                c->got += (size_t)r;
+            }
+            if (bad || c->got >= bytes) {
+                if (!c->connected)
+                    connecting--;
+                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+                c->fd = -1;
+                if (bad)
+                    failed++;
+                else
+                    done++;
+                *moved += c->got;
+            } else if (c->sent >= bytes) {
+                struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+            }
+        }
+    }
+out:
+    if (cs != NULL)
+        for (long i = 0; i < opened; i++)
+            if (cs[i].fd >= 0)
+                close(cs[i].fd);
+    if (ep >= 0)
+        close(ep);
+    if (failed > 0)
+        fprintf(stderr, "tcpbench: churn: %ld of %ld connections failed\n", failed, n);
+    free(cs);
+    free(out);
+    free(in);
+    return done;
+}
+
+static int cmd_churn(const union bench_sa *sa, long n, size_t bytes, int secs, char **srcs,
+                     int n_src)
+{
+    if (n < 1 || n > HOLD_MAX || n_src < 1)
+        return 2;
+    union bench_sa *src = calloc((size_t)n_src, sizeof *src);
+    if (src == NULL)
+        return 1;
+    for (int i = 0; i < n_src; i++)
+        if (parse_addr(srcs[i], "0", &src[i]) != 0)
+            return 2;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        if ((rlim_t)n + 64 > rl.rlim_cur) {
+            fprintf(stderr, "tcpbench: churn: %ld connections need more descriptors\n", n);
+            return 2;
+        }
+    }
+    uint64_t t0 = now_ns(), end = t0 + (uint64_t)secs * 1000000000ull, moved = 0;
+    long rounds = 0, conns = 0, short_rounds = 0;
+    while (now_ns() < end) {
+        long d = churn_round(sa, n, bytes, src, n_src, &moved);
+        if (d < 0) {
+            free(src);
+            return 1;
+        }
+        rounds++;
+        conns += d;
+        if (d < n)
+            short_rounds++;
+        printf("# round %ld: %ld connections, %.1f s\n", rounds, d,
+               (double)(now_ns() - t0) / 1e9);
+        fflush(stdout);
+    }
+    printf("RESULT churn_rounds %ld\n", rounds);
+    printf("RESULT churn_conns %ld\n", conns);
+    printf("RESULT churn_MB %.1f\n", (double)moved / 1e6);
+    printf("RESULT churn_short_rounds %ld\n", short_rounds);
+    free(src);
+    return short_rounds == 0 ? 0 : 1;
+}
+
 /* ---- server: echo, discard, chargen on kernel sockets or libtcpip ---- */
 
 /* The server's socket calls, the only ones that differ between the two
@@ -665,6 +833,9 @@ int main(int argc, char **argv)
         return cmd_rr(&sa, secs, atoi(argv[5]));
     if (strcmp(argv[1], "cps") == 0 && argc == 6)
         return cmd_cps(&sa, secs, atoi(argv[5]));
+    if (strcmp(argv[1], "churn") == 0 && argc >= 8)
+        return cmd_churn(&sa, atol(argv[4]), (size_t)atol(argv[5]), atoi(argv[6]), argv + 7,
+                         argc - 7);
     if (strcmp(argv[1], "hold") == 0 && argc >= 7)
         return cmd_hold(&sa, atol(argv[4]), atoi(argv[5]), argv + 6, argc - 6);
     fprintf(stderr, "usage: see the comment at the top of tcpbench.c\n");

@@ -6,6 +6,8 @@
 #                                       then integration tests on build/asan/tcpipd
 #   tests/run.sh --unit-only DIR        unit tests of one build
 #   tests/run.sh --integration-only DIR integration tests with DIR/tcpipd
+#   tests/run.sh --long-only DIR        the long tests (tests/long/: soaks of
+#                                       an hour) with DIR/tcpipd; make test-long
 #   tests/run.sh --fuzz-only DIR        short libFuzzer runs of DIR/fuzz_* on
 #                                       their seeds (all mode: build/fuzz, after
 #                                       the unit tests); FUZZ_RUNS, default 20000
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --unit-only) mode=unit; builds+=("$2"); shift 2 ;;
     --integration-only) mode=integration; builds+=("$2"); shift 2 ;;
+    --long-only) mode=long; builds+=("$2"); shift 2 ;;
     --fuzz-only) mode=fuzz; builds+=("$2"); shift 2 ;;
     -k) pattern=$2; shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -61,14 +64,14 @@ run_unit() { # build_dir
     done
 }
 
-run_integration() { # build_dir
-    local b=$1 s out rc p f k
-    for s in tests/integration/test_*.sh; do
+run_integration() { # build_dir [scripts_dir [timeout_s]]
+    local b=$1 dir=${2:-tests/integration} limit=${3:-900} s out rc p f k
+    for s in "$dir"/test_*.sh; do
         [ -f "$s" ] || continue
         [ -n "$pattern" ] && [[ "$s" != *$pattern* ]] && continue
         out="$log_dir/$(basename "$s").log"
         echo "== integration: $s (tcpipd: $b/tcpipd)"
-        TCPIPD="$PWD/$b/tcpipd" timeout 900 bash "$s" 2>&1 | tee "$out"
+        TCPIPD="$PWD/$b/tcpipd" timeout "$limit" bash "$s" 2>&1 | tee "$out"
         rc=${PIPESTATUS[0]}
         p=$(grep -c '^ok - ' "$out")
         f=$(grep -c '^not ok - ' "$out")
@@ -125,6 +128,7 @@ all)
     ;;
 unit) run_unit "${builds[0]}" ;;
 integration) run_integration "${builds[0]}" ;;
+long) run_integration "${builds[0]}" tests/long $(( ${SOAK_SECS:-3600} + 1800 )) ;;
 fuzz) run_fuzz "${builds[0]}" ;;
 esac
 
