@@ -55,6 +55,8 @@ SIM_SRC := $(sort $(wildcard tests/sim/test_sim_*.c))
 SIM_SUPPORT_SRC := $(sort $(filter-out tests/sim/test_sim_%.c,$(wildcard tests/sim/*.c)))
 SIM_SUPPORT_OBJ := $(SIM_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 SIM_BIN := $(SIM_SRC:%.c=$(BUILD)/%)
+# tests/scripts: the packet-script runner (tests/scripts/README.md).
+SCRIPTS_BIN := $(BUILD)/tests/scripts/test_scripts
 
 # libtcpip (client-lib/, with its own -fPIC copy of the ipc/ codec): only
 # the tcpip_* names are exported from the .so (-fvisibility=hidden).
@@ -79,7 +81,8 @@ TEST_LIBS := -lcmocka
 .PHONY: all test test-unit test-integration test-long run install uninstall clean deps deps-build
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-all: $(BUILD)/tcpipd $(BUILD)/tcpipctl $(LIBTCPIP) $(UNIT_BIN) $(SIM_BIN) $(EXAMPLE_BIN) $(API_SUITE)
+all: $(BUILD)/tcpipd $(BUILD)/tcpipctl $(LIBTCPIP) $(UNIT_BIN) $(SIM_BIN) $(SCRIPTS_BIN) \
+	$(EXAMPLE_BIN) $(API_SUITE)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -171,6 +174,12 @@ uninstall-libtcpip:
 # and the other non-test_sim_* files there are linked into each).
 $(BUILD)/tests/sim/test_sim_%: $(BUILD)/tests/sim/test_sim_%.o $(SIM_SUPPORT_OBJ) $(BUILD)/libstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+# The packet-script runner: the stack with the unit tests' fake netif and
+# scripted peer (tests/unit/support).
+$(SCRIPTS_BIN): $(BUILD)/tests/scripts/test_scripts.o $(UNIT_SUPPORT_OBJ) $(BUILD)/libtcpipd.a \
+		$(BUILD)/libstack.a $(BUILD)/libipc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(DAEMON_LIBS)
 
 deps-build:
 	@scripts/deps.sh build

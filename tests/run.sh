@@ -39,8 +39,9 @@ log_dir=$(mktemp -d /tmp/tcpip-tests.XXXXXX)
 
 run_unit() { # build_dir
     local b=$1 t out rc p f
-    # tests/sim: the simulated-link tests are cmocka programs too.
-    for t in "$b"/tests/unit/test_* "$b"/tests/sim/test_sim_*; do
+    # tests/sim: the simulated-link tests are cmocka programs too, and so is
+    # the packet-script runner (one test per tests/scripts/*.pkt).
+    for t in "$b"/tests/unit/test_* "$b"/tests/sim/test_sim_* "$b"/tests/scripts/test_scripts; do
         [ -x "$t" ] || continue
         case "$t" in *.o|*.d) continue ;; esac
         [ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue

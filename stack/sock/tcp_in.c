@@ -909,6 +909,11 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
             ts->ack_now = true;
             tcp_send_ack(ts, now);
             tcp_timer_set(ts, TCP_T_LINGER, now + s->cfg.tcp.time_wait_ns);
+        } else if (len > 0) {
+            /* RFC 9293: "Ignore the segment text"; as Linux's
+             * tcp_timewait_state_process, say so with an ACK, so a peer
+             * that lost our last ACK learns where we are. */
+            tcp_send_ack(ts, now);
         }
         return;
     }
