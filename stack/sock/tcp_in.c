@@ -852,6 +852,16 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
             tcp_output(ts, now);
         return;
     }
+    /* SYN-RECEIVED: the peer resent its SYN, so our SYN-ACK was lost:
+     * send it again (Linux tcp_check_req). Its sequence number is below
+     * RCV.NXT, so the first check would only ACK it, with a sequence
+     * number the peer cannot accept before our SYN. */
+    if (ts->state == TCP_SYN_RECEIVED && (t->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST |
+                                                    TCP_FLAG_FIN)) == TCP_FLAG_SYN &&
+        seq == ts->irs) {
+        tcp_send_syn(ts, now);
+        return;
+    }
 
     /* First check: sequence number. */
     if (!acceptable(ts, seq, seglen)) {
@@ -882,11 +892,6 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
     }
     /* Fourth check: SYN (RFC 5961 4.2: challenge, never reset). */
     if (syn) {
-        if (ts->state == TCP_SYN_RECEIVED && seq == ts->irs && !(t->flags & TCP_FLAG_ACK)) {
-            /* The peer resent its SYN: our SYN-ACK was lost. */
-            tcp_send_syn(ts, now);
-            return;
-        }
         challenge_ack(ts, now);
         return;
     }

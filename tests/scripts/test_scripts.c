@@ -356,6 +356,7 @@ struct seg {
     int64_t tos;
     bool has_urg;
     int64_t urg;
+    int64_t sport;               /* the peer's port (0: the usual 40000) */
 };
 
 static uint8_t parse_flags(struct run *r, const char *s)
@@ -472,6 +473,8 @@ static void parse_seg(struct run *r, char *rest, struct seg *sg)
         } else if (strcmp(w, "tos") == 0) {
             sg->has_tos = true;
             sg->tos = need_i64(r, word(&rest), "tos");
+        } else if (strcmp(w, "sport") == 0) {
+            sg->sport = need_i64(r, word(&rest), "sport");
         } else if (!sg->has_seq) {
             /* START:END(LEN) or START */
             sg->has_seq = true;
@@ -531,7 +534,7 @@ static void inject(struct run *r, char *rest)
     uint16_t dport = r->our_port != 0 ? r->our_port : LISTEN_PORT;
     int64_t win = sg.has_win ? sg.win : 65535;
     struct tp_seg t = {
-        .sport = TP_PEER_PORT, .dport = dport,
+        .sport = sg.sport != 0 ? (uint16_t)sg.sport : TP_PEER_PORT, .dport = dport,
         .seq = peer_abs(sg.seq),
         .ack = (sg.flags & TCP_FLAG_ACK) || sg.has_ack ? our_abs(r, sg.ack) : 0,
         .flags = sg.flags, .window = (uint16_t)win, .zero_window = win == 0,
