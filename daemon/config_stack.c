@@ -15,7 +15,7 @@ static const char *const tcp_keys[] = {
     "rto_initial_ms", "rto_min_ms", "rto_max_ms", "syn_retries", "synack_retries", "retries2",
     "delack_ms", "delack_segs", "time_wait_ms", "fin_wait2_ms", "keepalive_idle_s",
     "keepalive_intvl_s", "keepalive_cnt", "congestion_control", "sack", "timestamps",
-    "window_scaling", "syncookies"};
+    "window_scaling", "syncookies", "rack", "tlp", "prr"};
 
 /* TCP tunables (struct stack_tcp_config). Ranges are what makes sense for
  * a host stack; the defaults follow Linux (stack/core/stack_config.c). */
@@ -91,6 +91,19 @@ static int parse_tcp(struct conf_loader *L, const cJSON *obj, struct stack_tcp_c
         return -1;
     if (r > 0)
         t->syncookies = choice;
+    /* Loss recovery (RFC 8985 RACK-TLP, RFC 6937 PRR), as Linux ships. */
+    if ((r = conf_opt_bool(L, obj, P, "rack", &b)) < 0)
+        return -1;
+    if (r > 0)
+        t->rack = b;
+    if ((r = conf_opt_bool(L, obj, P, "tlp", &b)) < 0)
+        return -1;
+    if (r > 0)
+        t->tlp = b;
+    if ((r = conf_opt_bool(L, obj, P, "prr", &b)) < 0)
+        return -1;
+    if (r > 0)
+        t->prr = b;
 
     /* SYN cookies start when a listener's SYN queue holds syn_backlog
      * half-open connections; if max_conns (every connection, all

@@ -131,6 +131,9 @@ enum stack_counter {
     CTR_TCP_RENO_RECOVERIES,      /* recoveries by dupacks alone (RFC 6582) */
     CTR_TCP_OOW_ACK_LIMITED,      /* ACK to a bare out-of-window/PAWS segment not sent: 500 ms limit */
     CTR_TCP_ABORT_ON_DATA,        /* data for a closed (orphaned) connection: RST */
+    CTR_TCP_RACK_LOST,            /* segments RACK deemed lost (RFC 8985 6.2) */
+    CTR_TCP_TLP_PROBES,           /* tail loss probes sent (RFC 8985 7.3) */
+    CTR_TCP_TLP_RECOVERIES,       /* losses a retransmitted probe repaired (7.4) */
     /* IPv6 (core/ipv6.c, core/reasm6.c) */
     CTR_IPV6_RX,
     CTR_IPV6_RX_DELIVERED,

@@ -80,6 +80,11 @@ struct stack_config {
         bool timestamps;         /* RFC 7323 timestamps; default true */
         bool window_scaling;     /* default true */
         uint8_t syncookies;      /* 0 never, 1 when the SYN queue is full (default), 2 always */
+        bool rack;               /* RACK time-based loss detection (RFC 8985), SACK
+                                    connections; else RFC 6675's DupThresh; default true */
+        bool tlp;                /* tail loss probe (RFC 8985 7); default true */
+        bool prr;                /* proportional rate reduction in recovery (RFC 6937);
+                                    else cwnd = ssthresh at once; default true */
     } tcp;
 };
 

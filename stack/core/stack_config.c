@@ -41,4 +41,7 @@ void stack_config_defaults(struct stack_config *cfg)
     cfg->tcp.timestamps = true;
     cfg->tcp.window_scaling = true;
     cfg->tcp.syncookies = 1;
+    cfg->tcp.rack = true;
+    cfg->tcp.tlp = true;
+    cfg->tcp.prr = true;
 }

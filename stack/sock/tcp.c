@@ -56,6 +56,7 @@ int tcp_table_init(struct stack *s)
 
 static void sock_release(struct tcp_sock *ts)
 {
+    tcp_txlog_free(&ts->txlog);
     ring_free(&ts->sndbuf);
     ring_free(&ts->rcvbuf);
     asm_free(&ts->ooo);
@@ -475,6 +476,7 @@ void tcp_set_state(struct tcp_sock *ts, enum tcp_state st, uint64_t now)
         /* Only the numbers are needed now: give the buffers back. */
         tcp_timer_stop_all(ts);
         ring_free(&ts->sndbuf);
+        tcp_txlog_free(&ts->txlog);
         asm_free(&ts->ooo);
         if (ts->orphan || ring_len(&ts->rcvbuf) == 0)
             ring_free(&ts->rcvbuf);
@@ -492,6 +494,7 @@ void tcp_set_state(struct tcp_sock *ts, enum tcp_state st, uint64_t now)
         /* The user still holds it: keep what it may read, unhash (the
          * 4-tuple is free again), keep the bound port reserved. */
         ring_free(&ts->sndbuf);
+        tcp_txlog_free(&ts->txlog);
         asm_free(&ts->ooo);
         unhash(ts);
         ts->bound = false;

@@ -14,6 +14,8 @@
  *                     keepalive, TIME-WAIT, FIN-WAIT-2
  *   sock/tcp_cc*.c    congestion control; tcp_rtt.c RTO; tcp_sack.c the
  *                     SACK scoreboard; tcp_isn.c ISNs and SYN cookies
+ *   sock/tcp_rack.c   RACK-TLP (RFC 8985): the transmission log, time-based
+ *                     loss detection, the tail loss probe's timer
  */
 #ifndef TCPIP_SOCK_TCP_IMPL_H
 #define TCPIP_SOCK_TCP_IMPL_H
@@ -56,7 +58,26 @@ enum tcp_timer {
     TCP_T_KEEPALIVE,             /* keepalive idle / probe interval */
     TCP_T_LINGER,                /* TIME-WAIT 2MSL, orphaned FIN-WAIT-2 */
     TCP_T_CORK,                  /* TCP_CORK's 200 ms ceiling; uncork (due at once) */
+    TCP_T_RACK,                  /* RACK reordering timer (RFC 8985 6.3) */
+    TCP_T_TLP,                   /* tail loss probe (RFC 8985 7.2) */
     TCP_T_COUNT
+};
+
+/* The transmission log of RACK (sock/tcp_rack.c): one record per range
+ * sent, in sequence order, contiguous over [SND.UNA, SND.MAX). */
+#define TXR_RETRANS 0x1          /* sent more than once */
+#define TXR_SACKED 0x2           /* SACKed */
+#define TXR_LOST 0x4             /* deemed lost and not resent since */
+
+struct tcp_txrec {
+    uint32_t seq, end;           /* [seq, end), a FIN included */
+    uint64_t xmit;               /* `now` of the last transmission */
+    uint8_t flags;               /* TXR_* */
+};
+
+struct tcp_txlog {
+    struct tcp_txrec *r;         /* records r[lo..hi) */
+    uint32_t lo, hi, cap;
 };
 
 struct tcp_sock {
@@ -159,6 +180,21 @@ struct tcp_sock {
     uint32_t dupacks;
     uint64_t last_send;          /* for the RFC 5681 4.1 idle restart */
 
+    /* RACK-TLP (RFC 8985, sock/tcp_rack.c): the most recently sent segment
+     * delivered so far (RACK.xmit_ts, end_seq, rtt), the highest delivered
+     * (RACK.fack), whether reordering was seen; TLP's one probe. */
+    struct tcp_txlog txlog;
+    bool rack_valid, rack_reordering;
+    uint8_t rack_reo_mult;       /* RACK.reo_wnd_mult (1 + spurious retransmissions seen) */
+    uint8_t rack_reo_persist;    /* RACK.reo_wnd_persist: recoveries left at that size */
+    uint64_t rack_xmit, rack_rtt;
+    uint32_t rack_end, rack_fack;
+    bool tlp_pending, tlp_retrans;
+    uint32_t tlp_end;            /* TLP.end_seq: SND.NXT after the probe */
+    /* PRR (RFC 6937): bytes delivered and sent since recovery began, and
+     * the flight then (RecoverFS). */
+    uint32_t prr_delivered, prr_out, prr_recover_fs;
+
     /* ACK policy. */
     uint32_t segs_unacked;       /* full segments received since our last ACK */
     uint32_t rcv_mss_est;        /* largest payload seen: what "full" means */
@@ -242,6 +278,8 @@ void tcp_hash_connection(struct tcp_sock *ts);
 
 /* ---- sock/tcp_in.c ---- */
 /* tcp_input is declared in stack_impl.h. */
+/* RFC 8985 6.3: the RACK reordering timer fired. */
+void tcp_rack_timeout(struct tcp_sock *ts, uint64_t now);
 /* Our timestamp clock, in ms. */
 static inline uint32_t tcp_ts_now(const struct tcp_sock *ts, uint64_t now)
 {
@@ -268,12 +306,46 @@ uint32_t tcp_rcv_window(const struct tcp_sock *ts);
 void tcp_window_update(struct tcp_sock *ts, uint64_t now);
 /* Bytes of the send buffer sent and not acknowledged (SYN/FIN included). */
 uint32_t tcp_flight(const struct tcp_sock *ts);
+/* In recovery: the bytes in the network (RACK, RFC 6675 SetPipe, or the
+ * NewReno estimate). */
+uint32_t tcp_recovery_pipe(const struct tcp_sock *ts);
+/* RFC 8985 7.3: the TLP timer fired: send the probe. */
+void tcp_tlp_fire(struct tcp_sock *ts, uint64_t now);
 /* Pick SMSS from the peer's MSS, our MTU and the options. */
 void tcp_update_mss(struct tcp_sock *ts);
 /* The MSS an interface allows for a wire family: the MTU less 40 bytes
  * of IPv4 + TCP headers, or 60 of IPv6 + TCP (RFC 8200 5, RFC 9293
  * 3.7.1) with the RA's MTU (RFC 4861 6.3.4) if one lowered it. */
 uint16_t tcp_mtu_mss(const struct netif *nif, uint8_t family);
+
+/* ---- sock/tcp_rack.c ---- */
+static inline bool tcp_rack_on(const struct tcp_sock *ts)
+{
+    return ts->sack_ok && ts->s->cfg.tcp.rack;
+}
+void tcp_txlog_free(struct tcp_txlog *l);
+/* Forget SACK and loss marks (after a timeout the scoreboard is cleared). */
+void tcp_txlog_clear_marks(struct tcp_txlog *l);
+/* [seq, end) was sent now (new data, or a retransmission). */
+void tcp_txlog_sent(struct tcp_sock *ts, uint32_t seq, uint32_t end, uint64_t now);
+/* An ACK moved SND.UNA to ack and/or the scoreboard: drop acknowledged
+ * records, mark SACKed ones, update RACK (RFC 8985 6.2 steps 1-3). */
+void tcp_rack_on_ack(struct tcp_sock *ts, uint32_t ack, const struct tcp_options *o,
+                     uint64_t now);
+/* Fast recovery ended (RFC 8985 6.2 step 4: the reordering window shrinks
+ * back after 16 recoveries without a spurious retransmission). */
+void tcp_rack_recovery_end(struct tcp_sock *ts);
+/* RFC 8985 6.2 step 5: mark lost what RACK says is; (re)arms the
+ * reordering timer for the rest. Returns the records newly marked. */
+uint32_t tcp_rack_detect_loss(struct tcp_sock *ts, uint64_t now);
+/* The first record deemed lost: its start in *seq, its length (at most
+ * SMSS); 0 if none. */
+uint32_t tcp_rack_next_lost(const struct tcp_sock *ts, uint32_t *seq);
+/* Bytes in flight: sent, neither SACKed nor deemed lost. */
+uint32_t tcp_rack_pipe(const struct tcp_sock *ts);
+uint32_t tcp_rack_lost_bytes(const struct tcp_sock *ts);
+/* (Re)arm or stop the TLP timer (RFC 8985 7.2) after a send or an ACK. */
+void tcp_tlp_arm(struct tcp_sock *ts, uint64_t now);
 
 /* ---- sock/tcp_timer.c ---- */
 void tcp_timer_set(struct tcp_sock *ts, enum tcp_timer t, uint64_t when);

@@ -447,11 +447,18 @@ static void fin_acked(struct tcp_sock *ts, uint64_t now)
 }
 
 /* Loss detected: enter fast recovery (RFC 5681 3.2, RFC 6582 3.2, RFC
- * 6675 5) and retransmit the first unacknowledged segment. */
+ * 6675 5, RFC 8985 6.2) and, unless RACK chose what to resend, retransmit
+ * the first unacknowledged segment. */
 static void enter_recovery(struct tcp_sock *ts, uint64_t now)
 {
     struct stack *s = ts->s;
     ctr_inc(s, CTR_TCP_FAST_RETRANS);
+    /* RFC 6937 3.1: PRR starts counting; RecoverFS is the flight now. */
+    ts->prr_delivered = 0;
+    ts->prr_out = 0;
+    ts->prr_recover_fs = tcp_flight(ts);
+    tcp_timer_stop(ts, TCP_T_TLP);
+    ts->tlp_pending = false;
     ctr_inc(s, ts->sack_ok ? CTR_TCP_SACK_RECOVERIES : CTR_TCP_RENO_RECOVERIES);
     /* RFC 5681 3.2 step 2: what limited transmit sent beyond cwnd is not
      * part of the FlightSize ssthresh is computed from. */
@@ -462,7 +469,62 @@ static void enter_recovery(struct tcp_sock *ts, uint64_t now)
     ts->in_recovery = true;
     ts->recover = ts->snd_max;
     ts->high_rxt = ts->snd_una;
-    tcp_retransmit_head(ts, now);
+    if (!tcp_rack_on(ts))
+        tcp_retransmit_head(ts, now);
+}
+
+/* RFC 6937 3.1, on each ACK in recovery: the data it delivered (cumulative
+ * and SACKed, net) lets out sndcnt more: in proportion to ssthresh /
+ * RecoverFS while the pipe is above ssthresh, then up to ssthresh with the
+ * slow-start reduction bound (PRR-SSRB). cwnd = pipe + sndcnt; the first
+ * transmission of a recovery always goes (the fast retransmit). */
+static void prr_on_ack(struct tcp_sock *ts, int64_t delivered)
+{
+    if (!ts->s->cfg.tcp.prr || delivered <= 0)
+        return;
+    ts->prr_delivered += (uint32_t)delivered;
+    uint64_t pipe = tcp_recovery_pipe(ts);
+    uint64_t ssthresh = ts->cc.ssthresh;
+    uint64_t fs = ts->prr_recover_fs > 0 ? ts->prr_recover_fs : 1;
+    int64_t sndcnt;
+    if (pipe > ssthresh) {
+        uint64_t allowed = ((uint64_t)ts->prr_delivered * ssthresh + fs - 1) / fs;
+        sndcnt = (int64_t)allowed - (int64_t)ts->prr_out;
+    } else {
+        int64_t limit = (int64_t)ts->prr_delivered - (int64_t)ts->prr_out;
+        if (limit < delivered)
+            limit = delivered;
+        limit += ts->smss;
+        sndcnt = (int64_t)(ssthresh - pipe) < limit ? (int64_t)(ssthresh - pipe) : limit;
+    }
+    if (ts->prr_out == 0 && sndcnt < ts->smss)
+        sndcnt = ts->smss;
+    if (sndcnt < 0)
+        sndcnt = 0;
+    uint64_t cwnd = pipe + (uint64_t)sndcnt;
+    ts->cc.cwnd = cwnd > UINT32_MAX ? UINT32_MAX : (uint32_t)cwnd;
+}
+
+/* RFC 8985 6.2/6.3: after an ACK or at the reordering timeout, RACK marks
+ * what it deems lost; a first loss (not of data sent before the last
+ * timeout, RFC 6582 3.2 step 1) starts fast recovery. */
+static void rack_check(struct tcp_sock *ts, uint64_t now)
+{
+    if (tcp_rack_detect_loss(ts, now) > 0 && !ts->in_recovery &&
+        seq_geq(ts->snd_una, ts->recover) && ts->state != TCP_CLOSED)
+        enter_recovery(ts, now);
+}
+
+void tcp_rack_timeout(struct tcp_sock *ts, uint64_t now)
+{
+    if (!tcp_rack_on(ts))
+        return;
+    bool was = ts->in_recovery;
+    rack_check(ts, now);
+    if (ts->in_recovery && !was)
+        prr_on_ack(ts, ts->smss); /* nothing delivered: PRR's forced first send */
+    if (ts->in_recovery || tcp_rack_lost_bytes(ts) > 0)
+        tcp_output(ts, now);
 }
 
 /* An ACK that acknowledges new data: SND.UNA moves to ack. */
@@ -500,6 +562,7 @@ static void new_ack(struct tcp_sock *ts, uint32_t ack, uint64_t now)
         if (seq_geq(ack, ts->recover)) {
             /* RFC 6582 3.2 step 3: a full ACK ends recovery. */
             ts->in_recovery = false;
+            tcp_rack_recovery_end(ts);
             ts->dupacks = 0;
             ts->cc.ops->on_recovery_end(&ts->cc, now);
         } else if (!ts->sack_ok) {
@@ -514,11 +577,26 @@ static void new_ack(struct tcp_sock *ts, uint32_t ack, uint64_t now)
         ts->dupacks = 0;
         ts->cc.ops->on_ack(&ts->cc, acked, flight, ts->rtt.valid ? ts->rtt.srtt : 0, now);
     }
+    /* RFC 8985 7.4: the probe's episode ends when it is acknowledged; if
+     * the probe was a retransmission, it repaired a loss (without D-SACK
+     * we cannot tell an original that was only late): the congestion
+     * response of a loss, done at once (Linux's CWR). */
+    if (ts->tlp_pending && seq_geq(ack, ts->tlp_end)) {
+        ts->tlp_pending = false;
+        if (ts->tlp_retrans && !ts->in_recovery) {
+            ctr_inc(ts->s, CTR_TCP_TLP_RECOVERIES);
+            ts->cc.ops->on_loss(&ts->cc, flight, now);
+            ts->cc.ops->on_recovery_end(&ts->cc, now);
+        }
+    }
     /* RFC 6298 5.2, 5.3. */
-    if (ts->snd_una == ts->snd_max)
+    if (ts->snd_una == ts->snd_max) {
         tcp_timer_stop(ts, TCP_T_RTX);
-    else
+        tcp_timer_stop(ts, TCP_T_RACK);
+    } else {
         tcp_timer_arm_rtx(ts, now);
+    }
+    tcp_tlp_arm(ts, now);
     if (in_buf > 0)
         tcp_notify(ts, TCP_EV_WRITABLE);
     if (ts->fin_sent && seq_geq(ack, ts->fin_seq + 1))
@@ -541,7 +619,38 @@ static void update_ts_recent(struct tcp_sock *ts, const struct tcp_view *t, uint
 }
 
 /* The fifth check: ACK processing. false = drop the segment. */
+static bool ack_segment(struct tcp_sock *ts, const struct tcp_view *t, uint64_t now);
+
 static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t now)
+{
+    uint32_t prior_una = ts->snd_una;
+    uint32_t prior_sacked = ts->sb.sacked;
+    bool was_recovering = ts->in_recovery;
+    bool prior_synced = ts->state != TCP_SYN_RECEIVED;
+    if (!ack_segment(ts, t, now))
+        return false;
+    if (!prior_synced || ts->state == TCP_CLOSED || ts->zombie)
+        return true;
+    if (tcp_rack_on(ts)) {
+        tcp_rack_on_ack(ts, ts->snd_una, &t->opt, now);
+        rack_check(ts, now);
+    }
+    if (ts->in_recovery) {
+        /* RFC 6937: DeliveredData = delta(SND.UNA) + delta(SACKed); without
+         * SACK a duplicate ACK stands for one segment. */
+        int64_t delivered = (int64_t)(uint32_t)(ts->snd_una - prior_una);
+        if (ts->sack_ok)
+            delivered += (int64_t)ts->sb.sacked - (int64_t)prior_sacked;
+        else if (delivered == 0)
+            delivered = ts->smss;
+        if (!was_recovering && delivered <= 0)
+            delivered = ts->smss; /* the ACK that started recovery */
+        prr_on_ack(ts, delivered);
+    }
+    return true;
+}
+
+static bool ack_segment(struct tcp_sock *ts, const struct tcp_view *t, uint64_t now)
 {
     struct stack *s = ts->s;
     uint32_t ack = t->ack;
@@ -637,6 +746,8 @@ static bool process_ack(struct tcp_sock *ts, const struct tcp_view *t, uint64_t 
         return true;
     }
     ts->dupacks++;
+    if (tcp_rack_on(ts))
+        return true; /* RFC 8985: RACK decides (process_ack) */
     bool lost = ts->dupacks >= TCP_DUPTHRESH ||
                 (ts->sack_ok && sb_is_lost(&ts->sb, ts->snd_una, ts->smss));
     /* RFC 6582 3.2 step 1: not for data sent before the last timeout. */

@@ -313,6 +313,10 @@ static int transmit(struct tcp_sock *ts, uint32_t seq, uint32_t len, bool fin, u
     if (err != 0)
         return err;
     uint32_t end = seq + len + (fin ? 1 : 0);
+    if (tcp_rack_on(ts))
+        tcp_txlog_sent(ts, seq, end, now);
+    if (ts->in_recovery)
+        ts->prr_out += len + (fin ? 1 : 0);
     if (rtx) {
         ctr_inc(ts->s, CTR_TCP_RETRANS_SEGS);
         ts->retransmits++;
@@ -345,6 +349,9 @@ static int transmit(struct tcp_sock *ts, uint32_t seq, uint32_t len, bool fin, u
     if (ts->timer[TCP_T_RTX] == 0)
         tcp_timer_arm_rtx(ts, now);
     tcp_timer_stop(ts, TCP_T_PERSIST);
+    /* RFC 8985 7.2: new data sent: the probe timer counts from now. */
+    if (!rtx)
+        tcp_tlp_arm(ts, now);
     return 0;
 }
 
@@ -361,11 +368,13 @@ void tcp_retransmit_head(struct tcp_sock *ts, uint64_t now)
         ts->high_rxt = seq + len + (fin ? 1 : 0);
 }
 
-/* RFC 6675 SetPipe with SACK; without it, the NewReno estimate: what is
- * outstanding less one segment per duplicate ACK (each left the network),
- * as Linux counts "sacked_out" for Reno. */
-static uint32_t recovery_pipe(const struct tcp_sock *ts)
+/* RACK's in-flight count; RFC 6675 SetPipe with SACK; without it, the
+ * NewReno estimate: what is outstanding less one segment per duplicate ACK
+ * (each left the network), as Linux counts "sacked_out" for Reno. */
+uint32_t tcp_recovery_pipe(const struct tcp_sock *ts)
 {
+    if (tcp_rack_on(ts))
+        return tcp_rack_pipe(ts);
     if (ts->sack_ok)
         return sb_pipe(&ts->sb, ts->snd_una, ts->snd_max, ts->high_rxt, ts->smss);
     uint32_t flight = tcp_flight(ts);
@@ -396,7 +405,9 @@ static bool recovery_send(struct tcp_sock *ts, uint32_t seq, uint32_t len, uint6
 static bool recovery_retransmit(struct tcp_sock *ts, uint64_t now)
 {
     uint32_t seq = 0, len;
-    if (ts->sack_ok) {
+    if (tcp_rack_on(ts)) {
+        len = tcp_rack_next_lost(ts, &seq); /* RFC 8985: what RACK marked lost */
+    } else if (ts->sack_ok) {
         len = sb_next_lost(&ts->sb, ts->snd_una, ts->snd_max, ts->high_rxt, ts->smss, &seq);
     } else {
         if (seq_gt(ts->high_rxt, ts->snd_una))
@@ -417,8 +428,8 @@ static bool recovery_retransmit(struct tcp_sock *ts, uint64_t now)
  * merely in flight; the tail loss probe covers a lost tail.) */
 static bool recovery_fallback(struct tcp_sock *ts, uint64_t now)
 {
-    if (!ts->sack_ok)
-        return false;
+    if (!ts->sack_ok || tcp_rack_on(ts))
+        return false; /* RACK marks holes lost by time instead */
     uint32_t seq = 0;
     uint32_t len = sb_next_hole(&ts->sb, ts->snd_una, ts->snd_max, ts->high_rxt, ts->smss, &seq);
     return len > 0 && recovery_send(ts, seq, len, now);
@@ -549,9 +560,12 @@ void tcp_output(struct tcp_sock *ts, uint64_t now)
     bool sent = false;
     for (int i = 0; i < TCP_OUTPUT_BURST; i++) {
         if (ts->in_recovery) {
-            /* RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS. */
-            uint32_t pipe = recovery_pipe(ts);
-            if ((uint64_t)pipe + ts->smss > ts->cc.cwnd)
+            /* RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS; with PRR (RFC
+             * 6937) cwnd is pipe + sndcnt: send while any of it is left
+             * (prr_out makes up for a segment larger than the rest). */
+            uint32_t pipe = tcp_recovery_pipe(ts);
+            uint64_t need = ts->s->cfg.tcp.prr ? 1 : ts->smss;
+            if ((uint64_t)pipe + need > ts->cc.cwnd)
                 break;
             if (recovery_retransmit(ts, now)) {
                 sent = true;
@@ -582,6 +596,63 @@ void tcp_output(struct tcp_sock *ts, uint64_t now)
         uint64_t rto = tcp_rtt_backoff(&ts->rtt, ts->persist_backoff);
         tcp_timer_set(ts, TCP_T_PERSIST, now + rto);
     }
+}
+
+/* RFC 8985 7.3: the probe timeout fired with no ACK since: send one
+ * segment of new data if the peer's window takes it, else the last segment
+ * again, so that its ACK (with SACK) shows what the tail lost; then restart
+ * the retransmission timer. One probe until its ACK. */
+void tcp_tlp_fire(struct tcp_sock *ts, uint64_t now)
+{
+    if (ts->tlp_pending || ts->in_recovery || tcp_flight(ts) == 0 || !ts->sack_ok ||
+        seq_lt(ts->snd_nxt, ts->snd_max))
+        return;
+    switch (ts->state) {
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+    case TCP_FIN_WAIT_1:
+    case TCP_CLOSING:
+    case TCP_LAST_ACK:
+        break;
+    default:
+        return;
+    }
+    ts->tlp_pending = true;
+    uint32_t seq = ts->snd_nxt;
+    uint32_t avail = data_after(ts, seq);
+    uint32_t wnd_end = ts->snd_una + ts->snd_wnd;
+    uint32_t room = seq_gt(wnd_end, seq) ? wnd_end - seq : 0;
+    int err;
+    if (avail > 0 && room > 0) {
+        uint32_t len = avail < ts->smss ? avail : ts->smss;
+        if (len > room)
+            len = room;
+        bool fin = ts->fin_queued && !ts->fin_sent && seq + len == ts->fin_seq;
+        ts->tlp_retrans = false;
+        err = transmit(ts, seq, len, fin, now);
+        if (err == 0)
+            ts->snd_nxt = seq + len + (fin ? 1 : 0);
+    } else {
+        uint32_t dend = ts->fin_sent ? ts->fin_seq : ts->snd_max;
+        uint32_t len = dend - ts->snd_una;
+        if (seq_lt(dend, ts->snd_una))
+            len = 0;
+        if (len > ts->smss)
+            len = ts->smss;
+        if (len == 0 && !ts->fin_sent) {
+            ts->tlp_pending = false;
+            return;
+        }
+        ts->tlp_retrans = true;
+        err = transmit(ts, dend - len, len, ts->fin_sent, now);
+    }
+    if (err != 0) {
+        ts->tlp_pending = false;
+        return;
+    }
+    ts->tlp_end = ts->snd_max;
+    ctr_inc(ts->s, CTR_TCP_TLP_PROBES);
+    tcp_timer_arm_rtx(ts, now);
 }
 
 void tcp_window_update(struct tcp_sock *ts, uint64_t now)

@@ -1,6 +1,7 @@
 /* tcp_timer.c - TCP timers: retransmission (RFC 6298), persist (RFC 9293
  * 3.8.6.1), delayed ACK (RFC 1122 4.2.3.2), keepalive (RFC 1122
- * 4.2.3.6), TIME-WAIT (2*MSL) and the orphaned FIN-WAIT-2 limit.
+ * 4.2.3.6), TIME-WAIT (2*MSL) and the orphaned FIN-WAIT-2 limit, TCP_CORK's
+ * ceiling, RACK's reordering timer and the tail loss probe (RFC 8985).
  *
  * Each connection keeps absolute deadlines (0 = off) and sits in the
  * table's timer heap (util/timer_heap.h) at the earliest of them, so
@@ -120,8 +121,14 @@ static void on_rtx_timeout(struct tcp_sock *ts, uint64_t now)
     ts->recover = ts->snd_max; /* RFC 6582 4: no fast retransmit for older data */
     ts->high_rxt = ts->snd_una;
     /* The receiver may have reneged on what it SACKed (RFC 2018 8):
-     * forget it rather than wait forever for data we would skip. */
+     * forget it rather than wait forever for data we would skip. RACK's
+     * marks go with it (go-back-N resends everything), and so does a
+     * probe in flight (RFC 8985 7.3: the RTO takes over). */
     sb_clear(&ts->sb);
+    tcp_txlog_clear_marks(&ts->txlog);
+    ts->tlp_pending = false;
+    tcp_timer_stop(ts, TCP_T_TLP);
+    tcp_timer_stop(ts, TCP_T_RACK);
     ts->rtt_timing = false;
     ts->snd_nxt = ts->snd_una;
     tcp_timer_stop(ts, TCP_T_RTX);
@@ -191,6 +198,12 @@ static void run_timers(struct tcp_sock *ts, uint64_t now)
             break;
         case TCP_T_KEEPALIVE:
             on_keepalive(ts, now);
+            break;
+        case TCP_T_RACK:
+            tcp_rack_timeout(ts, now);
+            break;
+        case TCP_T_TLP:
+            tcp_tlp_fire(ts, now);
             break;
         case TCP_T_CORK:
             /* tcp(7): corked output waits at most 200 ms; after an uncork

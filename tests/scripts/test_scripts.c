@@ -288,7 +288,8 @@ static const struct cfg_key cfg_keys[] = {
     {"keepalive_intvl_ms", TCFG(keepalive_intvl_ns), 1},
     {"keepalive_cnt", TCFG(keepalive_cnt), 0}, {"sack", TCFG(sack), 2},
     {"timestamps", TCFG(timestamps), 2}, {"window_scaling", TCFG(window_scaling), 2},
-    {"syncookies", TCFG(syncookies), 3},
+    {"syncookies", TCFG(syncookies), 3}, {"rack", TCFG(rack), 2}, {"tlp", TCFG(tlp), 2},
+    {"prr", TCFG(prr), 2},
 };
 
 static void do_config(struct run *r, char *rest)
@@ -946,6 +947,10 @@ static void syscall_line(struct run *r, char *cmd, char *rest)
             {"persist_probes", CTR_TCP_PERSIST_PROBES},
             {"keepalive_probes", CTR_TCP_KEEPALIVE_PROBES},
             {"syncookies_sent", CTR_TCP_SYNCOOKIES_SENT},
+            {"rack_lost", CTR_TCP_RACK_LOST}, {"tlp_probes", CTR_TCP_TLP_PROBES},
+            {"tlp_recoveries", CTR_TCP_TLP_RECOVERIES},
+            {"out_of_order", CTR_TCP_RX_OUT_OF_ORDER},
+            {"oow_ack_limited", CTR_TCP_OOW_ACK_LIMITED},
         };
         size_t i = 0;
         for (; i < sizeof ctrs / sizeof ctrs[0]; i++)

@@ -19,6 +19,8 @@ struct app {
     uint64_t tx_total, tx_done;
     uint64_t rx_expect, rx_done;
     bool up;                    /* reached a synchronized state */
+    uint64_t up_at;             /* when */
+    uint64_t rx_full_at;        /* when the last expected byte was read */
     bool shut_sent, eof, closed_ev;
     uint64_t pause_after, pause_until;
     bool paused;
@@ -199,6 +201,8 @@ static void app_recv(struct flow *fl, struct app *a, uint64_t now)
             return;
         }
         a->rx_done += (uint64_t)r;
+        if (a->rx_done == a->rx_expect)
+            a->rx_full_at = now;
     }
 }
 
@@ -235,6 +239,7 @@ static void pump(struct flow *fl)
             a->up = synchronized(tcp_sock_state(a->ts));
             if (!a->up)
                 continue;
+            a->up_at = now;
         }
         app_recv(fl, a, now);
         app_send(fl, a, now);
@@ -448,6 +453,11 @@ void flow_run(const struct simlink_config *lc, const struct flow_params *fp,
     open_sockets(fl);
     if (res->ok && run_until(fl, transfer_done, "both EOFs")) {
         res->transfer_ns = fl->l->now - SIM_START_NS;
+        for (int side = 0; side < 2; side++) {
+            res->up_ns[side] = fl->app[side].up_at - SIM_START_NS;
+            res->rx_full_ns[side] = fl->app[side].rx_full_at != 0
+                                        ? fl->app[side].rx_full_at - SIM_START_NS : 0;
+        }
         for (int side = 0; side < 2; side++) {
             if (tcp_sock_getopt(fl->app[side].ts, TCP_OPT_MAXSEG, &res->side[side].mss) != 0)
                 res->side[side].mss = -1;

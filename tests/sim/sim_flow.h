@@ -44,6 +44,8 @@ struct flow_result {
     bool ok;
     char why[1024];              /* first failure, with the state of both ends */
     uint64_t transfer_ns;       /* start to both EOFs, simulated */
+    uint64_t up_ns[2];          /* start to each side's connection established */
+    uint64_t rx_full_ns[2];     /* start to each side having read all it expects */
     uint64_t total_ns;          /* start to both stacks empty */
     uint64_t steps;
     uint64_t received[2];       /* bytes each side read */

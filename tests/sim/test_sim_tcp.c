@@ -9,6 +9,11 @@
  *   test_sim_tcp --seeds K                K seeds per selected scenario
  *   test_sim_tcp --verbose                one line per run
  *   test_sim_tcp --list                   the scenarios
+ *   test_sim_tcp --classic                the scenarios without RACK-TLP and PRR
+ *   test_sim_tcp --short                  only the short-transfer figures:
+ *                                         median and p99 of a 10-segment
+ *                                         transfer at 1% and 5% loss, with
+ *                                         and without RACK-TLP + PRR
  *
  * Each scenario is one cmocka test: the fixed ones run FIXED_SEEDS seeds,
  * "random" runs RANDOM_SEEDS in the plain build and SIM_SANITIZED_SEEDS
@@ -61,7 +66,7 @@ struct scenario {
 static const char *prog = "build/tests/sim/test_sim_tcp";
 static uint64_t opt_seed;        /* 0: the default seeds */
 static unsigned opt_seeds;       /* 0: the default count */
-static bool opt_verbose, opt_trace;
+static bool opt_verbose, opt_trace, opt_short, opt_classic;
 
 static void base_config(uint64_t seed, struct simlink_config *lc, struct flow_params *fp)
 {
@@ -354,6 +359,18 @@ static bool run_one(const struct scenario *sc, uint64_t seed, struct totals *tot
     struct simlink_config lc;
     struct flow_params fp;
     sc->setup(seed, &lc, &fp);
+    struct stack_config classic[2];
+    if (opt_classic) {
+        /* --classic: RFC 6675 DupThresh recovery, no TLP, no PRR. */
+        for (int side = 0; side < 2; side++) {
+            if (lc.stack_cfg[side] != NULL)
+                classic[side] = *lc.stack_cfg[side];
+            else
+                stack_config_defaults(&classic[side]);
+            classic[side].tcp.rack = classic[side].tcp.tlp = classic[side].tcp.prr = false;
+            lc.stack_cfg[side] = &classic[side];
+        }
+    }
     if (opt_trace) {
         fp.tap = trace_tap;
         fp.tap_ctx = stdout;
@@ -458,6 +475,95 @@ static void test_scenario(void **state)
                  tot.runs);
 }
 
+/* ---- short transfers: RACK-TLP and PRR against RFC 6675 and the RTO ----
+ *
+ * Issue 12: the median and p99 time to deliver a short transfer (10
+ * segments, A to B) at 1% and 5% loss both ways, over SHORT_SEEDS seeds,
+ * with RACK-TLP + PRR (the defaults) and without (RFC 6675 DupThresh
+ * recovery and the RTO, cwnd = ssthresh). The time runs from A's
+ * connection being established to B having read the last byte, on a 2 ms
+ * RTT: the handshake's own losses (SYN timeouts) are left out. */
+
+#define SHORT_SEGS 10
+#define SHORT_MSS 1448          /* 1500 - 40 - 12 (timestamps) */
+#define SHORT_SEEDS 200
+
+struct short_stats {
+    unsigned failed;
+    uint64_t median_ns, p99_ns, max_ns, rtos, tlps;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void short_run(uint32_t loss_ppm, bool modern, struct short_stats *st)
+{
+    static uint64_t t[SHORT_SEEDS];
+    memset(st, 0, sizeof *st);
+    for (unsigned i = 0; i < SHORT_SEEDS; i++) {
+        struct simlink_config lc;
+        struct flow_params fp;
+        struct stack_config sc[2];
+        base_config(i + 1, &lc, &fp);
+        fp.bytes[SIM_A] = SHORT_SEGS * SHORT_MSS;
+        fp.bytes[SIM_B] = 0;
+        for (int side = 0; side < 2; side++) {
+            lc.fault[side].loss_ppm = loss_ppm;
+            stack_config_defaults(&sc[side]);
+            sc[side].tcp.rack = sc[side].tcp.tlp = sc[side].tcp.prr = modern;
+            lc.stack_cfg[side] = &sc[side];
+        }
+        struct flow_result r;
+        flow_run(&lc, &fp, &r);
+        if (!r.ok || r.rx_full_ns[SIM_B] < r.up_ns[SIM_A]) {
+            st->failed++;
+            printf("sim: short %s loss %u ppm seed %u FAILED: %s\n",
+                   modern ? "rack" : "classic", loss_ppm, i + 1, r.why);
+            t[i] = UINT64_MAX;
+            continue;
+        }
+        t[i] = r.rx_full_ns[SIM_B] - r.up_ns[SIM_A];
+        st->rtos += r.side[SIM_A].timeouts;
+    }
+    qsort(t, SHORT_SEEDS, sizeof t[0], cmp_u64);
+    st->median_ns = (t[SHORT_SEEDS / 2 - 1] + t[SHORT_SEEDS / 2]) / 2;
+    st->p99_ns = t[(SHORT_SEEDS * 99 + 99) / 100 - 1];
+    st->max_ns = t[SHORT_SEEDS - 1];
+}
+
+/* Prints the figures; fails if a run failed or RACK-TLP's p99 is worse. */
+static void test_short_transfers(void **state)
+{
+    (void)state;
+    static const uint32_t losses[] = {10000, 50000};
+    printf("sim: short transfer, %d segments A->B, %d seeds, RTT 2 ms, loss both ways; "
+           "time from established to the last byte read:\n", SHORT_SEGS, SHORT_SEEDS);
+    printf("sim:   loss  recovery                  median      p99      max   A's RTOs\n");
+    bool worse = false;
+    unsigned failed = 0;
+    for (size_t i = 0; i < sizeof losses / sizeof losses[0]; i++) {
+        struct short_stats s[2];
+        for (int modern = 0; modern < 2; modern++) {
+            short_run(losses[i], modern != 0, &s[modern]);
+            failed += s[modern].failed;
+            printf("sim:   %2u%%   %-22s %7.1fms %7.1fms %7.1fms %6" PRIu64 "\n",
+                   losses[i] / 10000, modern ? "RACK-TLP + PRR" : "RFC 6675 + RTO",
+                   (double)s[modern].median_ns / 1e6, (double)s[modern].p99_ns / 1e6,
+                   (double)s[modern].max_ns / 1e6, s[modern].rtos);
+        }
+        if (s[1].p99_ns > s[0].p99_ns)
+            worse = true;
+    }
+    fflush(stdout);
+    if (failed != 0)
+        fail_msg("%u short transfers failed", failed);
+    if (worse)
+        fail_msg("RACK-TLP's p99 is above the classic recovery's");
+}
+
 /* A replay command is only worth printing if a seed replays exactly:
  * the same seed twice gives the same run, frame for frame. */
 static void test_deterministic(void **state)
@@ -481,7 +587,7 @@ static void test_deterministic(void **state)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: %s [--scenario NAME] [--seed N | --seeds K] [--verbose] [--trace] "
-                 "[--list]\n", prog);
+                 "[--list] [--short] [--classic]\n", prog);
 }
 
 static const struct scenario *find_scenario(const char *name)
@@ -530,6 +636,10 @@ int main(int argc, char **argv)
             opt_verbose = true;
         } else if (strcmp(a, "--trace") == 0) {
             opt_trace = true;
+        } else if (strcmp(a, "--short") == 0) {
+            opt_short = true;
+        } else if (strcmp(a, "--classic") == 0) {
+            opt_classic = true;
         } else if (strcmp(a, "--list") == 0) {
             for (size_t k = 0; k < N_SCENARIOS; k++)
                 printf("%-14s %s\n", scenarios[k].name, scenarios[k].what);
@@ -547,7 +657,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    struct CMUnitTest tests[N_SCENARIOS + 1];
+    struct CMUnitTest tests[N_SCENARIOS + 2];
     size_t n = 0;
     if (only == NULL && opt_seed == 0) {
         memset(&tests[n], 0, sizeof tests[n]);
@@ -555,6 +665,14 @@ int main(int argc, char **argv)
         tests[n].test_func = test_deterministic;
         n++;
     }
+    if ((only == NULL && opt_seed == 0) || opt_short) {
+        memset(&tests[n], 0, sizeof tests[n]);
+        tests[n].name = "short_transfers";
+        tests[n].test_func = test_short_transfers;
+        n++;
+    }
+    if (opt_short)
+        return _cmocka_run_group_tests("sim_tcp", tests + n - 1, 1, NULL, NULL);
     for (size_t i = 0; i < N_SCENARIOS; i++) {
         if (only != NULL && only != &scenarios[i])
             continue;

@@ -413,7 +413,8 @@ static void test_tcp_tunables_values(void **state)
                     " 'delack_ms': 500, 'delack_segs': 1, 'time_wait_ms': 1000,"
                     " 'fin_wait2_ms': 30000, 'keepalive_idle_s': 600, 'keepalive_intvl_s': 10,"
                     " 'keepalive_cnt': 3, 'congestion_control': 'newreno', 'sack': false,"
-                    " 'timestamps': false, 'window_scaling': false, 'syncookies': 'always'}}"),
+                    " 'timestamps': false, 'window_scaling': false, 'syncookies': 'always',"
+                    " 'rack': false, 'tlp': false, 'prr': false}}"),
             &cfg);
     assert_int_equal(t->sndbuf, 4096);
     assert_int_equal(t->rcvbuf, 67108864);
@@ -439,6 +440,9 @@ static void test_tcp_tunables_values(void **state)
     assert_false(t->timestamps);
     assert_false(t->window_scaling);
     assert_int_equal(t->syncookies, 2);
+    assert_false(t->rack);
+    assert_false(t->tlp);
+    assert_false(t->prr);
 
     /* The other choices, and one key leaves the rest at their defaults. */
     cf_load_ok(cf_doc("", "'stack': {'tcp': {'congestion_control': 'cubic', 'syncookies': 'never'}}"),
@@ -447,6 +451,7 @@ static void test_tcp_tunables_values(void **state)
     assert_int_equal(t->syncookies, 0);
     assert_int_equal(t->sndbuf, 262144);
     assert_true(t->sack);
+    assert_true(t->rack && t->tlp && t->prr);
     cf_load_ok(cf_doc("", "'stack': {'tcp': {'syncookies': 'auto', 'sack': true}}"), &cfg);
     assert_int_equal(t->syncookies, 1);
     /* RFC 6298 bounds may meet: min == initial == max. */
@@ -483,7 +488,8 @@ static void test_tcp_tunables_ranges(void **state)
         {"keepalive_intvl_s", "0", "32768", "(expected 1..32767)"},
         {"keepalive_cnt", "0", "128", "(expected 1..127)"},
     };
-    static const char *const bools[] = {"sack", "timestamps", "window_scaling"};
+    static const char *const bools[] = {"sack", "timestamps", "window_scaling", "rack", "tlp",
+                                        "prr"};
 
     (void)state;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {

@@ -23,6 +23,13 @@ static void tweak_newreno(struct stack_config *cfg, struct netif_config *ncfg)
     cfg->tcp.cc = TCP_CC_NEWRENO;
 }
 
+/* RFC 6675's DupThresh recovery, without RACK (its own tests are scripts). */
+static void tweak_no_rack(struct stack_config *cfg, struct netif_config *ncfg)
+{
+    (void)ncfg;
+    cfg->tcp.rack = false;
+}
+
 /* ---- window scaling arithmetic (RFC 7323 2.3) ---- */
 
 static void test_wscale_advertised_field_is_shifted(void **state)
@@ -529,7 +536,7 @@ static void check_limited_transmit(bool sack)
     struct conn k;
     struct tcp_options o = tp_linux_syn_options(100);
     o.sack_permitted = sack;
-    tov_open_passive(&k, sack ? NULL : tweak_newreno, &o, 1000, NULL);
+    tov_open_passive(&k, sack ? tweak_no_rack : tweak_newreno, &o, 1000, NULL);
     k.win = 65535;
     tov_peer_ack(&k, k.our_base, NULL, 0);
     tov_drain(&k);
@@ -587,7 +594,7 @@ static size_t sack_recovery_run(struct conn *k, const bool got[10], uint32_t seq
                                 uint32_t *rtx, size_t max)
 {
     struct tcp_options o = tp_linux_syn_options(100);
-    tov_open_passive(k, NULL, &o, 1000, NULL);
+    tov_open_passive(k, tweak_no_rack, &o, 1000, NULL);
     k->win = 65535;
     tov_peer_ack(k, k->our_base, NULL, 0);
     tov_drain(k);
