@@ -1081,12 +1081,10 @@ static void sync_input(struct tcp_sock *ts, const struct tcp_view *t, uint64_t n
             }
             seq = ts->rcv_nxt;
         }
-        if (ts->rd_shut && len > 0) {
-            /* SHUT_RD: the data is acknowledged and thrown away. */
-            ts->rcv_nxt += len;
-            ts->ack_now = true;
-            len = 0;
-        }
+        /* After SHUT_RD alone the data is still taken and stays readable
+         * until the application has it all, then reads see end of file
+         * (Linux: RCV_SHUTDOWN only stops tcp_recvmsg at an empty queue;
+         * issue 12 item 8). */
         process_data(ts, seq, data, len, fin, now);
     }
     tcp_output(ts, now);
