@@ -72,6 +72,7 @@ enum tcp_timer {
 struct tcp_txrec {
     uint32_t seq, end;           /* [seq, end), a FIN included */
     uint64_t xmit;               /* `now` of the last transmission */
+    uint32_t txn;                /* its number (orders sends of one instant) */
     uint8_t flags;               /* TXR_* */
 };
 
@@ -188,7 +189,8 @@ struct tcp_sock {
     uint8_t rack_reo_mult;       /* RACK.reo_wnd_mult (1 + spurious retransmissions seen) */
     uint8_t rack_reo_persist;    /* RACK.reo_wnd_persist: recoveries left at that size */
     uint64_t rack_xmit, rack_rtt;
-    uint32_t rack_end, rack_fack;
+    uint32_t rack_txn, rack_fack; /* RACK.end_seq's role: the send order */
+    uint32_t tx_count;           /* transmissions numbered (tcp_txrec.txn) */
     bool tlp_pending, tlp_retrans;
     uint32_t tlp_end;            /* TLP.end_seq: SND.NXT after the probe */
     /* PRR (RFC 6937): bytes delivered and sent since recovery began, and

@@ -97,10 +97,12 @@ void tcp_txlog_sent(struct tcp_sock *ts, uint32_t seq, uint32_t end, uint64_t no
         uint32_t rend = seq_lt(end, last) ? end : last;
         txlog_split(l, seq);
         txlog_split(l, rend);
+        uint32_t txn = ++ts->tx_count;
         for (uint32_t i = l->lo; i < l->hi; i++) {
             struct tcp_txrec *x = &l->r[i];
             if (seq_leq(seq, x->seq) && seq_leq(x->end, rend)) {
                 x->xmit = now;
+                x->txn = txn;
                 x->flags = (uint8_t)((x->flags | TXR_RETRANS) & ~TXR_LOST);
             }
         }
@@ -121,13 +123,16 @@ void tcp_txlog_sent(struct tcp_sock *ts, uint32_t seq, uint32_t end, uint64_t no
     x->seq = seq;
     x->end = end;
     x->xmit = now;
+    x->txn = ++ts->tx_count;
     x->flags = 0;
 }
 
-/* RFC 8985 6.2 RACK_sent_after(t1, seq1, t2, seq2). */
-static bool sent_after(uint64_t t1, uint32_t seq1, uint64_t t2, uint32_t seq2)
+/* RFC 8985 6.2 RACK_sent_after(t1, seq1, t2, seq2), with the order of
+ * transmission breaking a tie of times rather than the sequence number: a
+ * retransmission and new data sent in one instant are ordered as sent. */
+static bool sent_after(uint64_t t1, uint32_t n1, uint64_t t2, uint32_t n2)
 {
-    return t1 > t2 || (t1 == t2 && seq_gt(seq1, seq2));
+    return t1 > t2 || (t1 == t2 && seq_gt(n1, n2));
 }
 
 /* A record was delivered (cumulatively ACKed or SACKed) by this ACK:
@@ -156,11 +161,11 @@ static void rack_delivered(struct tcp_sock *ts, const struct tcp_txrec *x,
         ts->rack_reordering = true; /* 6.2 step 3: delivered out of order */
     if (!ts->rack_valid || seq_gt(x->end, ts->rack_fack))
         ts->rack_fack = x->end;
-    if (!ts->rack_valid || sent_after(x->xmit, x->end, ts->rack_xmit, ts->rack_end)) {
+    if (!ts->rack_valid || sent_after(x->xmit, x->txn, ts->rack_xmit, ts->rack_txn)) {
         ts->rack_valid = true;
         ts->rack_rtt = rtt;
         ts->rack_xmit = x->xmit;
-        ts->rack_end = x->end;
+        ts->rack_txn = x->txn;
     }
 }
 
@@ -233,11 +238,8 @@ uint32_t tcp_rack_detect_loss(struct tcp_sock *ts, uint64_t now)
         if (x->flags & (TXR_SACKED | TXR_LOST))
             continue;
         /* Step 5: only segments sent before the one most recently
-         * delivered can be judged. A retransmission sent in the same
-         * instant as that one was sent after it (the sequence tie-break is
-         * for segments of one burst). */
-        if (sent_after(x->xmit, x->end, ts->rack_xmit, ts->rack_end) ||
-            ((x->flags & TXR_RETRANS) && x->xmit >= ts->rack_xmit))
+         * delivered can be judged. */
+        if (sent_after(x->xmit, x->txn, ts->rack_xmit, ts->rack_txn))
             continue;
         uint64_t deadline = x->xmit + ts->rack_rtt + reo;
         if (deadline <= now) {

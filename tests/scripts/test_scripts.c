@@ -10,6 +10,8 @@
  *   test_scripts                  every .pkt file of tests/scripts
  *   test_scripts FILE...          these scripts
  *   test_scripts -v FILE          and print each line as it runs
+ *   test_scripts -t FILE          and print each segment the stack sends
+ *                                 (unexpected ones are then not errors)
  *
  * The scripts run as cmocka tests (one per file), so tests/run.sh counts
  * them as it counts unit tests. */
@@ -41,7 +43,7 @@
 #define MAX_WAIT_NS (3600ull * NS_PER_SEC) /* a `*` expectation waits at most this */
 #define MAX_STEPS 1000000
 
-static bool verbose;
+static bool verbose, trace;
 
 /* ---- one script's state ---- */
 
@@ -104,6 +106,8 @@ static uint8_t peer_byte(uint64_t i)
 /* Stamp frames sent since the last call with the current time. The peer
  * answers our ARP requests for it at once (after a long idle time the
  * neighbour entry is stale and a segment waits for the answer). */
+static void trace_frames(struct run *r, size_t from, size_t to);
+
 static void stamp(struct run *r)
 {
     for (int guard = 0; guard < 64 && r->stamped < r->e->nif.n; guard++) {
@@ -112,6 +116,8 @@ static void stamp(struct run *r)
             r->frame_t[r->stamped] = r->e->now;
             r->stamped++;
         }
+        if (trace)
+            trace_frames(r, first, r->stamped);
         for (size_t i = first; i < r->stamped; i++) {
             struct parsed_frame pf;
             const struct fake_frame *fr = &r->e->nif.frames[i];
@@ -592,6 +598,29 @@ static void describe(const struct run *r, const struct tp_out *o, char *buf, siz
         snprintf(buf + n, len - (size_t)n, " tos 0x%x", o->tos);
 }
 
+/* -t: every TCP segment the stack sends, in the scripts' notation, as it
+ * leaves (a help to write the expectations of a new script). */
+static void trace_frames(struct run *r, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        struct parsed_frame pf;
+        const struct fake_frame *fr = &r->e->nif.frames[i];
+        if (frame_parse(fr->data, fr->len, &pf) != 0 || !pf.is_ipv4 ||
+            pf.ip.proto != IPPROTO_TCP_)
+            continue;
+        struct tp_out o;
+        memset(&o, 0, sizeof o);
+        memcpy(o.data, pf.ip.payload, pf.ip.payload_len < sizeof o.data ? pf.ip.payload_len
+                                                                        : sizeof o.data);
+        if (tcp_parse_nocsum(o.data, pf.ip.payload_len, &o.t) != WIRE_OK)
+            continue;
+        o.tos = pf.ip.tos;
+        char d[256];
+        describe(r, &o, d, sizeof d);
+        printf("    %.6f > %s\n", (double)(r->frame_t[i] - r->t0) / 1e9, d);
+    }
+}
+
 /* Take the next segment we sent (with its emission time). */
 static bool take_next(struct run *r, struct tp_out *o, uint64_t *when)
 {
@@ -707,7 +736,11 @@ static void check_quiet(struct run *r)
 {
     struct tp_out o;
     uint64_t when;
-    if (take_next(r, &o, &when)) {
+    if (trace) {
+        /* Tracing a draft script: what was sent is shown, not judged. */
+        while (take_next(r, &o, &when))
+            ;
+    } else if (take_next(r, &o, &when)) {
         char got[256];
         describe(r, &o, got, sizeof got);
         failf(r, "unexpected segment sent at %.6f s: %s", (double)(when - r->t0) / 1e9, got);
@@ -1172,6 +1205,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) {
             verbose = true;
+        } else if (strcmp(argv[i], "-t") == 0) {
+            trace = true;
         } else if (n < MAX_SCRIPTS) {
             paths[n++] = argv[i];
         }
