@@ -323,11 +323,10 @@ void tcp_tlp_arm(struct tcp_sock *ts, uint64_t now)
     }
     uint64_t when = now + pto;
     uint64_t rto = ts->timer[TCP_T_RTX];
-    if (rto != 0 && rto <= when) {
-        /* 7.2: never later than the RTO; at the RTO itself the timeout
-         * does the work. */
-        tcp_timer_stop(ts, TCP_T_TLP);
-        return;
-    }
+    /* 7.2: "If Now() + PTO > TCP_RTO_expiration, PTO = TCP_RTO_expiration -
+     * Now()": the probe goes in place of the timeout (a nanosecond before
+     * it, so it runs first), keeping cwnd and the RTO unbacked-off. */
+    if (rto != 0 && rto <= when)
+        when = rto > now + 1 ? rto - 1 : now + 1;
     tcp_timer_set(ts, TCP_T_TLP, when);
 }

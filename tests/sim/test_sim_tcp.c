@@ -527,6 +527,10 @@ static void short_run(uint32_t loss_ppm, bool modern, struct short_stats *st)
         }
         t[i] = r.rx_full_ns[SIM_B] - r.up_ns[SIM_A];
         st->rtos += r.side[SIM_A].timeouts;
+        if (opt_verbose)
+            printf("sim: short %s loss %u ppm seed %u: %.1f ms, A's RTOs %" PRIu64 "\n",
+                   modern ? "rack" : "classic", loss_ppm, i + 1, (double)t[i] / 1e6,
+                   r.side[SIM_A].timeouts);
     }
     qsort(t, SHORT_SEEDS, sizeof t[0], cmp_u64);
     st->median_ns = (t[SHORT_SEEDS / 2 - 1] + t[SHORT_SEEDS / 2]) / 2;
