@@ -8,7 +8,8 @@
  * what one tcp_output step sent (one segment, or a TSO super-segment), so
  * the log is as long as the flight in segments; it is capped, and past the
  * cap new data extends the last record (its time stays the older one: loss
- * is then found later, never wrongly).
+ * is then found later, never wrongly). It is freed whenever nothing is in
+ * flight, so idle connections hold no log.
  *
  * RACK (RFC 8985 6): a segment is lost when a segment sent after it was
  * delivered (cumulatively acknowledged or SACKed) and more than RACK.rtt +
@@ -188,8 +189,12 @@ void tcp_rack_on_ack(struct tcp_sock *ts, uint32_t ack, const struct tcp_options
             rack_delivered(ts, x, o, now);
         l->lo++;
     }
-    if (txlog_len(l) == 0)
-        l->lo = l->hi = 0;
+    if (txlog_len(l) == 0) {
+        /* Nothing in flight: give the memory back (an idle connection
+         * holds none; the next send allocates again). */
+        tcp_txlog_free(l);
+        return;
+    }
     /* Newly SACKed ones stay, marked. */
     for (uint32_t i = l->lo; i < l->hi && ts->sb.n > 0; i++) {
         struct tcp_txrec *x = &l->r[i];
