@@ -220,7 +220,9 @@ void tcp_sock_info(const struct tcp_sock *ts, struct tcp_conn_info *o)
     o->unacked = (flight + mss - 1) / mss;
     o->sacked = ts->sb.sacked / mss;
     uint32_t lost = 0;
-    if (ts->sack_ok)
+    if (tcp_rack_on(ts))
+        lost = tcp_rack_lost_bytes(ts); /* what RACK marked and not yet resent */
+    else if (ts->sack_ok)
         lost = sb_lost_bytes(&ts->sb, ts->snd_una, ts->snd_max, mss);
     else if (ts->in_recovery)
         lost = mss; /* NewReno: the head */
