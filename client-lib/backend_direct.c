@@ -56,6 +56,14 @@ static void apply_reply(struct dsock *ds, const struct ipc_reply *r)
         ds->wr_shut = true;
     if (r->flags & IPC_SF_RD_SHUT)
         ds->rd_shut = true;
+    libtcpip_dsock_changed(ds);
+}
+
+/* The daemon is gone, or the socket failed: no fast path any more. */
+static void set_dead(struct dsock *ds)
+{
+    ds->state = DSOCK_DEAD;
+    libtcpip_dsock_changed(ds);
 }
 
 int libtcpip_request(int fd, struct dsock *ds, const uint8_t *msg, size_t len,
@@ -66,13 +74,13 @@ int libtcpip_request(int fd, struct dsock *ds, const uint8_t *msg, size_t len,
         return rc;
     if (rc != 0) {
         /* No tcpipd to answer: it went away, and its sockets with it. */
-        ds->state = DSOCK_DEAD;
+        set_dead(ds);
         return ENETDOWN;
     }
     if (reply->err == ENOTSOCK) {
         /* The daemon does not know a socket we know: it restarted (or the
          * socket failed long ago and was forgotten). */
-        ds->state = DSOCK_DEAD;
+        set_dead(ds);
         return ENETDOWN;
     }
     apply_reply(ds, reply);
@@ -97,6 +105,16 @@ struct dsock *libtcpip_sock_discover(int fd)
     len = sizeof type;
     if (libtcpip_sys.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
         (type != SOCK_STREAM && type != SOCK_SEQPACKET)) {
+        errno = ENOTSOCK;
+        return NULL;
+    }
+    /* The daemon made every data fd's socketpair: a Unix socket whose
+     * peer is another process is not one, and costs no request. */
+    struct ucred cred;
+    len = sizeof cred;
+    pid_t daemon = libtcpip_daemon_pid(true);
+    if (daemon != 0 && (libtcpip_sys.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+                        cred.pid != daemon)) {
         errno = ENOTSOCK;
         return NULL;
     }
@@ -206,6 +224,104 @@ static bool peer_closed(int fd)
 {
     struct pollfd p = {.fd = fd, .events = 0};
     return libtcpip_sys.poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) != 0;
+}
+
+/* The end of a TCP stream as a read of the data fd saw it: end of file
+ * (n 0), or ECONNRESET (n -1: the daemon closed its end with bytes of
+ * ours unread). Linux's answer: 0 after the peer's FIN; after a failure
+ * (the daemon closed its end, POLLHUP) the connection's error, once
+ * (ECONNRESET, ETIMEDOUT...; ENETDOWN: tcpipd is gone), then 0. */
+static ssize_t stream_recv_end(int fd, struct dsock *ds, ssize_t n)
+{
+    if (n == 0 && !peer_closed(fd))
+        return 0;
+    int pending = pending_error(fd, ds);
+    if (pending != 0)
+        return fail(pending);
+    return n == 0 ? 0 : fail(ECONNRESET);
+}
+
+/* A send found the TCP connection gone (the data fd said EPIPE or
+ * ECONNRESET, or the socket failed before): Linux reports the
+ * connection's error once, without SIGPIPE; after that EPIPE, with
+ * SIGPIPE unless MSG_NOSIGNAL. */
+static ssize_t stream_send_end(int fd, struct dsock *ds, int flags)
+{
+    int pending = pending_error(fd, ds);
+    if (pending != 0)
+        return fail(pending);
+    if (!(flags & MSG_NOSIGNAL))
+        raise(SIGPIPE);
+    return fail(EPIPE);
+}
+
+/* A connected UDP socket's fd gave an empty message: an empty datagram,
+ * the doorbell of an ICMP error (PROTOCOL.md 7.3), or tcpipd gone. 0 (an
+ * empty datagram, or EOF after SHUT_RD) or -1 with the error. */
+static ssize_t dgram_empty(int fd, struct dsock *ds)
+{
+    if (ds->rd_shut)
+        return 0;
+    if (peer_closed(fd))
+        return fail(ENETDOWN);
+    int pending = pending_error(fd, ds);
+    return pending != 0 ? fail(pending) : 0;
+}
+
+/* Whether fd is still a Unix socket, as every data fd is. The preload
+ * library's map can outlive an fd closed behind its back (fclose of an
+ * fdopen'ed socket closes it inside the C library), and a file or pipe
+ * that reuses the number must never be asked about. */
+static bool still_unix(int fd)
+{
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    return libtcpip_sys.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+           domain == AF_UNIX;
+}
+
+ssize_t libtcpip_fast_recv_end(int fd, ssize_t n, int err)
+{
+    struct dsock *ds = libtcpip_table_get(fd);
+    ssize_t r = n;
+
+    if (ds != NULL && !still_unix(fd)) {
+        libtcpip_table_drop(fd);
+        libtcpip_dsock_put(ds);
+        ds = NULL;
+    }
+    errno = err;
+    if (ds == NULL)
+        return r;
+    if (ds->proto == IPC_PROTO_TCP)
+        r = (n == 0 || err == ECONNRESET) ? stream_recv_end(fd, ds, n) : n;
+    else if (n == 0)
+        r = dgram_empty(fd, ds);
+    int saved = errno;
+    libtcpip_dsock_put(ds);
+    errno = saved;
+    return r;
+}
+
+ssize_t libtcpip_fast_send_end(int fd, int err, int flags)
+{
+    struct dsock *ds = libtcpip_table_get(fd);
+    ssize_t r;
+
+    if (ds != NULL && !still_unix(fd)) {
+        libtcpip_table_drop(fd);
+        libtcpip_dsock_put(ds);
+        ds = NULL;
+    }
+    if (ds == NULL || ds->proto != IPC_PROTO_TCP || (err != EPIPE && err != ECONNRESET)) {
+        libtcpip_dsock_put(ds);
+        return fail(err);
+    }
+    r = stream_send_end(fd, ds, flags);
+    int saved = errno;
+    libtcpip_dsock_put(ds);
+    errno = saved;
+    return r;
 }
 
 static int d_socket(int domain, int type, int protocol)
@@ -330,6 +446,7 @@ static int connect_wait(int fd, struct dsock *ds)
     if (so_error != 0)
         return so_error;
     ds->state = DSOCK_CONNECTED;
+    libtcpip_dsock_changed(ds);
     return 0;
 }
 
@@ -385,7 +502,7 @@ static int d_connect(int fd, const struct sockaddr *addr, socklen_t len)
  * so that poll and epoll stop reporting it (PROTOCOL.md 7.1). */
 static int listener_gone(int fd, struct dsock *ds)
 {
-    ds->state = DSOCK_DEAD;
+    set_dead(ds);
     int q = libtcpip_sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (q >= 0) {
         int fdfl = libtcpip_sys.fcntl(fd, F_GETFD);
@@ -394,7 +511,8 @@ static int listener_gone(int fd, struct dsock *ds)
             sa_family_t family;
         } sa = {AF_UNIX};
         /* bind with only the family autobinds an unused abstract name */
-        if (bind(q, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(q, 1) == 0 &&
+        if (libtcpip_sys.bind(q, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+            libtcpip_sys.listen(q, 1) == 0 &&
             libtcpip_sys.dup3(q, fd, fdfl >= 0 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0 &&
             fl >= 0)
             (void)libtcpip_sys.fcntl(fd, F_SETFL, fl & O_NONBLOCK);
@@ -467,8 +585,10 @@ static int cork_set(int fd, struct dsock *ds, bool on)
     struct ipc_opt o = {.name = IPC_TCP_CORK, .value = on};
     size_t n = ipc_encode_opt(msg, sizeof msg, IPC_OP_SETOPT, &o);
     int rc = libtcpip_request(fd, ds, msg, n, &reply);
-    if (rc == 0)
+    if (rc == 0) {
         ds->corked = on;
+        libtcpip_dsock_changed(ds);
+    }
     return rc;
 }
 
@@ -481,10 +601,7 @@ static ssize_t tcp_send(int fd, struct dsock *ds, const struct msghdr *m, int fl
     } else if (ds->state == DSOCK_NEW || ds->state == DSOCK_LISTENING || ds->wr_shut) {
         err = EPIPE;             /* RFC 9293 3.10.2: SEND on a closed or listening socket */
     } else if (ds->state == DSOCK_DEAD) {
-        int pending = pending_error(fd, ds);
-        err = pending != 0 ? pending : EPIPE;
-        if (err != EPIPE)
-            return fail(err);
+        return stream_send_end(fd, ds, flags);
     } else {
         bool more = (flags & MSG_MORE) != 0;
         if (more != ds->corked && more && cork_set(fd, ds, true) != 0)
@@ -502,12 +619,8 @@ static ssize_t tcp_send(int fd, struct dsock *ds, const struct msghdr *m, int fl
             return n;
         }
         err = errno;
-        if (err == EPIPE || err == ECONNRESET) {
-            int pending = pending_error(fd, ds);
-            if (pending != 0)
-                return fail(pending);
-            err = EPIPE;
-        }
+        if (err == EPIPE || err == ECONNRESET)
+            return stream_send_end(fd, ds, flags);
     }
     /* Linux raises SIGPIPE with EPIPE unless MSG_NOSIGNAL. */
     if (err == EPIPE && !(flags & MSG_NOSIGNAL))
@@ -534,18 +647,8 @@ static ssize_t tcp_recv(int fd, struct dsock *ds, struct msghdr *m, int flags)
     m->msg_flags = c.msg_flags;
     m->msg_namelen = 0;          /* a stream has no per-message address */
     m->msg_controllen = 0;
-    if (n == 0 && want > 0) {
-        /* End of file: the peer's FIN, or (POLLHUP) the daemon closed its
-         * end because the connection failed or tcpipd is gone. */
-        if (!peer_closed(fd))
-            return 0;
-        int pending = pending_error(fd, ds);
-        return pending != 0 ? fail(pending) : 0;
-    }
-    if (n < 0 && errno == ECONNRESET) {
-        int pending = pending_error(fd, ds);
-        return fail(pending != 0 ? pending : ECONNRESET);
-    }
+    if ((n == 0 && want > 0) || (n < 0 && errno == ECONNRESET))
+        return stream_recv_end(fd, ds, n);
     return n;
 }
 
@@ -672,14 +775,8 @@ static ssize_t udp_recv(int fd, struct dsock *ds, struct msghdr *m, int flags)
     if (n < 0)
         return fail(saved);
     if (connected) {
-        if (n == 0 && !ds->rd_shut) {
-            /* An empty datagram, the error doorbell, or the daemon gone. */
-            if (peer_closed(fd))
-                return ds->rd_shut ? 0 : fail(ENETDOWN);
-            int pending = pending_error(fd, ds);
-            if (pending != 0)
-                return fail(pending);
-        }
+        if (n == 0 && dgram_empty(fd, ds) < 0)
+            return -1;
         if (m->msg_name != NULL) {
             struct ipc_endpoint peer;
             pthread_mutex_lock(&ds->lock);
@@ -765,6 +862,7 @@ static int d_shutdown(int fd, int how)
             ds->wr_shut = true;
         if (rc == 0 && how != SHUT_WR)
             ds->rd_shut = true;
+        libtcpip_dsock_changed(ds);
     }
     libtcpip_dsock_put(ds);
     return rc == 0 ? 0 : fail(rc);

@@ -41,6 +41,12 @@ static pid_t pool_pid;
 
 static __thread char reach_msg[256];
 
+static int pool_take(void);
+static void pool_give(int fd);
+/* The daemon's pid as the last session saw it (SO_PEERCRED), 0 if none:
+ * the peer of every data fd it made (socketpair's creator). */
+static _Atomic pid_t daemon_pid;
+
 int libtcpip_direct_set_path(const char *path)
 {
     int rc = 0;
@@ -101,7 +107,27 @@ int libtcpip_session_connect(void)
         errno = saved;
         return -1;
     }
+    struct ucred cred;
+    socklen_t clen = sizeof cred;
+    if (libtcpip_sys.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+        atomic_store(&daemon_pid, cred.pid);
     return fd;
+}
+
+pid_t libtcpip_daemon_pid(bool ask)
+{
+    pid_t pid = atomic_load(&daemon_pid);
+
+    if (pid == 0 && ask) {
+        /* a session from the pool names it; make one if none */
+        int s = pool_take();
+        if (s < 0)
+            s = libtcpip_session_connect();
+        if (s >= 0)
+            pool_give(s);
+        pid = atomic_load(&daemon_pid);
+    }
+    return pid;
 }
 
 void libtcpip_sessions_reset(void)

@@ -21,11 +21,18 @@ static int fail(int err)
 }
 
 /* Options the data fd's own socket implements exactly as a TCP or UDP
- * socket would: the kernel does the work. */
-static bool fd_local(int level, int name)
+ * socket would: the kernel does the work. A UDP socket's buffers are the
+ * data fd's (the daemon sends each datagram on at once and drops what
+ * the application's end has no room for, PROTOCOL.md 7.3), so its
+ * SO_RCVBUF and SO_SNDBUF are the fd's too, doubled and clamped as Linux
+ * does for any socket. */
+static bool fd_local(const struct dsock *ds, int level, int name)
 {
-    return level == SOL_SOCKET &&
-           (name == SO_RCVTIMEO || name == SO_SNDTIMEO || name == SO_RCVLOWAT);
+    if (level != SOL_SOCKET)
+        return false;
+    if (name == SO_RCVTIMEO || name == SO_SNDTIMEO || name == SO_RCVLOWAT)
+        return true;
+    return ds->proto == IPC_PROTO_UDP && (name == SO_RCVBUF || name == SO_SNDBUF);
 }
 
 /* The protocol's name for (level, name) on ds, or 0 (ENOPROTOOPT: not an
@@ -97,7 +104,7 @@ int libtcpip_direct_setsockopt(int fd, int level, int name, const void *val, soc
 
     if (ds == NULL)
         return -1;
-    if (fd_local(level, name)) {
+    if (fd_local(ds, level, name)) {
         libtcpip_dsock_put(ds);
         return libtcpip_sys.setsockopt(fd, level, name, val, len);
     }
@@ -126,8 +133,10 @@ int libtcpip_direct_setsockopt(int fd, int level, int name, const void *val, soc
     if (rc == 0) {
         size_t n = ipc_encode_opt(msg, sizeof msg, IPC_OP_SETOPT, &req);
         rc = libtcpip_request(fd, ds, msg, n, &reply);
-        if (rc == 0 && req.name == IPC_TCP_CORK)
+        if (rc == 0 && req.name == IPC_TCP_CORK) {
             ds->corked = false;  /* the application's own cork now */
+            libtcpip_dsock_changed(ds);
+        }
     }
     libtcpip_dsock_put(ds);
     return rc == 0 ? 0 : fail(rc);
@@ -154,6 +163,7 @@ static int get_tcp_info(int fd, struct dsock *ds, void *val, socklen_t *len)
     int rc = libtcpip_call(fd, msg, n, &reply, NULL, true, &in);
     if (rc != 0 && rc != EPROTO && rc != EPROTONOSUPPORT && rc != EMFILE && rc != ENOMEM) {
         ds->state = DSOCK_DEAD;
+        libtcpip_dsock_changed(ds);
         rc = ENETDOWN;
     }
     if (rc == 0 && reply.err != 0)
@@ -210,9 +220,20 @@ int libtcpip_direct_getsockopt(int fd, int level, int name, void *val, socklen_t
 
     if (ds == NULL)
         return -1;
-    if (fd_local(level, name)) {
+    if (fd_local(ds, level, name)) {
         libtcpip_dsock_put(ds);
         return libtcpip_sys.getsockopt(fd, level, name, val, len);
+    }
+    if (level == SOL_SOCKET && name == SO_BINDTODEVICE) {
+        /* No socket here is bound to a device: Linux's answer for that is
+         * an empty name (sshd asks, for its routing domain). */
+        libtcpip_dsock_put(ds);
+        if (len == NULL)
+            return fail(EFAULT);
+        if ((int)*len < 0)
+            return fail(EINVAL);
+        *len = 0;
+        return 0;
     }
     req.name = opt_name(ds, level, name);
     bool known = opt_known(fd, ds, level, name, &value);

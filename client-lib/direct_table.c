@@ -22,6 +22,51 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dsock **slots;     /* slots[fd], NULL when free */
 static size_t slot_count;
 
+_Atomic(_Atomic uint8_t *) libtcpip_kind_map[LIBTCPIP_MAX_FD / LIBTCPIP_KIND_CHUNK];
+
+/* What plain reads and writes may do on an fd naming ds (internal.h).
+ * Only what stays true while the fd is shared is a fast kind: a TCP
+ * socket not yet connected must answer ENOTCONN, a corked one uncork,
+ * one shut down for writing EPIPE; a failed one asks why (GETERR). */
+static uint8_t kind_of(const struct dsock *ds)
+{
+    enum dsock_state st = ds->state;
+
+    if (ds->proto == IPC_PROTO_TCP)
+        return (st == DSOCK_CONNECTING || st == DSOCK_CONNECTED) && !ds->wr_shut &&
+                       !ds->corked
+                   ? DKIND_STREAM
+                   : DKIND_OTHER;
+    return st == DSOCK_CONNECTED && !ds->wr_shut && !ds->rd_shut ? DKIND_DGRAM : DKIND_OTHER;
+}
+
+/* Make sure fd's chunk of the kind map exists; table_lock held. 0 or
+ * ENOMEM. */
+static int kind_reserve(int fd)
+{
+    unsigned top = (unsigned)fd >> LIBTCPIP_KIND_CHUNK_BITS;
+
+    if (atomic_load_explicit(&libtcpip_kind_map[top], memory_order_relaxed) != NULL)
+        return 0;
+    _Atomic uint8_t *chunk = calloc(LIBTCPIP_KIND_CHUNK, sizeof *chunk);
+    if (chunk == NULL)
+        return ENOMEM;
+    atomic_store_explicit(&libtcpip_kind_map[top], chunk, memory_order_release);
+    return 0;
+}
+
+/* Set fd's kind; table_lock held, and the chunk reserved unless kind is
+ * NONE (an fd of no chunk is NONE already). */
+static void kind_set(int fd, uint8_t kind)
+{
+    _Atomic uint8_t *chunk = atomic_load_explicit(
+        &libtcpip_kind_map[(unsigned)fd >> LIBTCPIP_KIND_CHUNK_BITS], memory_order_relaxed);
+
+    if (chunk != NULL)
+        atomic_store_explicit(&chunk[(unsigned)fd & (LIBTCPIP_KIND_CHUNK - 1)], kind,
+                              memory_order_relaxed);
+}
+
 struct dsock *libtcpip_dsock_new(uint8_t proto, int family)
 {
     struct dsock *ds = calloc(1, sizeof *ds);
@@ -58,12 +103,17 @@ void libtcpip_dsock_put(struct dsock *ds)
         dsock_free(ds);
 }
 
-/* Make room for slot index fd; table_lock held. 0 or ENOMEM. */
+/* Make room for slot index fd, and its kind; table_lock held. 0 or
+ * ENOMEM, EMFILE past the kind map. */
 static int table_reserve(size_t fd)
 {
     size_t want = slot_count > 0 ? slot_count : TABLE_MIN_SLOTS;
     struct dsock **grown;
 
+    if (fd >= LIBTCPIP_MAX_FD)
+        return EMFILE;
+    if (kind_reserve((int)fd) != 0)
+        return ENOMEM;
     if (fd < slot_count)
         return 0;
     while (want <= fd) {
@@ -80,13 +130,20 @@ static int table_reserve(size_t fd)
     return 0;
 }
 
-/* Put ds (or NULL) at fd; table_lock held. The old entry, to put. */
+/* Put ds (or NULL) at fd, and its kind; table_lock held, the slot and
+ * its kind chunk reserved (or ds NULL). The old entry, to put. */
 static struct dsock *slot_swap(int fd, struct dsock *ds)
 {
     struct dsock *old = slots[fd];
-    if (ds != NULL)
+    if (old != NULL)
+        old->nfds--;
+    if (ds != NULL) {
         ds->refs++;
+        ds->nfds++;
+        ds->fd_hint = fd;
+    }
     slots[fd] = ds;
+    kind_set(fd, ds != NULL ? kind_of(ds) : DKIND_NONE);
     return old;
 }
 
@@ -135,6 +192,42 @@ bool libtcpip_table_drop(int fd)
     return old != NULL;
 }
 
+void libtcpip_table_drop_range(unsigned first, unsigned last)
+{
+    struct dsock *old[64];
+    size_t n = 0;
+
+    pthread_mutex_lock(&table_lock);
+    for (size_t fd = first; fd < slot_count && fd <= last; fd++) {
+        if (slots[fd] == NULL)
+            continue;
+        struct dsock *ds = slot_swap((int)fd, NULL);
+        if (n < sizeof old / sizeof old[0]) {
+            old[n++] = ds;
+        } else if (--ds->refs == 0) {
+            dsock_free(ds);      /* the lock is held: as table_clear */
+        }
+    }
+    pthread_mutex_unlock(&table_lock);
+    for (size_t i = 0; i < n; i++)
+        libtcpip_dsock_put(old[i]);
+}
+
+void libtcpip_dsock_changed(struct dsock *ds)
+{
+    pthread_mutex_lock(&table_lock);
+    uint8_t kind = kind_of(ds);
+    if (ds->nfds == 1 && (size_t)ds->fd_hint < slot_count && slots[ds->fd_hint] == ds) {
+        kind_set(ds->fd_hint, kind);
+    } else if (ds->nfds > 0) {
+        /* shared by dup'ed fds: rare, and state changes are rarer */
+        for (size_t fd = 0; fd < slot_count; fd++)
+            if (slots[fd] == ds)
+                kind_set((int)fd, kind);
+    }
+    pthread_mutex_unlock(&table_lock);
+}
+
 bool libtcpip_table_dup(int fd, int fd2)
 {
     struct dsock *old = NULL, *ds = NULL;
@@ -156,8 +249,7 @@ void libtcpip_table_clear(void)
 {
     pthread_mutex_lock(&table_lock);
     for (size_t i = 0; i < slot_count; i++) {
-        struct dsock *ds = slots[i];
-        slots[i] = NULL;
+        struct dsock *ds = slots[i] != NULL ? slot_swap((int)i, NULL) : NULL;
         if (ds != NULL && --ds->refs == 0)
             dsock_free(ds);
     }

@@ -12,10 +12,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "client-lib/tcpip.h"
 #include "ipc/ipc.h"
@@ -59,6 +61,27 @@ struct libtcpip_sys {
     int (*setsockopt)(int, int, int, const void *, socklen_t);
     int (*ioctl)(int, unsigned long, ...);
     int (*dup3)(int, int, int);
+    int (*bind)(int, const struct sockaddr *, socklen_t);
+    int (*listen)(int, int);
+    /* The rest only the preload library calls (client-lib/preload.c). */
+    int (*accept)(int, struct sockaddr *, socklen_t *);
+    int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+    int (*shutdown)(int, int);
+    int (*getsockname)(int, struct sockaddr *, socklen_t *);
+    int (*getpeername)(int, struct sockaddr *, socklen_t *);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*writev)(int, const struct iovec *, int);
+    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+    int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+    int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
+    int (*dup)(int);
+    int (*dup2)(int, int);
+    int (*close_range)(unsigned int, unsigned int, int);
+    void (*closefrom)(int);
+    int (*prctl)(int, ...);
 };
 extern struct libtcpip_sys libtcpip_sys;
 
@@ -104,6 +127,17 @@ enum dsock_state {
     DSOCK_DEAD,                  /* the connection failed, or tcpipd went away */
 };
 
+/* What a plain read(2) or write(2) on a direct socket's fd may do
+ * without the library, kept per fd number in a map read without a lock
+ * (the preload library reads it on every read and write of the process,
+ * files and pipes included: one load says "not ours"). */
+enum dsock_kind {
+    DKIND_NONE = 0,              /* not a direct socket this process knows */
+    DKIND_STREAM,                /* TCP connecting or connected: the fd is the byte stream */
+    DKIND_DGRAM,                 /* UDP connected: the fd carries bare datagrams */
+    DKIND_OTHER,                 /* anything else: every call goes through the library */
+};
+
 struct dsock {
     uint64_t sock_id;
     uint8_t proto;               /* IPC_PROTO_TCP or IPC_PROTO_UDP */
@@ -117,7 +151,30 @@ struct dsock {
     struct ipc_endpoint remote;
     pthread_mutex_t lock;        /* names_cached, corked, local, remote */
     unsigned refs;               /* guarded by the table lock */
+    unsigned nfds;               /* table slots naming it (table lock) */
+    int fd_hint;                 /* one of them (table lock) */
 };
+
+/* The kind map: fd -> enum dsock_kind, in chunks of 4096 fds made on
+ * first use and never freed, so that a reader needs no lock: an fd of no
+ * chunk is DKIND_NONE. Written under the table lock only. fds from
+ * LIBTCPIP_MAX_FD on cannot hold a direct socket (EMFILE). */
+#define LIBTCPIP_KIND_CHUNK_BITS 12
+#define LIBTCPIP_KIND_CHUNK (1u << LIBTCPIP_KIND_CHUNK_BITS)
+#define LIBTCPIP_MAX_FD (1 << 24)
+extern _Atomic(_Atomic uint8_t *) libtcpip_kind_map[LIBTCPIP_MAX_FD / LIBTCPIP_KIND_CHUNK];
+
+static inline int libtcpip_kind(int fd)
+{
+    if (fd < 0 || fd >= LIBTCPIP_MAX_FD)
+        return DKIND_NONE;
+    _Atomic uint8_t *chunk = atomic_load_explicit(
+        &libtcpip_kind_map[(unsigned)fd >> LIBTCPIP_KIND_CHUNK_BITS], memory_order_acquire);
+    if (chunk == NULL)
+        return DKIND_NONE;
+    return atomic_load_explicit(&chunk[(unsigned)fd & (LIBTCPIP_KIND_CHUNK - 1)],
+                                memory_order_relaxed);
+}
 
 /* A new entry (refs 1: the caller's). */
 struct dsock *libtcpip_dsock_new(uint8_t proto, int family);
@@ -129,6 +186,11 @@ struct dsock *libtcpip_table_get(int fd);
 void libtcpip_dsock_put(struct dsock *ds);
 /* Forget fd (close): true if it was a direct socket. */
 bool libtcpip_table_drop(int fd);
+/* Forget every fd from first to last (close_range, closefrom). */
+void libtcpip_table_drop_range(unsigned first, unsigned last);
+/* ds's state, shutdown or cork changed: the kind of every fd naming it
+ * follows. */
+void libtcpip_dsock_changed(struct dsock *ds);
 /* fd2 names the same socket as fd (dup2 and friends): true if fd was a
  * direct socket (fd2 forgotten otherwise). */
 bool libtcpip_table_dup(int fd, int fd2);
@@ -160,6 +222,10 @@ int libtcpip_session_connect(void);
  * info (GETINFO): the INFO body. Every fd not handed out is closed. */
 int libtcpip_call(int sock_fd, const uint8_t *msg, size_t len, struct ipc_reply *reply,
                   int *fd_out, bool cloexec, struct ipc_info *info);
+/* The daemon's pid (SO_PEERCRED of a session), the peer of each of its
+ * data fds; 0 when unknown. ask: make a session if none was made yet
+ * (0 still if the daemon cannot be reached). */
+pid_t libtcpip_daemon_pid(bool ask);
 /* Why the last session could not be made, for tcpip_strerror. */
 const char *libtcpip_reach_error(void);
 /* Forget this process's sessions (tests; a fork does it by itself). */
@@ -184,6 +250,14 @@ int libtcpip_request(int fd, struct dsock *ds, const uint8_t *msg, size_t len,
                      struct ipc_reply *reply);
 /* SO_ERROR via GETERR (read and cleared): 0 with *so_error, or errno. */
 int libtcpip_get_so_error(int fd, struct dsock *ds, int *so_error);
+/* The preload library's plain read or write of a direct socket's fd
+ * (libtcpip_kind STREAM or DGRAM) ended where the library must explain:
+ * recv: the fd's read gave n (0: end of file or an empty message; -1
+ * with err); send: the fd's send failed with err (EPIPE, ECONNRESET).
+ * What Linux returns instead: n, or -1 with errno (the connection's
+ * error, ENETDOWN; SIGPIPE raised as Linux unless MSG_NOSIGNAL). */
+ssize_t libtcpip_fast_recv_end(int fd, ssize_t n, int err);
+ssize_t libtcpip_fast_send_end(int fd, int err, int flags);
 int libtcpip_direct_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int libtcpip_direct_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "client-lib/internal.h"
@@ -25,4 +27,24 @@ struct libtcpip_sys libtcpip_sys = {
     .setsockopt = setsockopt,
     .ioctl = ioctl,
     .dup3 = dup3,
+    .bind = bind,
+    .listen = listen,
+    .accept = accept,
+    .accept4 = accept4,
+    .shutdown = shutdown,
+    .getsockname = getsockname,
+    .getpeername = getpeername,
+    .read = read,
+    .write = write,
+    .readv = readv,
+    .writev = writev,
+    .sendto = sendto,
+    .recvfrom = recvfrom,
+    .sendmmsg = sendmmsg,
+    .recvmmsg = recvmmsg,
+    .dup = dup,
+    .dup2 = dup2,
+    .close_range = close_range,
+    .closefrom = closefrom,
+    .prctl = prctl,
 };

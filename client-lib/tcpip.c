@@ -200,14 +200,23 @@ TCPIP_EXPORT ssize_t tcpip_recv(int fd, void *buf, size_t len, int flags)
     return tcpip_recvfrom(fd, buf, len, flags, NULL, NULL);
 }
 
+/* tcpip_read and tcpip_write take every fd, as read(2) and write(2) do
+ * (tcpip/bsd.h maps those names here): what is no socket of the backend
+ * (a file, a pipe, a terminal) goes to the C library. */
 TCPIP_EXPORT ssize_t tcpip_read(int fd, void *buf, size_t len)
 {
-    return tcpip_recvfrom(fd, buf, len, 0, NULL, NULL);
+    ssize_t n = tcpip_recvfrom(fd, buf, len, 0, NULL, NULL);
+    if (n < 0 && errno == ENOTSOCK)
+        return libtcpip_sys.read(fd, buf, len);
+    return n;
 }
 
 TCPIP_EXPORT ssize_t tcpip_write(int fd, const void *buf, size_t len)
 {
-    return tcpip_sendto(fd, buf, len, 0, NULL, 0);
+    ssize_t n = tcpip_sendto(fd, buf, len, 0, NULL, 0);
+    if (n < 0 && errno == ENOTSOCK)
+        return libtcpip_sys.write(fd, buf, len);
+    return n;
 }
 
 TCPIP_EXPORT const char *tcpip_strerror(int err)

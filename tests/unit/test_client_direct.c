@@ -112,6 +112,19 @@ static void test_unknown_fd(void **state)
     assert_int_equal(errno, ENOTSOCK);
     assert_int_equal(tcpip_listen(p[0], 1), -1);
     assert_int_equal(errno, ENOTSOCK);
+    /* tcpip_read and tcpip_write take any fd, as read(2) and write(2)
+     * (tcpip/bsd.h maps those names to them) */
+    assert_int_equal(tcpip_write(p[1], "x", 1), 1);
+    assert_int_equal(tcpip_read(p[0], &c, 1), 1);
+    assert_int_equal(c, 'x');
+    /* a Unix socket that is no socket of the daemon: read(2) too */
+    int sp[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+    assert_int_equal(tcpip_write(sp[0], "y", 1), 1);
+    assert_int_equal(tcpip_read(sp[1], &c, 1), 1);
+    assert_int_equal(c, 'y');
+    close(sp[0]);
+    close(sp[1]);
     /* close works on any fd, as close(2) */
     assert_int_equal(tcpip_close(p[0]), 0);
     assert_int_equal(tcpip_close(p[1]), 0);

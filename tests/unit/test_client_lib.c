@@ -236,6 +236,63 @@ static void test_table_grows_and_forgets(void **state)
     libtcpip_dsock_put(b);
 }
 
+/* The kind map (internal.h) follows the table and every state change:
+ * a fast kind only where a plain read or write is right for every fd
+ * naming the socket. */
+static void test_kind_map(void **state)
+{
+    (void)state;
+    struct dsock *t = libtcpip_dsock_new(IPC_PROTO_TCP, AF_INET);
+    struct dsock *u = libtcpip_dsock_new(IPC_PROTO_UDP, AF_INET);
+    assert_non_null(t);
+    assert_non_null(u);
+    assert_int_equal(libtcpip_kind(10), DKIND_NONE);
+    assert_int_equal(libtcpip_kind(-1), DKIND_NONE);
+    assert_int_equal(libtcpip_kind(1 << 30), DKIND_NONE);
+    /* new TCP: not connected (read must say ENOTCONN): the library's way */
+    assert_int_equal(libtcpip_table_set(10, t), 0);
+    assert_int_equal(libtcpip_kind(10), DKIND_OTHER);
+    assert_true(libtcpip_table_dup(10, 9000));          /* a second chunk */
+    assert_int_equal(libtcpip_kind(9000), DKIND_OTHER);
+    /* connected: both fds become the stream */
+    t->state = DSOCK_CONNECTED;
+    libtcpip_dsock_changed(t);
+    assert_int_equal(libtcpip_kind(10), DKIND_STREAM);
+    assert_int_equal(libtcpip_kind(9000), DKIND_STREAM);
+    /* corked by MSG_MORE, or shut for writing: the library's way again */
+    t->corked = true;
+    libtcpip_dsock_changed(t);
+    assert_int_equal(libtcpip_kind(9000), DKIND_OTHER);
+    t->corked = false;
+    t->wr_shut = true;
+    libtcpip_dsock_changed(t);
+    assert_int_equal(libtcpip_kind(10), DKIND_OTHER);
+    /* UDP: framed while unconnected, bare datagrams once connected */
+    assert_int_equal(libtcpip_table_set(11, u), 0);
+    assert_int_equal(libtcpip_kind(11), DKIND_OTHER);
+    u->state = DSOCK_CONNECTED;
+    libtcpip_dsock_changed(u);
+    assert_int_equal(libtcpip_kind(11), DKIND_DGRAM);
+    u->state = DSOCK_DEAD;
+    libtcpip_dsock_changed(u);
+    assert_int_equal(libtcpip_kind(11), DKIND_OTHER);
+    /* dup2 of u over 10: 10 names u; close_range forgets a span */
+    assert_true(libtcpip_table_dup(11, 10));
+    assert_int_equal(libtcpip_kind(10), DKIND_OTHER);
+    libtcpip_table_drop_range(10, 11);
+    assert_int_equal(libtcpip_kind(10), DKIND_NONE);
+    assert_int_equal(libtcpip_kind(11), DKIND_NONE);
+    assert_int_equal(libtcpip_kind(9000), DKIND_OTHER);
+    libtcpip_table_drop_range(12, UINT32_MAX);
+    assert_int_equal(libtcpip_kind(9000), DKIND_NONE);
+    assert_null(libtcpip_table_get(9000));
+    /* past the map: no socket of ours can live there */
+    assert_int_equal(libtcpip_table_set(LIBTCPIP_MAX_FD, t), EMFILE);
+    assert_int_equal(libtcpip_kind(LIBTCPIP_MAX_FD), DKIND_NONE);
+    libtcpip_dsock_put(t);
+    libtcpip_dsock_put(u);
+}
+
 /* The socket backend is the kernel's calls, unchanged: shown on a Unix
  * socketpair, which sends nothing on any network. */
 static void test_socket_backend_is_the_kernel(void **state)
@@ -273,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_backend_from_env),
         cmocka_unit_test(test_daemon_path_from_env),
         cmocka_unit_test(test_table_grows_and_forgets),
+        cmocka_unit_test(test_kind_map),
         cmocka_unit_test(test_socket_backend_is_the_kernel),
     };
     /* A test that fails must fail by assertion, not by SIGPIPE. */
