@@ -64,10 +64,17 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 LIBTCPIP_VERSION := 1.0.0
 LIBTCPIP_SO := libtcpip.so.$(LIBTCPIP_VERSION)
-LIBTCPIP_SRC := $(sort $(wildcard client-lib/*.c)) $(IPC_SRC)
+LIBTCPIP_SRC := $(sort $(filter-out client-lib/preload%.c,$(wildcard client-lib/*.c))) $(IPC_SRC)
 LIBTCPIP_OBJ := $(LIBTCPIP_SRC:%.c=$(BUILD)/client-lib/pic/%.o)
 LIBTCPIP := $(BUILD)/client-lib/libtcpip.a $(BUILD)/client-lib/$(LIBTCPIP_SO) \
 	$(BUILD)/client-lib/libtcpip.so.1 $(BUILD)/client-lib/libtcpip.so $(BUILD)/tcpip.pc
+# libtcpip-preload.so: the same objects and the wrappers of client-lib/preload*.c,
+# for LD_PRELOAD; tcpip-run starts a program with it (tools/tcpip-run.in).
+BINDIR ?= $(PREFIX)/bin
+PRELOAD_SRC := $(sort $(wildcard client-lib/preload*.c))
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/client-lib/pic/%.o)
+PRELOAD_SO := $(BUILD)/client-lib/libtcpip-preload.so
+TCPIP_RUN := $(BUILD)/tcpip-run
 
 # examples/: small programs on tcpip.h alone; tests/api/api_suite: the
 # cross-backend API suite (run in a namespace by tests/integration/test_api.sh).
@@ -81,8 +88,8 @@ TEST_LIBS := -lcmocka
 .PHONY: all test test-unit test-integration test-long run install uninstall clean deps deps-build
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-all: $(BUILD)/tcpipd $(BUILD)/tcpipctl $(LIBTCPIP) $(UNIT_BIN) $(SIM_BIN) $(SCRIPTS_BIN) \
-	$(EXAMPLE_BIN) $(API_SUITE)
+all: $(BUILD)/tcpipd $(BUILD)/tcpipctl $(LIBTCPIP) $(PRELOAD_SO) $(TCPIP_RUN) $(UNIT_BIN) $(SIM_BIN) \
+	$(SCRIPTS_BIN) $(EXAMPLE_BIN) $(API_SUITE)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -123,6 +130,17 @@ $(BUILD)/client-lib/libtcpip.a: $(LIBTCPIP_OBJ)
 $(BUILD)/client-lib/$(LIBTCPIP_SO): $(LIBTCPIP_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libtcpip.so.1 -o $@ $^ -pthread
 
+$(PRELOAD_SO): $(LIBTCPIP_OBJ) $(PRELOAD_OBJ)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ -pthread -ldl
+
+# The build's tcpip-run names the build's library (tests); install writes
+# one naming the installed library.
+TCPIP_RUN_SED = sed -e 's|@PRELOAD@|$(1)|' -e 's|@VERSION@|$(LIBTCPIP_VERSION)|'
+$(TCPIP_RUN): tools/tcpip-run.in Makefile
+	@mkdir -p $(dir $@)
+	$(call TCPIP_RUN_SED,$(abspath $(PRELOAD_SO))) $< >$@
+	chmod 0755 $@
+
 $(BUILD)/client-lib/libtcpip.so.1: $(BUILD)/client-lib/$(LIBTCPIP_SO)
 	ln -sf $(LIBTCPIP_SO) $@
 
@@ -153,8 +171,9 @@ $(API_SUITE): $(BUILD)/tests/api/api_suite.o $(BUILD)/client-lib/libtcpip.a
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
 
 .PHONY: install-libtcpip uninstall-libtcpip
-install-libtcpip: $(LIBTCPIP)
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man3
+install-libtcpip: $(LIBTCPIP) $(PRELOAD_SO)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/tcpip $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/client-lib/$(LIBTCPIP_SO) $(DESTDIR)$(LIBDIR)/$(LIBTCPIP_SO)
 	ln -sf $(LIBTCPIP_SO) $(DESTDIR)$(LIBDIR)/libtcpip.so.1
 	ln -sf libtcpip.so.1 $(DESTDIR)$(LIBDIR)/libtcpip.so
@@ -163,12 +182,21 @@ install-libtcpip: $(LIBTCPIP)
 	$(LIBTCPIP_PC_SED) client-lib/tcpip.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/tcpip.pc
 	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/tcpip.pc
 	install -m 0644 docs/man/libtcpip.3 $(DESTDIR)$(MANDIR)/man3/libtcpip.3
+	install -m 0644 client-lib/tcpip/bsd.h $(DESTDIR)$(INCLUDEDIR)/tcpip/bsd.h
+	install -m 0755 $(PRELOAD_SO) $(DESTDIR)$(LIBDIR)/libtcpip-preload.so
+	$(call TCPIP_RUN_SED,$(LIBDIR)/libtcpip-preload.so) tools/tcpip-run.in \
+		>$(DESTDIR)$(BINDIR)/tcpip-run
+	chmod 0755 $(DESTDIR)$(BINDIR)/tcpip-run
+	install -m 0644 docs/man/tcpip-run.1 $(DESTDIR)$(MANDIR)/man1/tcpip-run.1
 
 uninstall-libtcpip:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIBTCPIP_SO) $(DESTDIR)$(LIBDIR)/libtcpip.so.1
 	rm -f $(DESTDIR)$(LIBDIR)/libtcpip.so $(DESTDIR)$(LIBDIR)/libtcpip.a
 	rm -f $(DESTDIR)$(INCLUDEDIR)/tcpip.h $(DESTDIR)$(LIBDIR)/pkgconfig/tcpip.pc
 	rm -f $(DESTDIR)$(MANDIR)/man3/libtcpip.3
+	rm -f $(DESTDIR)$(INCLUDEDIR)/tcpip/bsd.h $(DESTDIR)$(LIBDIR)/libtcpip-preload.so
+	rm -f $(DESTDIR)$(BINDIR)/tcpip-run $(DESTDIR)$(MANDIR)/man1/tcpip-run.1
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/tcpip 2>/dev/null
 
 # Simulated-link tests: two stacks joined in memory (tests/sim/simlink.c
 # and the other non-test_sim_* files there are linked into each).
@@ -330,6 +358,6 @@ bench: deps-build
 clean:
 	rm -rf build
 
--include $(LIBTCPIP_OBJ:.o=.d)
+-include $(LIBTCPIP_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d)
 -include $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) $(BUILD)/tests/api/api_suite.d
 -include $(STACK_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(IPC_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(SIM_SUPPORT_OBJ:.o=.d) $(SIM_SRC:%.c=$(BUILD)/%.d) $(BUILD)/daemon/main.d $(BUILD)/tools/tcpipctl.d

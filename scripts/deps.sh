@@ -10,6 +10,10 @@ test_pkgs="iproute2 iputils-ping socat netcat-openbsd tcpdump tshark clang libcl
 test_pkgs="$test_pkgs systemd groff-base python3"
 # test_ipv6.sh: radvd advertises a prefix inside the test namespace.
 test_pkgs="$test_pkgs radvd"
+# test_preload.sh: unmodified Debian programs through tcpip-run (their
+# services never start on the host: see policy-rc.d below; the test runs
+# nginx and sshd with its own config files, inside its namespace).
+test_pkgs="$test_pkgs curl wget iperf3 nginx-light openssh-server openssh-client apache2-utils"
 pkgs=$build_pkgs
 [ "$group" = test ] && pkgs="$pkgs $test_pkgs"
 

@@ -20,7 +20,7 @@ ITEST_CHECKS=(
     "systemd-analyze security: overall exposure 2.0 or lower"
     "make install DESTDIR: binary, unit, sysusers, config and man pages in place"
     "make install: the unit's ExecStart names PREFIX's tcpipd and SYSCONFDIR's config"
-    "installed libtcpip: an example builds with pkg-config --cflags --libs tcpip, shared and static, and runs"
+    "installed libtcpip: an example builds with pkg-config --cflags --libs tcpip, shared and static, and runs; one with <tcpip/bsd.h> builds"
     "make uninstall DESTDIR: no file left behind"
     "man pages format without warnings"
     "notify: READY=1 then STATUS=serving 1 interface(s), 0 connection(s)"
@@ -85,6 +85,10 @@ expected_files=(
     usr/share/man/man8/tcpipd.8
     usr/share/man/man8/tcpipctl.8
     usr/share/man/man3/libtcpip.3
+    usr/share/man/man1/tcpip-run.1
+    usr/bin/tcpip-run
+    usr/lib/libtcpip-preload.so
+    usr/include/tcpip/bsd.h
     usr/share/man/man5/tcpipd.json.5
     usr/share/tcpip/default.json
     etc/tcpipd/tcpipd.json
@@ -98,7 +102,10 @@ install_ok() {
     for f in "${expected_files[@]}"; do
         [ -f "$DEST/$f" ] || { note "missing $DEST/$f"; return 1; }
     done
-    [ -x "$DEST/usr/sbin/tcpipd" ]
+    [ -x "$DEST/usr/sbin/tcpipd" ] && [ -x "$DEST/usr/bin/tcpip-run" ] || return 1
+    # the installed tcpip-run loads the installed library
+    grep -qx "preload='/usr/lib/libtcpip-preload.so'" "$DEST/usr/bin/tcpip-run" ||
+        { note "tcpip-run does not name /usr/lib/libtcpip-preload.so"; return 1; }
 }
 check "make install DESTDIR: binary, unit, sysusers, config and man pages in place" install_ok
 
@@ -132,8 +139,12 @@ pkgconfig_ok() {
         "$REPO/examples/echo_server.c" "$DEST/usr/lib/libtcpip.a" -pthread >"$TMP/cc.log" 2>&1 ||
         { show_log "$TMP/cc.log"; return 1; }
     "$TMP/echo_static" --help >/dev/null 2>&1 || { note "echo_static --help failed"; return 1; }
+    # a program ported with the installed <tcpip/bsd.h>
+    # shellcheck disable=SC2086
+    cc -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE $cflags -o "$TMP/bsd_client" \
+        "$REPO/examples/bsd_echo_client.c" $libs >"$TMP/cc.log" 2>&1 || { show_log "$TMP/cc.log"; return 1; }
 }
-check "installed libtcpip: an example builds with pkg-config --cflags --libs tcpip, shared and static, and runs" pkgconfig_ok
+check "installed libtcpip: an example builds with pkg-config --cflags --libs tcpip, shared and static, and runs; one with <tcpip/bsd.h> builds" pkgconfig_ok
 
 uninstall_ok() {
     make -s -C "$REPO" uninstall DESTDIR="$DEST" PREFIX=/usr >"$inst_log" 2>&1 || {
