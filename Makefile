@@ -81,6 +81,7 @@ TCPIP_RUN := $(BUILD)/tcpip-run
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 API_SUITE := $(BUILD)/tests/api/api_suite
+API_SUITE_PLAIN := $(BUILD)/tests/api/api_suite_plain
 
 DAEMON_LIBS := -lev -lcjson
 TEST_LIBS := -lcmocka
@@ -89,7 +90,7 @@ TEST_LIBS := -lcmocka
 .PHONY: fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/tcpipd $(BUILD)/tcpipctl $(LIBTCPIP) $(PRELOAD_SO) $(TCPIP_RUN) $(UNIT_BIN) $(SIM_BIN) \
-	$(SCRIPTS_BIN) $(EXAMPLE_BIN) $(API_SUITE)
+	$(SCRIPTS_BIN) $(EXAMPLE_BIN) $(API_SUITE) $(API_SUITE_PLAIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -169,6 +170,11 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(BUILD)/client-lib/libtcpip.a
 
 $(API_SUITE): $(BUILD)/tests/api/api_suite.o $(BUILD)/client-lib/libtcpip.a
 	$(CC) $(LDFLAGS) -o $@ $^ -pthread
+
+# The same suite with plain BSD calls and no libtcpip, for tcpip-run.
+$(API_SUITE_PLAIN): tests/api/api_suite.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DAPI_SUITE_PLAIN $(DEPFLAGS) -o $@ $<
 
 .PHONY: install-libtcpip uninstall-libtcpip
 install-libtcpip: $(LIBTCPIP) $(PRELOAD_SO)
@@ -359,5 +365,5 @@ clean:
 	rm -rf build
 
 -include $(LIBTCPIP_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d)
--include $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) $(BUILD)/tests/api/api_suite.d
+-include $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) $(BUILD)/tests/api/api_suite.d $(API_SUITE_PLAIN).d
 -include $(STACK_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(IPC_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(SIM_SUPPORT_OBJ:.o=.d) $(SIM_SRC:%.c=$(BUILD)/%.d) $(BUILD)/daemon/main.d $(BUILD)/tools/tcpipctl.d

@@ -11,8 +11,12 @@
 #   direct6       lives on the stack (10.77.0.2, fd77::2, ::ffff:10.77.0.2),
 #   direct_mapped its peer is the kernel side of the TAP (10.77.0.1,
 #                 fd77::1, ::ffff:10.77.0.1).
+#   preload       the same cases written with the plain BSD calls
+#   preload6      (api_suite_plain, no libtcpip), run unmodified under
+#   preload_mapped tcpip-run: libtcpip-preload.so puts them on tcpipd.
 # Each case prints one "ok"/"not ok" line per run; a last check per family
-# says whether direct matched socket case by case, and names each difference.
+# and run says whether direct (and preload) matched socket case by case,
+# and names each difference.
 #
 # Run by tests/run.sh with TCPIPD=/abs/build/asan/tcpipd; needs root,
 # /dev/net/tun and `ip netns`. The suite binary is the one of the same
@@ -30,19 +34,28 @@
 BUILD_DIR=$(dirname "$TCPIPD")
 SUITE=$BUILD_DIR/tests/api/api_suite
 [ -x "$SUITE" ] || SUITE=$ITEST_REPO/build/tests/api/api_suite
+# The preload runs use the same build's library and plain suite: with the
+# sanitizer build the library is checked too (its ASan runtime comes in
+# through the library, not first: verify_asan_link_order=0).
+SUITE_PLAIN=$(dirname "$SUITE")/api_suite_plain
+TCPIP_RUN=$(dirname "$(dirname "$(dirname "$SUITE")")")/tcpip-run
 SUITE_SECS=400 # 17 cases of at most 20 s each, plus margin
+SUITE_CMD=()
 
 # The runs: reference label, direct label, and what the comparison says.
 FAMILIES=(v4 v6 mapped)
 declare -A REF_RUN=([v4]=socket [v6]=socket6 [mapped]=socket_mapped)
 declare -A DIRECT_RUN=([v4]=direct [v6]=direct6 [mapped]=direct_mapped)
+declare -A PRELOAD_RUN=([v4]=preload [v6]=preload6 [mapped]=preload_mapped)
 declare -A FAMILY_TEXT=([v4]="IPv4" [v6]="IPv6" [mapped]="IPv4-mapped IPv6")
-compare_title() { # FAMILY
-    local f=$1
-    if [ "$f" = v4 ]; then
+compare_title() { # FAMILY [RUN]
+    local f=$1 run=${2:-${DIRECT_RUN[$1]}}
+    if [ "$f" = v4 ] && [ "$run" = direct ]; then
         echo "direct backend gives the same result as socket in every case"
+    elif [ "$f" = v4 ]; then
+        echo "$run (tcpip-run, plain BSD calls) gives the same result as socket in every case"
     else
-        echo "${FAMILY_TEXT[$f]}: ${DIRECT_RUN[$f]} gives the same result as ${REF_RUN[$f]} in every case"
+        echo "${FAMILY_TEXT[$f]}: $run gives the same result as ${REF_RUN[$f]} in every case"
     fi
 }
 
@@ -51,14 +64,19 @@ ITEST_CHECKS=()
 if [ -x "$SUITE" ]; then
     for fam in "${FAMILIES[@]}"; do
         while read -r id title; do
-            ITEST_CHECKS+=("${REF_RUN[$fam]}: $title [$id]" "${DIRECT_RUN[$fam]}: $title [$id]")
+            ITEST_CHECKS+=("${REF_RUN[$fam]}: $title [$id]" "${DIRECT_RUN[$fam]}: $title [$id]"
+                "${PRELOAD_RUN[$fam]}: $title [$id]")
         done < <("$SUITE" --list)
     done
 fi
-for fam in "${FAMILIES[@]}"; do ITEST_CHECKS+=("$(compare_title "$fam")"); done
+for fam in "${FAMILIES[@]}"; do
+    ITEST_CHECKS+=("$(compare_title "$fam")" "$(compare_title "$fam" "${PRELOAD_RUN[$fam]}")")
+done
 ITEST_CHECKS+=("no sanitizer report in the tcpipd run")
 itest_init api python3
 [ -x "$SUITE" ] || itest_unavailable "no api_suite binary $SUITE (make all)"
+[ -x "$SUITE_PLAIN" ] && [ -x "$TCPIP_RUN" ] ||
+    itest_unavailable "no $SUITE_PLAIN or $TCPIP_RUN (make all)"
 ns_create || itest_unavailable "cannot create a namespace"
 # IPv6 inside the namespace only: on for new devices (apia/apib, tcpip0),
 # and no kernel DAD delay for its own addresses (fresh in a fresh
@@ -70,11 +88,12 @@ nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ip
 
 # run_suite LABEL LOCAL PEER [ENV...]: the suite in the namespace; its
 # lines go to stdout (counted by run.sh) and to $TMP/LABEL.out.
+# SUITE_CMD (default: the suite) may put a command in front of it.
 run_suite() {
     local label=$1 local_ip=$2 peer_ip=$3 rc
     shift 3
-    nsx env "$@" timeout "$SUITE_SECS" "$SUITE" --local "$local_ip" --peer "$peer_ip" \
-        --label "$label" >"$TMP/$label.out" 2>"$TMP/$label.err"
+    nsx env "$@" timeout "$SUITE_SECS" "${SUITE_CMD[@]:-$SUITE}" --local "$local_ip" \
+        --peer "$peer_ip" --label "$label" >"$TMP/$label.out" 2>"$TMP/$label.err"
     rc=$?
     cat "$TMP/$label.out"
     if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$TMP/$label.out"; then
@@ -146,6 +165,12 @@ if $direct_ready; then
     run_suite direct6 fd77::2 fd77::1 TCPIP_BACKEND=direct "TCPIP_SOCKET=$IPC_SOCK"
     run_suite direct_mapped ::ffff:10.77.0.2 ::ffff:10.77.0.1 TCPIP_BACKEND=direct \
         "TCPIP_SOCKET=$IPC_SOCK"
+    SUITE_CMD=("$TCPIP_RUN" --socket "$IPC_SOCK" "$SUITE_PLAIN")
+    ASAN_PRELOAD="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+    run_suite preload 10.77.0.2 10.77.0.1 "ASAN_OPTIONS=$ASAN_PRELOAD"
+    run_suite preload6 fd77::2 fd77::1 "ASAN_OPTIONS=$ASAN_PRELOAD"
+    run_suite preload_mapped ::ffff:10.77.0.2 ::ffff:10.77.0.1 "ASAN_OPTIONS=$ASAN_PRELOAD"
+    SUITE_CMD=()
 elif ipc_expected; then
     not_ok "direct: tcpipd serves $IPC_SOCK (ipc.path)"
     show_log "$TMP/a.log"
@@ -153,6 +178,7 @@ else
     for fam in "${FAMILIES[@]}"; do
         while read -r id title; do
             skip "${DIRECT_RUN[$fam]}: $title [$id] (tcpipd has no IPC server yet: daemon/ipc_server.c)"
+            skip "${PRELOAD_RUN[$fam]}: $title [$id] (tcpipd has no IPC server yet)"
         done < <("$SUITE" --list)
     done
 fi
@@ -182,11 +208,13 @@ compare_ok() {
     [ "$diffs" -eq 0 ]
 }
 for fam in "${FAMILIES[@]}"; do
-    if $direct_ready; then
-        check "$(compare_title "$fam")" compare_ok "${REF_RUN[$fam]}" "${DIRECT_RUN[$fam]}"
-    else
-        skip "$(compare_title "$fam") (no direct run)"
-    fi
+    for run in "${DIRECT_RUN[$fam]}" "${PRELOAD_RUN[$fam]}"; do
+        if $direct_ready; then
+            check "$(compare_title "$fam" "$run")" compare_ok "${REF_RUN[$fam]}" "$run"
+        else
+            skip "$(compare_title "$fam" "$run") (no direct run)"
+        fi
+    done
 done
 
 # ---- tcpipd stops cleanly ----
