@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define TCPIPD_VERSION "0.1.0"
-#ifndef TCPIPD_DEFAULT_CONFIG
-#define TCPIPD_DEFAULT_CONFIG "/etc/tcpipd/tcpipd.json"
-#endif
+/* TCPIP_VERSION and TCPIPD_DEFAULT_CONFIG ($(SYSCONFDIR)/tcpipd/tcpipd.json)
+ * come from the Makefile's VERSION and SYSCONFDIR. */
+#include "tcpip_build.h"
+#define TCPIPD_VERSION TCPIP_VERSION
 
 /* Exit statuses, documented in --help. */
 enum tcpipd_exit {

@@ -21,7 +21,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define TCPIPCTL_VERSION "0.1.0"
+#include "tcpip_build.h" /* TCPIP_VERSION, from the Makefile */
+
 #define DEFAULT_SOCKET "/run/tcpipd/control.sock"
 #define REQUEST_MAX 1024         /* the daemon's bound, newline included */
 #define REPLY_MAX (256u * 1024 * 1024)
@@ -457,7 +458,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
-            printf("tcpipctl " TCPIPCTL_VERSION "\n");
+            printf("tcpipctl " TCPIP_VERSION "\n");
             return 0;
         } else if (a[0] == '-' && a[1] != '\0') {
             die_usage("unknown option %s", a);

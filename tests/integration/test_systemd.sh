@@ -20,6 +20,8 @@ ITEST_CHECKS=(
     "systemd-analyze security: overall exposure 2.0 or lower"
     "make install DESTDIR: binary, unit, sysusers, config and man pages in place"
     "make install: the unit's ExecStart names PREFIX's tcpipd and SYSCONFDIR's config"
+    "make install PREFIX=P: the config under P/etc, tcpipd's default -c is P/etc/tcpipd/tcpipd.json"
+    "one version: tcpipd -V, tcpipctl -V, tcpip.pc and every man page say the Makefile's VERSION"
     "installed libtcpip: an example builds with pkg-config --cflags --libs tcpip, shared and static, and runs; one with <tcpip/bsd.h> builds"
     "make uninstall DESTDIR: no file left behind"
     "man pages format without warnings"
@@ -44,10 +46,11 @@ REPO=$ITEST_REPO
 # verify needs the ExecStart binary to exist: install for real into a
 # PREFIX under $TMP (no DESTDIR), so the unit names a file that is there.
 # The plain build is installed (the Makefile's default BUILD); it is only
-# looked at, never run.
+# looked at (--help, -V), never run as a daemon. SYSCONFDIR follows PREFIX
+# (autotools' rule: a private prefix stays private).
 inst_log=$TMP/install.log
 PFX=$TMP/prefix
-if make -s -C "$REPO" install PREFIX="$PFX/usr" SYSCONFDIR="$PFX/etc" >"$inst_log" 2>&1; then
+if make -s -C "$REPO" install PREFIX="$PFX" >"$inst_log" 2>&1; then
     installed=true
 else
     installed=false
@@ -59,7 +62,7 @@ verify_ok() {
     command -v systemd-analyze >/dev/null || { note "no systemd-analyze"; return 1; }
     local out
     # --man=no: the man pages are installed under $PFX, not where man(1) looks.
-    out=$(systemd-analyze verify --man=no "$PFX/usr/lib/systemd/system/tcpipd.service" 2>&1) || {
+    out=$(systemd-analyze verify --man=no "$PFX/lib/systemd/system/tcpipd.service" 2>&1) || {
         note "$out"
         return 1
     }
@@ -94,7 +97,8 @@ expected_files=(
     etc/tcpipd/tcpipd.json
 )
 install_ok() {
-    make -s -C "$REPO" install DESTDIR="$DEST" PREFIX=/usr >"$inst_log" 2>&1 || {
+    # As a distribution package is built: PREFIX=/usr, SYSCONFDIR=/etc.
+    make -s -C "$REPO" install DESTDIR="$DEST" PREFIX=/usr SYSCONFDIR=/etc >"$inst_log" 2>&1 || {
         show_log "$inst_log"
         return 1
     }
@@ -112,10 +116,36 @@ check "make install DESTDIR: binary, unit, sysusers, config and man pages in pla
 unit_paths_ok() {
     grep -qx 'ExecStart=/usr/sbin/tcpipd -c /etc/tcpipd/tcpipd.json' \
         "$DEST/usr/lib/systemd/system/tcpipd.service" &&
-        grep -qx "ExecStart=$PFX/usr/sbin/tcpipd -c $PFX/etc/tcpipd/tcpipd.json" \
-            "$PFX/usr/lib/systemd/system/tcpipd.service"
+        grep -qx "ExecStart=$PFX/sbin/tcpipd -c $PFX/etc/tcpipd/tcpipd.json" \
+            "$PFX/lib/systemd/system/tcpipd.service"
 }
 check "make install: the unit's ExecStart names PREFIX's tcpipd and SYSCONFDIR's config" unit_paths_ok
+
+private_prefix_ok() {
+    $installed || return 1
+    [ -f "$PFX/etc/tcpipd/tcpipd.json" ] || { note "no $PFX/etc/tcpipd/tcpipd.json"; return 1; }
+    "$PFX/sbin/tcpipd" --help | grep -qF "(default $PFX/etc/tcpipd/tcpipd.json)" ||
+        { note "tcpipd --help: $("$PFX/sbin/tcpipd" --help | grep -- --config)"; return 1; }
+    grep -qF "$PFX/etc/tcpipd/tcpipd.json" "$PFX/share/man/man8/tcpipd.8" ||
+        { note "tcpipd.8 does not name $PFX/etc/tcpipd/tcpipd.json"; return 1; }
+}
+check "make install PREFIX=P: the config under P/etc, tcpipd's default -c is P/etc/tcpipd/tcpipd.json" private_prefix_ok
+
+one_version_ok() {
+    $installed || return 1
+    local v page th
+    v=$(sed -n 's/^VERSION := //p' "$REPO/Makefile")
+    [ -n "$v" ] || { note "no VERSION in the Makefile"; return 1; }
+    [ "$("$PFX/sbin/tcpipd" -V)" = "tcpipd $v" ] || { note "tcpipd -V: $("$PFX/sbin/tcpipd" -V)"; return 1; }
+    [ "$("$PFX/sbin/tcpipctl" -V)" = "tcpipctl $v" ] ||
+        { note "tcpipctl -V: $("$PFX/sbin/tcpipctl" -V)"; return 1; }
+    grep -qx "Version: $v" "$PFX/lib/pkgconfig/tcpip.pc" || { note "tcpip.pc: $(grep Version "$PFX/lib/pkgconfig/tcpip.pc")"; return 1; }
+    for page in "$PFX"/share/man/man*/*; do
+        th=$(grep -m1 '^\.TH' "$page")
+        [[ "$th" == *"\"tcpip $v\""* ]] || { note "$page: $th"; return 1; }
+    done
+}
+check "one version: tcpipd -V, tcpipctl -V, tcpip.pc and every man page say the Makefile's VERSION" one_version_ok
 
 # A program built the way a user builds one: only the installed header,
 # library and tcpip.pc (PKG_CONFIG_SYSROOT_DIR maps /usr onto DESTDIR).
@@ -147,7 +177,7 @@ pkgconfig_ok() {
 check "installed libtcpip: an example builds with pkg-config --cflags --libs tcpip, shared and static, and runs; one with <tcpip/bsd.h> builds" pkgconfig_ok
 
 uninstall_ok() {
-    make -s -C "$REPO" uninstall DESTDIR="$DEST" PREFIX=/usr >"$inst_log" 2>&1 || {
+    make -s -C "$REPO" uninstall DESTDIR="$DEST" PREFIX=/usr SYSCONFDIR=/etc >"$inst_log" 2>&1 || {
         show_log "$inst_log"
         return 1
     }
@@ -156,7 +186,7 @@ uninstall_ok() {
     [ -z "$left" ] || { note "left behind: $left"; return 1; }
 }
 check "make uninstall DESTDIR: no file left behind" uninstall_ok
-make -s -C "$REPO" uninstall PREFIX="$PFX/usr" SYSCONFDIR="$PFX/etc" >/dev/null 2>&1
+make -s -C "$REPO" uninstall PREFIX="$PFX" >/dev/null 2>&1
 
 man_ok() {
     local page out
