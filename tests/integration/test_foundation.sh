@@ -318,7 +318,9 @@ check "--check-config: bad file fails, good file prints OK" check_config_ok
 
 cli_ok() {
     local out st
-    out=$(nsx timeout 10 "$TCPIPD" -V 2>&1) && [ "$out" = "tcpipd 0.1.0" ] || { note "-V: $out"; return 1; }
+    local v
+    v=$(sed -n 's/^VERSION := //p' "$ITEST_REPO/Makefile")
+    out=$(nsx timeout 10 "$TCPIPD" -V 2>&1) && [ "$out" = "tcpipd $v" ] || { note "-V: $out (Makefile: $v)"; return 1; }
     out=$(nsx timeout 10 "$TCPIPD" --no-such-option 2>&1)
     st=$?
     [ "$st" -eq 2 ] && echo "$out" | grep -q 'unknown option --no-such-option' || { note "$st $out"; false; }
