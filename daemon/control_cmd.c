@@ -274,28 +274,41 @@ static cJSON *cmd_status(const struct control_env *env)
 
 static cJSON *cmd_link(const struct control_env *env)
 {
-    const uint64_t *c = stack_counters(env->stack);
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr != NULL && i < env->n_ifaces; i++) {
-        const struct control_iface *ci = &env->ifaces[i];
+    size_t n = stack_netif_list(env->stack, NULL, 0);
+    struct netif_info *list = calloc(n > 0 ? n : 1, sizeof *list);
+    cJSON *arr = list != NULL ? cJSON_CreateArray() : NULL;
+    if (arr == NULL) {
+        free(list);
+        return NULL;
+    }
+    size_t got = stack_netif_list(env->stack, list, n);
+    if (got < n)
+        n = got;
+    for (size_t i = 0; i < n; i++) {
+        const struct netif_info *ni = &list[i];
         char mac[ETH_ADDR_STRLEN];
         cJSON *o = cJSON_CreateObject();
         if (o == NULL)
             break;
         cJSON_AddItemToArray(arr, o);
-        cJSON_AddNumberToObject(o, "ifindex", ci->ifindex);
-        cJSON_AddStringToObject(o, "name", ci->name);
-        cJSON_AddStringToObject(o, "mac", eth_addr_format(&ci->mac, mac, sizeof mac));
-        cJSON_AddNumberToObject(o, "mtu", ci->mtu);
-        cJSON_AddBoolToObject(o, "up", ci->up);
-        /* The stack counts frames for all interfaces together; with one
-         * interface (the usual case) these are its own. */
-        cJSON_AddNumberToObject(o, "rx_frames", (double)c[CTR_ETH_RX_FRAMES]);
-        cJSON_AddNumberToObject(o, "rx_bytes", (double)c[CTR_ETH_RX_BYTES]);
-        cJSON_AddNumberToObject(o, "tx_frames", (double)c[CTR_ETH_TX_FRAMES]);
-        cJSON_AddNumberToObject(o, "tx_bytes", (double)c[CTR_ETH_TX_BYTES]);
-        cJSON_AddStringToObject(o, "counters", env->n_ifaces > 1 ? "all interfaces" : "interface");
+        cJSON_AddNumberToObject(o, "ifindex", ni->ifindex);
+        cJSON_AddStringToObject(o, "name", ni->name);
+        if (ni->loopback)
+            cJSON_AddNullToObject(o, "mac");
+        else
+            cJSON_AddStringToObject(o, "mac", eth_addr_format(&ni->mac, mac, sizeof mac));
+        cJSON_AddStringToObject(o, "type", ni->loopback ? "loopback" : "ether");
+        cJSON_AddNumberToObject(o, "mtu", ni->mtu);
+        cJSON_AddBoolToObject(o, "up", ni->up);
+        /* Each interface's own: Ethernet frames, or lo's IP packets. */
+        cJSON_AddNumberToObject(o, "rx_frames", (double)ni->rx_packets);
+        cJSON_AddNumberToObject(o, "rx_bytes", (double)ni->rx_bytes);
+        cJSON_AddNumberToObject(o, "tx_frames", (double)ni->tx_packets);
+        cJSON_AddNumberToObject(o, "tx_bytes", (double)ni->tx_bytes);
+        cJSON_AddNumberToObject(o, "rx_dropped", (double)ni->rx_dropped);
+        cJSON_AddNumberToObject(o, "tx_dropped", (double)ni->tx_dropped);
     }
+    free(list);
     return arr;
 }
 

@@ -7,18 +7,26 @@
 
 #include "daemon/control_int.h"
 
-static const struct control_iface *iface_by_index(const struct control_env *env, int ifindex)
+/* The stack's interfaces, lo first (NULL with *n = 0 if no memory). */
+static struct netif_info *netifs_all(const struct control_env *env, size_t *n)
 {
-    for (size_t i = 0; i < env->n_ifaces; i++)
-        if (env->ifaces[i].ifindex == ifindex)
-            return &env->ifaces[i];
-    return NULL;
+    size_t total = stack_netif_list(env->stack, NULL, 0);
+    struct netif_info *list = calloc(total > 0 ? total : 1, sizeof *list);
+    *n = 0;
+    if (list == NULL)
+        return NULL;
+    *n = stack_netif_list(env->stack, list, total);
+    if (*n > total)
+        *n = total;
+    return list;
 }
 
-static const char *iface_name(const struct control_env *env, int ifindex)
+static const char *iface_name(const struct netif_info *ifs, size_t n, int ifindex)
 {
-    const struct control_iface *ci = iface_by_index(env, ifindex);
-    return ci != NULL ? ci->name : "?";
+    for (size_t i = 0; i < n; i++)
+        if (ifs[i].ifindex == ifindex)
+            return ifs[i].name;
+    return "?";
 }
 
 static void add_ip4(cJSON *o, const char *key, uint32_t host_order)
@@ -52,105 +60,130 @@ static struct addr6_info *addr6_all(const struct control_env *env, size_t *n)
     return list;
 }
 
-/* An address row of interface ci, appended to arr: {"ifname", "family"}
- * and what the caller adds (NULL: no memory). */
-static cJSON *addr_row(cJSON *arr, const struct control_iface *ci, const char *family)
+/* The stack's IPv4 addresses (NULL with *n = 0 if none or no memory). */
+static struct addr4_info *addr4_all(const struct control_env *env, size_t *n)
+{
+    *n = 0;
+    size_t total = stack_addr4_list(env->stack, NULL, 0, env->now_ns);
+    if (total == 0)
+        return NULL;
+    struct addr4_info *list = calloc(total, sizeof *list);
+    if (list == NULL)
+        return NULL;
+    *n = stack_addr4_list(env->stack, list, total, env->now_ns);
+    if (*n > total)
+        *n = total;
+    return list;
+}
+
+/* An address row of interface ifname, appended to arr: {"ifname",
+ * "family"} and what the caller adds (NULL: no memory). */
+static cJSON *addr_row(cJSON *arr, const char *ifname, const char *family)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
         return NULL;
     cJSON_AddItemToArray(arr, o);
-    cJSON_AddStringToObject(o, "ifname", ci->name);
+    cJSON_AddStringToObject(o, "ifname", ifname);
     cJSON_AddStringToObject(o, "family", family);
     return o;
 }
 
-/* Every address, both families, as "A/LEN" with its interface (and the
- * DAD/lifetime state for IPv6), for `status`. */
+/* Every address of the stack: per interface (lo first) its IPv4 ones then
+ * its IPv6 ones, as `ip addr`; full rows for `addr`, "A/LEN" (and the
+ * IPv6 state) for `status`. */
+static cJSON *addresses_json(const struct control_env *env, bool full)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t nif, n4, n6;
+    struct netif_info *ifs = netifs_all(env, &nif);
+    struct addr4_info *l4 = addr4_all(env, &n4);
+    struct addr6_info *l6 = addr6_all(env, &n6);
+    for (size_t i = 0; arr != NULL && i < nif; i++) {
+        const struct netif_info *ni = &ifs[i];
+        char ip[IP_ADDR_STRLEN], buf[IP_ADDR_STRLEN + 4];
+        for (size_t j = 0; j < n4; j++) {
+            const struct addr4_info *a = &l4[j];
+            if (a->ifindex != ni->ifindex)
+                continue;
+            cJSON *o = addr_row(arr, ni->name, "inet");
+            if (o == NULL)
+                break;
+            if (!full) {
+                snprintf(buf, sizeof buf, "%s/%u", ip4_format(a->addr, ip, sizeof ip),
+                         (unsigned)a->prefix_len);
+                cJSON_AddStringToObject(o, "address", buf);
+                continue;
+            }
+            add_ip4(o, "address", a->addr);
+            cJSON_AddNumberToObject(o, "prefix_len", a->prefix_len);
+            uint32_t mask = ip4_mask(a->prefix_len);
+            if (a->prefix_len < 31 && !ni->loopback)
+                add_ip4(o, "broadcast", (a->addr & mask) | ~mask);
+            cJSON_AddStringToObject(o, "scope", ni->loopback ? "host" : "global");
+            cJSON_AddBoolToObject(o, "dynamic", a->dynamic);
+            add_lifetime(o, "valid_lft_s", a->valid_s);
+            add_lifetime(o, "preferred_lft_s", a->preferred_s);
+        }
+        for (size_t j = 0; j < n6; j++) {
+            const struct addr6_info *a = &l6[j];
+            if (a->ifindex != ni->ifindex)
+                continue;
+            cJSON *o = addr_row(arr, ni->name, "inet6");
+            if (o == NULL)
+                break;
+            if (!full) {
+                snprintf(buf, sizeof buf, "%s/%u", ip_addr_format(&a->addr, ip, sizeof ip),
+                         (unsigned)a->prefix_len);
+                cJSON_AddStringToObject(o, "address", buf);
+                cJSON_AddStringToObject(o, "state", a->state);
+                continue;
+            }
+            cJSON_AddStringToObject(o, "address", ip_addr_format(&a->addr, ip, sizeof ip));
+            cJSON_AddNumberToObject(o, "prefix_len", a->prefix_len);
+            cJSON_AddStringToObject(o, "scope",
+                                    a->loopback ? "host" : a->link_local ? "link" : "global");
+            cJSON_AddStringToObject(o, "state", a->state);
+            cJSON_AddBoolToObject(o, "dynamic", a->autoconf);
+            cJSON_AddBoolToObject(o, "stable_privacy", a->stable_privacy);
+            add_lifetime(o, "valid_lft_s", a->valid_s);
+            add_lifetime(o, "preferred_lft_s", a->preferred_s);
+        }
+    }
+    free(l6);
+    free(l4);
+    free(ifs);
+    return arr;
+}
+
 cJSON *control_status_addresses(const struct control_env *env)
 {
-    cJSON *arr = cJSON_CreateArray();
-    size_t n6;
-    struct addr6_info *list6 = addr6_all(env, &n6);
-    for (size_t i = 0; arr != NULL && i < env->n_ifaces; i++) {
-        const struct control_iface *ci = &env->ifaces[i];
-        char ip[IP_ADDR_STRLEN], buf[IP_ADDR_STRLEN + 4];
-        if (ci->has_ipv4) {
-            cJSON *o = addr_row(arr, ci, "inet");
-            if (o == NULL)
-                break;
-            snprintf(buf, sizeof buf, "%s/%u", ip4_format(ci->ipv4_addr, ip, sizeof ip),
-                     (unsigned)ci->ipv4_prefix_len);
-            cJSON_AddStringToObject(o, "address", buf);
-        }
-        for (size_t j = 0; j < n6; j++) {
-            const struct addr6_info *a = &list6[j];
-            if (a->ifindex != ci->ifindex)
-                continue;
-            cJSON *o = addr_row(arr, ci, "inet6");
-            if (o == NULL)
-                break;
-            snprintf(buf, sizeof buf, "%s/%u", ip_addr_format(&a->addr, ip, sizeof ip),
-                     (unsigned)a->prefix_len);
-            cJSON_AddStringToObject(o, "address", buf);
-            cJSON_AddStringToObject(o, "state", a->state);
-        }
-    }
-    free(list6);
-    return arr;
+    return addresses_json(env, false);
 }
 
-/* One IPv6 address of ci, as a row of arr (NULL: no memory). */
-static cJSON *addr6_json(cJSON *arr, const struct control_iface *ci, const struct addr6_info *a)
-{
-    char ip[IP_ADDR_STRLEN];
-    cJSON *o = addr_row(arr, ci, "inet6");
-    if (o == NULL)
-        return NULL;
-    cJSON_AddStringToObject(o, "address", ip_addr_format(&a->addr, ip, sizeof ip));
-    cJSON_AddNumberToObject(o, "prefix_len", a->prefix_len);
-    cJSON_AddStringToObject(o, "scope", a->link_local ? "link" : "global");
-    cJSON_AddStringToObject(o, "state", a->state);
-    cJSON_AddBoolToObject(o, "dynamic", a->autoconf);
-    cJSON_AddBoolToObject(o, "stable_privacy", a->stable_privacy);
-    add_lifetime(o, "valid_lft_s", a->valid_s);
-    add_lifetime(o, "preferred_lft_s", a->preferred_s);
-    return o;
-}
-
-/* Per interface its IPv4 address, then its IPv6 ones, as `ip addr`. */
 cJSON *control_cmd_addr(const struct control_env *env)
 {
-    cJSON *arr = cJSON_CreateArray();
-    size_t n6;
-    struct addr6_info *list6 = addr6_all(env, &n6);
-    for (size_t i = 0; arr != NULL && i < env->n_ifaces; i++) {
-        const struct control_iface *ci = &env->ifaces[i];
-        if (ci->has_ipv4) {
-            cJSON *o = addr_row(arr, ci, "inet");
-            if (o == NULL)
-                break;
-            add_ip4(o, "address", ci->ipv4_addr);
-            cJSON_AddNumberToObject(o, "prefix_len", ci->ipv4_prefix_len);
-            uint32_t mask = ip4_mask(ci->ipv4_prefix_len);
-            if (ci->ipv4_prefix_len < 31)
-                add_ip4(o, "broadcast", (ci->ipv4_addr & mask) | ~mask);
-            cJSON_AddStringToObject(o, "scope", "global");
-        }
-        for (size_t j = 0; j < n6; j++) {
-            if (list6[j].ifindex != ci->ifindex)
-                continue;
-            if (addr6_json(arr, ci, &list6[j]) == NULL)
-                break;
-        }
-    }
-    free(list6);
-    return arr;
+    return addresses_json(env, true);
 }
 
-/* The stack's IPv6 routes (stack_route6_list: on-link prefixes, then
- * default routers), appended to arr. */
-static void add_routes6(const struct control_env *env, cJSON *arr)
+static const char *proto_name(uint8_t proto)
+{
+    switch (proto) {
+    case ROUTE_PROTO_KERNEL:
+        return "kernel";
+    case ROUTE_PROTO_DHCP:
+        return "dhcp";
+    case ROUTE_PROTO_RA:
+        return "ra";
+    default:
+        return "static";
+    }
+}
+
+/* The stack's IPv6 routes (stack_route6_list: on-link prefixes, static
+ * routes, then default routers), appended to arr. */
+static void add_routes6(const struct control_env *env, cJSON *arr, const struct netif_info *ifs,
+                        size_t nif)
 {
     size_t n = stack_route6_list(env->stack, NULL, 0, env->now_ns);
     if (n == 0)
@@ -180,9 +213,13 @@ static void add_routes6(const struct control_env *env, cJSON *arr)
             cJSON_AddStringToObject(o, "gateway", ip_addr_format(&r->gateway, ip, sizeof ip));
         else
             cJSON_AddNullToObject(o, "gateway");
-        cJSON_AddStringToObject(o, "dev", iface_name(env, r->ifindex));
+        cJSON_AddStringToObject(o, "dev", iface_name(ifs, nif, r->ifindex));
         cJSON_AddStringToObject(o, "scope", r->has_gateway ? "global" : "link");
-        cJSON_AddStringToObject(o, "proto", r->origin == ROUTE6_RA ? "ra" : "kernel");
+        cJSON_AddStringToObject(o, "proto",
+                                r->origin == ROUTE6_RA       ? "ra"
+                                : r->origin == ROUTE6_STATIC ? "static"
+                                                             : "kernel");
+        cJSON_AddNumberToObject(o, "metric", r->metric);
         /* The source is chosen per destination (ipv6_route): none to show. */
         cJSON_AddNullToObject(o, "src");
         add_lifetime(o, "expires_s", r->lifetime_s);
@@ -193,50 +230,66 @@ static void add_routes6(const struct control_env *env, cJSON *arr)
 cJSON *control_cmd_route(const struct control_env *env)
 {
     cJSON *arr = cJSON_CreateArray();
-    /* On-link prefixes first, then default routes, as `ip route` lists. */
-    for (int pass = 0; pass < 2 && arr != NULL; pass++) {
-        for (size_t i = 0; i < env->n_ifaces; i++) {
-            const struct control_iface *ci = &env->ifaces[i];
-            if (!ci->has_ipv4 || (pass == 1 && ci->ipv4_gateway == 0))
-                continue;
-            cJSON *o = cJSON_CreateObject();
-            if (o == NULL)
-                break;
-            cJSON_AddItemToArray(arr, o);
-            cJSON_AddStringToObject(o, "family", "inet");
-            if (pass == 0) {
-                char net[16], dst[24];
-                uint32_t mask = ip4_mask(ci->ipv4_prefix_len);
-                snprintf(dst, sizeof dst, "%s/%u", ip4_format(ci->ipv4_addr & mask, net, sizeof net),
-                         (unsigned)ci->ipv4_prefix_len);
-                cJSON_AddStringToObject(o, "dst", dst);
-                cJSON_AddNullToObject(o, "gateway");
-                cJSON_AddStringToObject(o, "dev", ci->name);
-                cJSON_AddStringToObject(o, "scope", "link");
-                cJSON_AddStringToObject(o, "proto", "kernel");
-            } else {
-                cJSON_AddStringToObject(o, "dst", "default");
-                add_ip4(o, "gateway", ci->ipv4_gateway);
-                cJSON_AddStringToObject(o, "dev", ci->name);
-                cJSON_AddStringToObject(o, "scope", "global");
-                cJSON_AddStringToObject(o, "proto", "static");
-            }
-            add_ip4(o, "src", ci->ipv4_addr);
-            cJSON_AddNullToObject(o, "expires_s");
-        }
+    size_t nif;
+    struct netif_info *ifs = netifs_all(env, &nif);
+    size_t n = stack_route4_list(env->stack, NULL, 0, env->now_ns);
+    struct stack_route *list = calloc(n > 0 ? n : 1, sizeof *list);
+    if (arr == NULL || list == NULL) {
+        cJSON_Delete(arr);
+        free(list);
+        free(ifs);
+        return NULL;
     }
-    if (arr != NULL)
-        add_routes6(env, arr);
+    size_t got = stack_route4_list(env->stack, list, n, env->now_ns);
+    if (got < n)
+        n = got;
+    /* Subnets, then the table (default routes among them), as `ip route`. */
+    for (size_t i = 0; i < n; i++) {
+        const struct stack_route *r = &list[i];
+        char ip[16], dst[24];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL)
+            break;
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddStringToObject(o, "family", "inet");
+        if (r->prefix_len == 0) {
+            cJSON_AddStringToObject(o, "dst", "default");
+        } else {
+            snprintf(dst, sizeof dst, "%s/%u", ip4_format(r->dst.u.v4, ip, sizeof ip),
+                     (unsigned)r->prefix_len);
+            cJSON_AddStringToObject(o, "dst", dst);
+        }
+        bool gw = r->gateway.family == IP_FAMILY_V4;
+        if (gw)
+            add_ip4(o, "gateway", r->gateway.u.v4);
+        else
+            cJSON_AddNullToObject(o, "gateway");
+        cJSON_AddStringToObject(o, "dev", iface_name(ifs, nif, r->ifindex));
+        cJSON_AddStringToObject(o, "scope", gw ? "global" : "link");
+        cJSON_AddStringToObject(o, "proto", proto_name(r->proto));
+        cJSON_AddNumberToObject(o, "metric", r->metric);
+        if (r->src.family == IP_FAMILY_V4 && r->src.u.v4 != 0)
+            add_ip4(o, "src", r->src.u.v4);
+        else
+            cJSON_AddNullToObject(o, "src");
+        add_lifetime(o, "expires_s", r->lifetime_s);
+    }
+    add_routes6(env, arr, ifs, nif);
+    free(list);
+    free(ifs);
     return arr;
 }
 
 cJSON *control_cmd_neigh(const struct control_env *env)
 {
+    size_t nifs;
+    struct netif_info *ifs = netifs_all(env, &nifs);
     size_t n = stack_neigh_list(env->stack, NULL, 0);
     struct neigh_info *list = calloc(n > 0 ? n : 1, sizeof *list);
     cJSON *arr = list != NULL ? cJSON_CreateArray() : NULL;
     if (arr == NULL) {
         free(list);
+        free(ifs);
         return NULL;
     }
     n = stack_neigh_list(env->stack, list, n);
@@ -247,7 +300,7 @@ cJSON *control_cmd_neigh(const struct control_env *env)
         if (o == NULL)
             break;
         cJSON_AddItemToArray(arr, o);
-        cJSON_AddStringToObject(o, "ifname", iface_name(env, ni->ifindex));
+        cJSON_AddStringToObject(o, "ifname", iface_name(ifs, nifs, ni->ifindex));
         cJSON_AddStringToObject(o, "family", ni->ip.family == IP_FAMILY_V6 ? "inet6" : "inet");
         cJSON_AddStringToObject(o, "address", ip_addr_format(&ni->ip, ip, sizeof ip));
         if (ni->state == NEIGH_INCOMPLETE)
@@ -261,5 +314,6 @@ cJSON *control_cmd_neigh(const struct control_env *env)
             cJSON_AddNumberToObject(o, "age_ms", (double)((env->now_ns - ni->updated) / NS_PER_MS));
     }
     free(list);
+    free(ifs);
     return arr;
 }

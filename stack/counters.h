@@ -219,6 +219,12 @@ enum stack_counter {
     CTR_IPV4_REASM_TIMEOUTS,      /* 30 s passed before completion */
     CTR_IPV4_REASM_OVERLAPS,      /* overlapping fragments: the whole datagram dropped */
     CTR_IPV4_REASM_EVICTED,       /* oldest datagram dropped: datagram or byte cap */
+    /* Loopback (core/loopback.c) and local addresses */
+    CTR_LO_TX_PACKETS,            /* packets to lo (ours, 127/8, ::1) */
+    CTR_LO_RX_PACKETS,            /* taken in from lo's queue */
+    CTR_LO_DROP_QUEUE_FULL,       /* lo's queue full (STACK_LOOPBACK_QUEUE_*) */
+    CTR_IPV4_RX_DROP_MARTIAN,     /* 127/8 destination on a link (RFC 1122 3.2.1.3 (g)) */
+    CTR_IPV6_RX_DROP_MARTIAN,     /* ::1 destination on a link (RFC 4291 2.5.3) */
     CTR_MAX
 };
 

@@ -139,6 +139,16 @@ struct netif_static_neigh {
     struct eth_addr mac;
 };
 
+/* IPv4 addresses per interface (the first from ipv4_addr, the others from
+ * netif_config.addr4 or stack_addr4_add), each bringing its subnet
+ * on-link as `ip addr add` does. */
+#define NETIF_MAX_ADDR4 8
+#define NETIF_MAX_STATIC_ADDR4 (NETIF_MAX_ADDR4 - 1)
+struct netif_addr4_config {
+    uint32_t addr;               /* host order */
+    uint8_t prefix_len;          /* 0..32 */
+};
+
 #define NETIF_MAX_STATIC_ADDR6 4
 
 struct netif_addr6_config {
@@ -162,7 +172,10 @@ struct netif_config {
     uint16_t mtu;                /* IP MTU, 68..9000; frames are mtu + 14 */
     uint32_t ipv4_addr;          /* host order; 0 = no IPv4 address */
     uint8_t ipv4_prefix_len;     /* 0..32 */
-    uint32_t ipv4_gateway;       /* host order; 0 = no default route */
+    uint32_t ipv4_gateway;       /* host order; 0 = no default route (else one,
+                                    metric 0, as stack_route_add) */
+    struct netif_addr4_config addr4[NETIF_MAX_STATIC_ADDR4]; /* more IPv4 addresses */
+    size_t n_addr4;
     uint32_t offloads;           /* NETIF_OFFLOAD_*; needs ops->send_offload */
     /* IPv6 (RFC 8200, 4861, 4862): on if ipv6 is set. The link-local
      * address comes from the MAC (modified EUI-64, RFC 4291 2.5.1) unless
@@ -193,6 +206,104 @@ void stack_free(struct stack *s);
  * config, -ENOSPC when STACK_MAX_NETIFS are in use). */
 int stack_netif_add(struct stack *s, const struct netif_config *cfg,
                     const struct netif_ops *ops, void *ctx, uint64_t now);
+
+/* ---- interfaces, for tools (`tcpipctl link`) and live changes ---- */
+
+/* The loopback interface `lo` (core/loopback.c), always there: 127.0.0.1/8
+ * and ::1/128, and the way to our own addresses (as Linux's local
+ * routes). Packets to it wait in a bounded queue and are taken in by the
+ * next stack_poll (stack_next_deadline says "now"), never from inside the
+ * call that sent them. Its index is never one stack_netif_add returns. */
+#define STACK_LOOPBACK_IFINDEX STACK_MAX_NETIFS
+#define STACK_LOOPBACK_MTU 65535
+#define STACK_LOOPBACK_QUEUE_MAX 1000      /* packets, as Linux's netdev_max_backlog */
+#define STACK_LOOPBACK_QUEUE_BYTES (4u << 20)
+
+struct netif_info {
+    int ifindex;
+    char name[STACK_IFNAMSIZ];
+    struct eth_addr mac;         /* zero for lo */
+    uint32_t mtu;
+    bool up;
+    bool loopback;
+    uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes; /* frames (lo: packets) */
+    uint64_t rx_dropped, tx_dropped;
+};
+/* lo first, then every interface; returns how many exist. */
+size_t stack_netif_list(const struct stack *s, struct netif_info *out, size_t max);
+/* The index of the interface named name (lo included), or -ENODEV. */
+int stack_netif_by_name(const struct stack *s, const char *name);
+/* Change an interface's IP MTU (68..9000; not lo): new segments and
+ * datagrams follow it at once, TCP connections through it recompute their
+ * MSS. 0, -EINVAL, -ENODEV. */
+int stack_netif_set_mtu(struct stack *s, int ifindex, uint32_t mtu);
+
+/* ---- IPv4 addresses (`tcpipctl addr`, `addr add|del`, DHCP) ---- */
+
+struct addr4_info {
+    int ifindex;
+    uint32_t addr;               /* host order */
+    uint8_t prefix_len;
+    bool dynamic;                /* a DHCP lease */
+    uint32_t valid_s;            /* seconds left, or STACK_LIFETIME_FOREVER */
+    uint32_t preferred_s;
+};
+/* Every interface's addresses, lo's first; returns how many exist. */
+size_t stack_addr4_list(const struct stack *s, struct addr4_info *out, size_t max, uint64_t now);
+/* Add addr/prefix_len to an interface (not lo) and announce it
+ * (gratuitous ARP, RFC 5227 3). 0, or -EINVAL (not a host address of that
+ * subnet: 0/8, 127/8, multicast, class E, the network or broadcast
+ * address), -EEXIST (ours already, on any interface), -ENOSPC
+ * (NETIF_MAX_ADDR4), -ENODEV. */
+int stack_addr4_add(struct stack *s, int ifindex, uint32_t addr, uint8_t prefix_len,
+                    uint64_t now);
+/* Remove it; connections from it fail as their packets find no source.
+ * 0, -EADDRNOTAVAIL (not there with that length), -ENODEV. */
+int stack_addr4_del(struct stack *s, int ifindex, uint32_t addr, uint8_t prefix_len);
+
+/* ---- routes (`tcpipctl route`, `route add|del`, config "routes") ---- */
+
+enum route_proto {
+    ROUTE_PROTO_KERNEL,          /* an address's subnet (`proto kernel`) */
+    ROUTE_PROTO_STATIC,          /* the config or `route add` */
+    ROUTE_PROTO_DHCP,            /* from a DHCP lease (router, RFC 3442) */
+    ROUTE_PROTO_RA,              /* IPv6 router advertisement */
+};
+#define STACK_MAX_ROUTES 64
+struct stack_route {
+    struct ip_addr dst;          /* the prefix, host bits zero; family says which table */
+    uint8_t prefix_len;          /* 0: a default route */
+    struct ip_addr gateway;      /* IP_FAMILY_NONE: on-link through ifindex */
+    int ifindex;                 /* -1: the interface the gateway is on-link on */
+    uint32_t metric;             /* lower wins among equal prefixes */
+    uint8_t proto;               /* enum route_proto */
+    uint32_t lifetime_s;         /* lists: seconds left, STACK_LIFETIME_FOREVER */
+    struct ip_addr src;          /* lists, IPv4: the source it would use (0 if none) */
+};
+/* Longest prefix wins; then the lowest metric (an address's own subnet
+ * counts as metric 0; a router from an RA as 1024, as Linux). A gateway
+ * must be on-link (on one of our subnets, or link-local with an
+ * interface). 0, or -EINVAL (host bits set, bad family mix, gateway not
+ * on-link, or a link-local one without an interface), -EEXIST (the same
+ * prefix, metric and interface), -ENOSPC (STACK_MAX_ROUTES), -ENODEV. */
+int stack_route_add(struct stack *s, const struct stack_route *r);
+/* Remove the route with r's prefix and, where set (gateway family,
+ * ifindex >= 0, metric != UINT32_MAX), gateway, interface and metric.
+ * 0 or -ESRCH. Kernel and RA routes are not in the table. */
+int stack_route_del(struct stack *s, const struct stack_route *r);
+/* IPv4 routes, as `ip route`: each address's subnet, then the table.
+ * Returns how many exist. (IPv6: stack_route6_list.) */
+size_t stack_route4_list(const struct stack *s, struct stack_route *out, size_t max,
+                         uint64_t now);
+
+/* ---- static neighbours (`neigh add|del`) ---- */
+
+/* A PERMANENT entry (IPv4: ARP; IPv6: ND) on an interface. 0, -EINVAL (not
+ * a unicast address or MAC, not on-link), -ENOSPC, -ENODEV. */
+int stack_neigh_add(struct stack *s, int ifindex, const struct ip_addr *ip,
+                    const struct eth_addr *mac, uint64_t now);
+/* Forget an entry (static or learnt). 0, -ENOENT, -ENODEV. */
+int stack_neigh_del(struct stack *s, int ifindex, const struct ip_addr *ip);
 
 /* One received Ethernet frame. Never trusts a length; bad input is dropped
  * and counted. The frame is not kept after the call returns. */
@@ -250,6 +361,7 @@ struct addr6_info {
     bool autoconf;               /* formed by SLAAC (RFC 4862 5.5.3); else static */
     bool stable_privacy;         /* its interface id is RFC 7217's, not EUI-64 */
     bool link_local;             /* fe80::/10 (RFC 4291 2.5.6): scope link */
+    bool loopback;               /* lo's ::1: scope host */
     uint32_t valid_s;            /* STACK_LIFETIME_FOREVER: no expiry */
     uint32_t preferred_s;
 };
@@ -261,6 +373,7 @@ enum route6_origin {
     ROUTE6_KERNEL,               /* the prefix of one of our static or link-local
                                     addresses (`proto kernel`) */
     ROUTE6_RA,                   /* from a router advertisement (`proto ra`) */
+    ROUTE6_STATIC,               /* the config or `route add` (`proto static`) */
 };
 struct route6_info {
     int ifindex;
@@ -270,9 +383,10 @@ struct route6_info {
     struct ip_addr gateway;
     enum route6_origin origin;
     uint32_t lifetime_s;         /* STACK_LIFETIME_FOREVER: no expiry */
+    uint32_t metric;             /* kernel 256, RA 1024, static as given (Linux's) */
 };
 /* On-link prefixes (those of usable static and link-local addresses, then
- * those RAs advertised with the L flag) and then default routers, as
+ * those RAs advertised with the L flag), static routes, and then default routers, as
  * `ip -6 route` lists them; each prefix once per interface. Returns how
  * many exist (may exceed max). The RA's router preference (RFC 4191) is
  * not parsed, so it is not reported. */

@@ -349,6 +349,13 @@ static void print_addr(const cJSON *d)
                      jbool(a, "stable_privacy") ? " stable-privacy" : "", jstr(a, "state"),
                      lifetime(a, "valid_lft_s", v, sizeof v),
                      lifetime(a, "preferred_lft_s", p, sizeof p));
+        else if (jbool(a, "dynamic"))
+            snprintf(det, sizeof det, "%s%s%sscope %s dynamic valid_lft %s preferred_lft %s",
+                     jstr(a, "broadcast") != NULL ? "brd " : "",
+                     jstr(a, "broadcast") != NULL ? jstr(a, "broadcast") : "",
+                     jstr(a, "broadcast") != NULL ? " " : "", scope,
+                     lifetime(a, "valid_lft_s", v, sizeof v),
+                     lifetime(a, "preferred_lft_s", p, sizeof p));
         else if (jstr(a, "broadcast") != NULL)
             snprintf(det, sizeof det, "brd %s scope %s", jstr(a, "broadcast"), scope);
         else
@@ -375,7 +382,7 @@ static void print_neigh(const cJSON *d)
 static void print_route(const cJSON *d)
 {
     struct table t;
-    table_init(&t, "DESTINATION,GATEWAY,DEV,PROTO,SCOPE,SRC,EXPIRES");
+    table_init(&t, "DESTINATION,GATEWAY,DEV,PROTO,SCOPE,>METRIC,SRC,EXPIRES");
     const cJSON *r;
     cJSON_ArrayForEach(r, d)
     {
@@ -383,7 +390,7 @@ static void print_route(const cJSON *d)
         if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "expires_s")))
             snprintf(exp, sizeof exp, "%llusec", jnum(r, "expires_s"));
         table_row(&t, jstr(r, "dst"), jstr(r, "gateway"), jstr(r, "dev"), jstr(r, "proto"),
-                  jstr(r, "scope"), jstr(r, "src"), exp);
+                  jstr(r, "scope"), num(jnum(r, "metric")), jstr(r, "src"), exp);
     }
     table_print(&t);
 }

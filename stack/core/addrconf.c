@@ -482,6 +482,39 @@ bool nd_on_link(const struct stack *s, const struct netif *nif, const uint8_t ds
     return false;
 }
 
+bool nd_on_link_len(const struct stack *s, const struct netif *nif, const uint8_t dst[16],
+                    unsigned *len)
+{
+    bool found = false;
+    *len = 0;
+    if (ipv6_addr_is_link_local(dst)) {
+        *len = 10; /* fe80::/10 (RFC 4291 2.5.6) */
+        found = true;
+    }
+    /* Static addresses bring their prefix on-link, as `ip addr add` does,
+     * from the moment they are added (tentative ones too). */
+    for (size_t i = 0; i < NETIF_MAX_ADDR6; i++) {
+        const struct netif_addr6 *a = &nif->addr6[i];
+        if (a->state == ADDR6_UNUSED || a->state == ADDR6_DUPLICATE || a->autoconf ||
+            a->prefix_len == 0 || a->prefix_len > 128 || !prefix_match(a->addr, dst, a->prefix_len))
+            continue;
+        if (!found || a->prefix_len > *len)
+            *len = a->prefix_len;
+        found = true;
+    }
+    if (s->nd == NULL)
+        return found;
+    for (size_t i = 0; i < ND_MAX_PREFIXES; i++) {
+        const struct nd_prefix *p = &s->nd->prefixes[i];
+        if (p->in_use && p->ifindex == nif->index && prefix_match(p->prefix, dst, p->len)) {
+            if (!found || p->len > *len)
+                *len = p->len;
+            found = true;
+        }
+    }
+    return found;
+}
+
 static void addr_poll(struct stack *s, struct netif *nif, struct netif_addr6 *a, uint64_t now)
 {
     if (a->state == ADDR6_UNUSED)

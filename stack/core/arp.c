@@ -85,6 +85,15 @@ static struct arp_entry *arp_lookup(struct stack *s, int ifindex, uint32_t ip)
     return NULL;
 }
 
+int arp_forget(struct stack *s, int ifindex, uint32_t ip)
+{
+    struct arp_entry *e = arp_lookup(s, ifindex, ip);
+    if (e == NULL)
+        return -ENOENT;
+    entry_clear(s, e);
+    return 0;
+}
+
 /* A free slot, or the oldest non-static one reused. Entries with packets
  * waiting are taken last: evicting them drops those packets. */
 static struct arp_entry *arp_alloc(struct stack *s, int ifindex, uint32_t ip, uint64_t now)
@@ -117,9 +126,11 @@ static struct arp_entry *arp_alloc(struct stack *s, int ifindex, uint32_t ip, ui
     return victim;
 }
 
-/* Build and send one ARP packet. eth_dst: where the frame goes. */
+/* Build and send one ARP packet from our address spa. eth_dst: where the
+ * frame goes. */
 static void arp_send(struct stack *s, struct netif *nif, uint16_t op,
-                     const struct eth_addr *eth_dst, const struct eth_addr *tha, uint32_t tpa)
+                     const struct eth_addr *eth_dst, uint32_t spa, const struct eth_addr *tha,
+                     uint32_t tpa)
 {
     uint8_t buf[PBUF_VNET_HLEN + ETH_HLEN + ETH_MIN_FRAME];
     struct pbuf p;
@@ -130,7 +141,7 @@ static void arp_send(struct stack *s, struct netif *nif, uint16_t op,
     struct arp_view a = {
         .op = op,
         .sha = nif->mac,
-        .spa = nif->ip4,
+        .spa = spa,
         .tha = *tha,
         .tpa = tpa,
     };
@@ -144,16 +155,17 @@ static void arp_send_request(struct stack *s, struct netif *nif, uint32_t ip,
                              const struct eth_addr *unicast_to)
 {
     static const struct eth_addr zero;
-    arp_send(s, nif, ARP_OP_REQUEST, unicast_to != NULL ? unicast_to : &eth_broadcast, &zero,
-             ip);
+    /* RFC 826 with several addresses: speak from the one of ip's subnet. */
+    arp_send(s, nif, ARP_OP_REQUEST, unicast_to != NULL ? unicast_to : &eth_broadcast,
+             netif_ip4_source(nif, ip), &zero, ip);
     ctr_inc(s, CTR_ARP_TX_REQUESTS);
 }
 
-void arp_announce(struct stack *s, struct netif *nif)
+void arp_announce(struct stack *s, struct netif *nif, uint32_t addr)
 {
     static const struct eth_addr zero;
     /* RFC 5227 2.3: an ARP request with sender and target both our address. */
-    arp_send(s, nif, ARP_OP_REQUEST, &eth_broadcast, &zero, nif->ip4);
+    arp_send(s, nif, ARP_OP_REQUEST, &eth_broadcast, addr, &zero, addr);
     ctr_inc(s, CTR_ARP_TX_GRATUITOUS);
 }
 
@@ -195,8 +207,8 @@ static void entry_confirm(struct stack *s, struct netif *nif, struct arp_entry *
         pending_flush(s, nif, e);
 }
 
-static void conflict_warn(struct stack *s, struct netif *nif, const struct eth_addr *mac,
-                          uint64_t now)
+static void conflict_warn(struct stack *s, struct netif *nif, uint32_t addr,
+                          const struct eth_addr *mac, uint64_t now)
 {
     ctr_inc(s, CTR_ARP_CONFLICTS);
     if (nif->conflict_logged && now - nif->conflict_logged_at < ARP_CONFLICT_LOG_NS)
@@ -205,7 +217,7 @@ static void conflict_warn(struct stack *s, struct netif *nif, const struct eth_a
     nif->conflict_logged_at = now;
     char ip[16], hw[ETH_ADDR_STRLEN];
     stack_log(s, STACK_LOG_WARN, "arp: %s: address conflict: %s is claimed by %s", nif->name,
-              ip4_format(nif->ip4, ip, sizeof ip), eth_addr_format(mac, hw, sizeof hw));
+              ip4_format(addr, ip, sizeof ip), eth_addr_format(mac, hw, sizeof hw));
 }
 
 void arp_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t len,
@@ -237,19 +249,19 @@ void arp_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t le
         ctr_inc(s, CTR_ARP_RX_DROP_BAD_OP);
         return;
     }
-    if (nif->ip4 == 0 || eth_addr_eq(&a.sha, &nif->mac))
+    if (nif->addr4[0].addr == 0 || eth_addr_eq(&a.sha, &nif->mac))
         return; /* nothing to answer for, or our own frame looped back */
 
-    if (a.spa == nif->ip4) {
+    if (netif_has_ip4(nif, a.spa)) {
         /* Someone else uses our address (RFC 5227 2.4). Do not learn it. */
-        conflict_warn(s, nif, &a.sha, now);
+        conflict_warn(s, nif, a.spa, &a.sha, now);
         return;
     }
 
     /* RFC 826 packet reception: update an entry for the sender if we have
      * one (merge), add one if we are the target. spa 0 is an RFC 5227 probe:
      * nothing to learn. */
-    bool for_us = a.tpa == nif->ip4;
+    bool for_us = netif_has_ip4(nif, a.tpa);
     if (a.spa != 0) {
         struct arp_entry *e = arp_lookup(s, nif->index, a.spa);
         if (e != NULL && e->state != NEIGH_PERMANENT) {
@@ -272,7 +284,7 @@ void arp_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t le
     }
 
     if (for_us && a.op == ARP_OP_REQUEST) {
-        arp_send(s, nif, ARP_OP_REPLY, &a.sha, &a.sha, a.spa);
+        arp_send(s, nif, ARP_OP_REPLY, &a.sha, a.tpa, &a.sha, a.spa);
         ctr_inc(s, CTR_ARP_TX_REPLIES);
     }
 }

@@ -200,6 +200,11 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_IPV4_REASM_TIMEOUTS] = "ipv4.reasm_timeouts",
     [CTR_IPV4_REASM_OVERLAPS] = "ipv4.reasm_overlaps",
     [CTR_IPV4_REASM_EVICTED] = "ipv4.reasm_evicted",
+    [CTR_LO_TX_PACKETS] = "lo.tx_packets",
+    [CTR_LO_RX_PACKETS] = "lo.rx_packets",
+    [CTR_LO_DROP_QUEUE_FULL] = "lo.drop_queue_full",
+    [CTR_IPV4_RX_DROP_MARTIAN] = "ipv4.rx_drop_martian",
+    [CTR_IPV6_RX_DROP_MARTIAN] = "ipv6.rx_drop_martian",
 };
 
 const char *stack_counter_name(enum stack_counter c)

@@ -12,6 +12,8 @@ void eth_input(struct stack *s, struct netif *nif, const uint8_t *frame, size_t 
 
     ctr_inc(s, CTR_ETH_RX_FRAMES);
     ctr_add(s, CTR_ETH_RX_BYTES, len);
+    nif->rx_packets++;
+    nif->rx_bytes += len;
     if (eth_parse(frame, len, &eth) != WIRE_OK) {
         ctr_inc(s, CTR_ETH_RX_DROP_SHORT);
         return;
@@ -84,9 +86,12 @@ int eth_output(struct stack *s, struct netif *nif, struct pbuf *p,
     }
     if (err != 0) {
         ctr_inc(s, CTR_ETH_TX_DROP_ERROR);
+        nif->tx_dropped++;
         return err < 0 ? err : -EIO;
     }
     ctr_inc(s, CTR_ETH_TX_FRAMES);
     ctr_add(s, CTR_ETH_TX_BYTES, p->len);
+    nif->tx_packets++;
+    nif->tx_bytes += p->len;
     return 0;
 }

@@ -166,7 +166,8 @@ void icmp4_send_error(struct stack *s, struct netif *nif, const struct ipv4_view
     if (to_broadcast || (ip->frag & IPV4_FRAG_OFF_MASK) != 0)
         return;
     uint8_t first = (uint8_t)(ip->src >> 24);
-    if (first == 0 || first == 127 || first >= 224 || netif_is_subnet_bcast(nif, ip->src))
+    if (first == 0 || (first == 127 && !nif->loopback) || first >= 224 ||
+        netif_is_subnet_bcast(nif, ip->src))
         return;
     if (ip->proto == IPPROTO_ICMP_ &&
         (ip->payload_len < 1 || !icmp4_type_is_query(ip->payload[0])))

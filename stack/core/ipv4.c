@@ -116,8 +116,15 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
         count_parse_error(s, err);
         return;
     }
-    if (ip4_bad_source(ip.src) || netif_is_subnet_bcast(nif, ip.src)) {
+    /* lo carries 127/8 both ways; no link may (RFC 1122 3.2.1.3 (g)). */
+    bool bad_src = nif->loopback ? (ip.src >> 24) == 0 || (ip.src >> 24) >= 224
+                                 : ip4_bad_source(ip.src);
+    if (bad_src || netif_is_subnet_bcast(nif, ip.src)) {
         ctr_inc(s, CTR_IPV4_RX_DROP_BAD_SRC);
+        return;
+    }
+    if (!nif->loopback && (ip.dst >> 24) == 127) {
+        ctr_inc(s, CTR_IPV4_RX_DROP_MARTIAN);
         return;
     }
     /* RFC 1122 3.2.1.7: nobody may send TTL 0; such a datagram is bogus. */
@@ -150,15 +157,29 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
     deliver(s, nif, &ip, buf, to_broadcast, now);
 }
 
-static bool on_link(const struct netif *nif, uint32_t dst)
-{
-    return nif->up && nif->ip4 != 0 && (dst & nif->mask) == (nif->ip4 & nif->mask);
-}
-
 static int no_route(struct stack *s)
 {
     ctr_inc(s, CTR_IPV4_TX_DROP_NO_ROUTE);
     return -ENETUNREACH;
+}
+
+/* The connected route for dst: the interface with the longest subnet
+ * holding it (the bound address's interface on a tie). */
+static struct netif *connected(struct stack *s, uint32_t dst, const struct netif *pref,
+                               uint8_t *plen)
+{
+    struct netif *best = NULL;
+    for (int i = 0; i < s->n_netifs; i++) {
+        struct netif *n = &s->netifs[i];
+        const struct netif_addr4 *a = n->up ? netif_ip4_on_link(n, dst) : NULL;
+        if (a == NULL)
+            continue;
+        if (best == NULL || a->prefix_len > *plen || (a->prefix_len == *plen && n == pref)) {
+            best = n;
+            *plen = a->prefix_len;
+        }
+    }
+    return best;
 }
 
 int ipv4_route(struct stack *s, uint32_t dst, uint32_t src_hint, struct ipv4_route *rt)
@@ -168,19 +189,30 @@ int ipv4_route(struct stack *s, uint32_t dst, uint32_t src_hint, struct ipv4_rou
 
     memset(rt, 0, sizeof *rt);
     uint8_t first = (uint8_t)(dst >> 24);
-    /* 0/8, loopback (no loopback interface yet, and our own addresses
-     * likewise), multicast (no group support yet), reserved 240/4. */
-    if (dst != IP4_BROADCAST && (first == 0 || first == 127 || first >= 224))
+    /* 127/8 and our own addresses: through lo, as Linux's local table
+     * (the source is the destination itself, or 127.0.0.1). */
+    if (first == 127 || (dst != 0 && netif_by_ip4(s, dst) != NULL)) {
+        rt->nif = &s->lo;
+        rt->next_hop = dst;
+        rt->src = pref != NULL ? src_hint : first == 127 ? 0x7f000001u : dst;
+        return 0;
+    }
+    /* 0/8, multicast (no group support yet), reserved 240/4. */
+    if (dst != IP4_BROADCAST && (first == 0 || first >= 224))
         return no_route(s);
-    if (netif_by_ip4(s, dst) != NULL)
-        return no_route(s);
+    /* A loopback source never goes on a link (RFC 1122 3.2.1.3 (g));
+     * Linux refuses it with EINVAL. */
+    if (pref != NULL && pref->loopback) {
+        ctr_inc(s, CTR_IPV4_TX_DROP_NO_ROUTE);
+        return -EINVAL;
+    }
 
     if (dst == IP4_BROADCAST) {
         /* Limited broadcast: out of the bound address's interface, else the
          * first one that has an address. */
         nif = pref;
         for (int i = 0; nif == NULL && i < s->n_netifs; i++) {
-            if (s->netifs[i].up && s->netifs[i].ip4 != 0)
+            if (s->netifs[i].up && s->netifs[i].addr4[0].addr != 0)
                 nif = &s->netifs[i];
         }
         if (nif == NULL)
@@ -188,30 +220,25 @@ int ipv4_route(struct stack *s, uint32_t dst, uint32_t src_hint, struct ipv4_rou
         rt->broadcast = true;
         rt->next_hop = dst;
     } else {
-        if (pref != NULL && on_link(pref, dst))
-            nif = pref;
-        for (int i = 0; nif == NULL && i < s->n_netifs; i++) {
-            if (on_link(&s->netifs[i], dst))
-                nif = &s->netifs[i];
-        }
-        if (nif != NULL) {
+        /* Longest prefix over the subnets of our addresses (metric 0) and
+         * the route table; a subnet wins a tie (RFC 1122 3.3.1.1). */
+        uint8_t plen = 0;
+        nif = connected(s, dst, pref, &plen);
+        struct ip_addr dst_a = ip_addr_v4(dst), hop;
+        struct netif *via = NULL;
+        const struct stack_route *r = route_lookup(s, &dst_a, pref, &via, &hop);
+        if (r != NULL && (nif == NULL || r->prefix_len > plen)) {
+            nif = via;
+            rt->next_hop = hop.u.v4;
+        } else if (nif != NULL) {
             rt->next_hop = dst;
-            rt->broadcast = netif_is_subnet_bcast(nif, dst);
         } else {
-            /* RFC 1122 3.3.1: off-link goes to a default gateway. */
-            if (pref != NULL && pref->gateway != 0)
-                nif = pref;
-            for (int i = 0; nif == NULL && i < s->n_netifs; i++) {
-                if (s->netifs[i].up && s->netifs[i].gateway != 0)
-                    nif = &s->netifs[i];
-            }
-            if (nif == NULL)
-                return no_route(s);
-            rt->next_hop = nif->gateway;
+            return no_route(s);
         }
+        rt->broadcast = rt->next_hop == dst && netif_is_subnet_bcast(nif, dst);
     }
     rt->nif = nif;
-    rt->src = pref != NULL ? src_hint : nif->ip4;
+    rt->src = pref != NULL ? src_hint : netif_ip4_source(nif, rt->next_hop);
     return 0;
 }
 
@@ -220,6 +247,8 @@ static int send_packet(struct stack *s, const struct ipv4_route *rt, struct pbuf
                        uint64_t now)
 {
     ctr_inc(s, CTR_IPV4_TX);
+    if (rt->nif->loopback)
+        return loopback_output(s, p, IP_FAMILY_V4, now);
     if (rt->broadcast)
         return eth_output(s, rt->nif, p, &eth_broadcast, ETHERTYPE_IPV4);
     return arp_output(s, rt->nif, rt->next_hop, p, now);

@@ -91,6 +91,8 @@ static bool addr6_usable(const struct netif_addr6 *a)
 
 struct netif *netif_by_ip6(struct stack *s, const uint8_t addr[16])
 {
+    if (ipv6_addr_is_loopback(addr))
+        return &s->lo; /* RFC 4291 2.5.3: ::1 is lo's */
     for (int i = 0; i < s->n_netifs; i++) {
         struct netif *nif = &s->netifs[i];
         if (!nif->up || !nif->ipv6)
@@ -335,8 +337,12 @@ void ipv6_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
     }
     /* RFC 4291 2.7: a multicast address is never a source; nor is the
      * loopback address on a link (RFC 4291 2.5.3). */
-    if (ipv6_addr_is_multicast(ip.src) || ipv6_addr_is_loopback(ip.src)) {
+    if (ipv6_addr_is_multicast(ip.src) || (ipv6_addr_is_loopback(ip.src) && !nif->loopback)) {
         ctr_inc(s, CTR_IPV6_RX_DROP_BAD_SRC);
+        return;
+    }
+    if (ipv6_addr_is_loopback(ip.dst) && !nif->loopback) {
+        ctr_inc(s, CTR_IPV6_RX_DROP_MARTIAN);
         return;
     }
     /* A host keeps what is addressed to one of its usable addresses (the
@@ -420,26 +426,20 @@ static const struct netif_addr6 *select_source(const struct netif *nif, const ui
     return best;
 }
 
-/* A prefix of a static (not autoconfigured) address is on-link, as Linux
- * adds a prefix route for it; SLAAC addresses say nothing about on-link
- * (RFC 5942 4), only the RA's L flag does (nd_on_link). */
-static bool static_prefix_on_link(const struct netif *nif, const uint8_t dst[16])
-{
-    for (size_t k = 0; k < NETIF_MAX_ADDR6; k++) {
-        const struct netif_addr6 *a = &nif->addr6[k];
-        if (a->state == ADDR6_UNUSED || a->state == ADDR6_DUPLICATE || a->autoconf ||
-            a->prefix_len == 0 || a->prefix_len > 128)
-            continue;
-        if (common_prefix_len(a->addr, dst) >= a->prefix_len)
-            return true;
-    }
-    return false;
-}
-
 static int no_route(struct stack *s)
 {
     ctr_inc(s, CTR_IPV6_TX_DROP_NO_ROUTE);
     return -ENETUNREACH;
+}
+
+/* Is there an RA default router on any interface? */
+static bool any_default_router(struct stack *s)
+{
+    uint8_t r[16];
+    for (int i = 0; i < s->n_netifs; i++)
+        if (s->netifs[i].up && s->netifs[i].ipv6 && nd_default_router(s, &s->netifs[i], r))
+            return true;
+    return false;
 }
 
 static struct netif *first_ipv6_netif(struct stack *s)
@@ -464,10 +464,20 @@ int ipv6_route(struct stack *s, const uint8_t dst[16], const uint8_t *src_hint,
             return -EADDRNOTAVAIL;
         }
     }
-    /* No loopback interface: our own addresses, ::, ::1 and v4-mapped
-     * (those go out as IPv4, a transport's business) are unreachable. */
-    if (ipv6_addr_is_unspecified(dst) || ipv6_addr_is_loopback(dst) ||
-        ipv6_addr_is_v4_mapped(dst) || netif_by_ip6(s, dst) != NULL)
+    /* ::, and v4-mapped (those go out as IPv4, a transport's business),
+     * are unreachable. */
+    if (ipv6_addr_is_unspecified(dst) || ipv6_addr_is_v4_mapped(dst))
+        return no_route(s);
+    /* ::1 and our own addresses: through lo, as Linux's local table (the
+     * source is the destination itself). */
+    if (netif_by_ip6(s, dst) != NULL) {
+        rt->nif = &s->lo;
+        rt->next_hop = ipv6_addr_tag(dst);
+        rt->src = ipv6_addr_tag(hinted ? src_hint : dst);
+        return 0;
+    }
+    /* RFC 4291 2.5.3: ::1 never goes on a link. */
+    if (pref != NULL && pref->loopback)
         return no_route(s);
 
     struct netif *nif = NULL;
@@ -480,12 +490,28 @@ int ipv6_route(struct stack *s, const uint8_t dst[16], const uint8_t *src_hint,
             return no_route(s); /* interface-local never leaves the node */
         nif = pref != NULL ? pref : first_ipv6_netif(s);
     } else {
-        if (pref != NULL && (static_prefix_on_link(pref, dst) || nd_on_link(s, pref, dst)))
-            nif = pref;
-        for (int i = 0; nif == NULL && i < s->n_netifs; i++) {
+        /* A static route longer than every on-link prefix wins (the
+         * prefixes of our addresses and RAs count as Linux's metric 256;
+         * a route of the same length does not beat them). */
+        struct ip_addr dst_a = ipv6_addr_tag(dst), hop;
+        struct netif *via = NULL;
+        const struct stack_route *r = route_lookup(s, &dst_a, pref, &via, &hop);
+        unsigned on_link_len = 0;
+        bool on_link = false;
+        for (int i = 0; i < s->n_netifs; i++) {
             struct netif *n = &s->netifs[i];
-            if (n->up && n->ipv6 && (static_prefix_on_link(n, dst) || nd_on_link(s, n, dst)))
+            unsigned len;
+            if (n->up && n->ipv6 && nd_on_link_len(s, n, dst, &len) &&
+                (!on_link || len > on_link_len || (len == on_link_len && n == pref))) {
+                on_link = true;
+                on_link_len = len;
                 nif = n;
+            }
+        }
+        if (r != NULL && (!on_link || r->prefix_len > on_link_len) &&
+            (r->prefix_len > 0 || r->metric <= ND_DEFAULT_ROUTER_METRIC || !any_default_router(s))) {
+            nif = via;
+            memcpy(next_hop, hop.u.v6, 16);
         }
         if (nif == NULL) {
             /* RFC 4861 5.2: off-link goes to a default router. */
@@ -535,6 +561,8 @@ static int send_packet(struct stack *s, const struct ip_route *rt, struct pbuf *
                        const uint8_t dst[16], uint64_t now)
 {
     ctr_inc(s, CTR_IPV6_TX);
+    if (rt->nif->loopback)
+        return loopback_output(s, p, IP_FAMILY_V6, now);
     if (ipv6_addr_is_multicast(dst)) {
         /* RFC 2464 7: 33:33 and the low 32 bits of the group. */
         struct eth_addr mac;

@@ -39,9 +39,10 @@ static const char *addr6_state_text(enum addr6_state st)
 size_t stack_addr6_list(const struct stack *s, struct addr6_info *out, size_t max, uint64_t now)
 {
     size_t n = 0;
-    for (int i = 0; i < s->n_netifs && i < STACK_MAX_NETIFS; i++) {
-        const struct netif *nif = &s->netifs[i];
-        if (!nif->ipv6)
+    /* lo (::1) first, as `ip -6 addr` lists it. */
+    for (int i = -1; i < s->n_netifs && i < STACK_MAX_NETIFS; i++) {
+        const struct netif *nif = i < 0 ? &s->lo : &s->netifs[i];
+        if (!nif->ipv6 || !nif->up)
             continue;
         for (size_t j = 0; j < NETIF_MAX_ADDR6; j++) {
             const struct netif_addr6 *a = &nif->addr6[j];
@@ -57,6 +58,7 @@ size_t stack_addr6_list(const struct stack *s, struct addr6_info *out, size_t ma
                 ai->autoconf = a->autoconf;
                 ai->stable_privacy = a->stable;
                 ai->link_local = ipv6_addr_is_link_local(a->addr);
+                ai->loopback = nif->loopback;
                 ai->valid_s = seconds_left(a->valid_until, now);
                 /* RFC 4862 5.5.4: past its preferred lifetime an address is
                  * deprecated: 0 left, even before poll marks it. */
@@ -119,6 +121,7 @@ static void route_add_prefix(struct route6_list *l, int ifindex, const uint8_t a
         r->prefix_len = len;
         r->origin = origin;
         r->lifetime_s = lifetime_s;
+        r->metric = 256; /* Linux's metric for a prefix route */
     }
     l->n++;
 }
@@ -154,6 +157,34 @@ size_t stack_route6_list(const struct stack *s, struct route6_info *out, size_t 
             route_add_prefix(&l, p->ifindex, p->prefix, p->len, ROUTE6_RA,
                              seconds_left(p->expires, now));
     }
+    /* Static routes (the config, `route add`). */
+    for (size_t i = 0; i < STACK_MAX_ROUTES; i++) {
+        const struct route_entry *e = &s->routes[i];
+        if (!e->in_use || e->r.dst.family != IP_FAMILY_V6)
+            continue;
+        if (out != NULL && l.n < max) {
+            struct route6_info *ri = &out[l.n];
+            memset(ri, 0, sizeof *ri);
+            ri->ifindex = e->r.ifindex;
+            if (ri->ifindex < 0)
+                for (int k = 0; k < s->n_netifs; k++)
+                    if (s->netifs[k].up && s->netifs[k].ipv6 &&
+                        e->r.gateway.family == IP_FAMILY_V6 &&
+                        nd_on_link(s, &s->netifs[k], e->r.gateway.u.v6)) {
+                        ri->ifindex = k;
+                        break;
+                    }
+            ri->dst = e->r.dst;
+            ri->prefix_len = e->r.prefix_len;
+            ri->has_gateway = e->r.gateway.family == IP_FAMILY_V6;
+            if (ri->has_gateway)
+                ri->gateway = e->r.gateway;
+            ri->origin = ROUTE6_STATIC;
+            ri->lifetime_s = STACK_LIFETIME_FOREVER;
+            ri->metric = e->r.metric;
+        }
+        l.n++;
+    }
     /* RFC 4861 6.3.4: the default router list, each until its router
      * lifetime ends. */
     for (size_t i = 0; i < ND_MAX_ROUTERS; i++) {
@@ -169,6 +200,7 @@ size_t stack_route6_list(const struct stack *s, struct route6_info *out, size_t 
             ri->has_gateway = true;
             ri->gateway = ipv6_addr_tag(r->addr);
             ri->origin = ROUTE6_RA;
+            ri->metric = ND_DEFAULT_ROUTER_METRIC;
             /* Router expiry is never "infinity" (a 16-bit lifetime). */
             ri->lifetime_s = seconds_left(r->expires, now);
         }

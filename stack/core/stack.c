@@ -43,6 +43,7 @@ struct stack *stack_new(const struct stack_config *cfg)
         return NULL;
     }
     s->cfg = *cfg;
+    loopback_init(s);
     if (arp_init(s) != 0)
         goto fail_arp;
     udp_table_init(s);
@@ -86,6 +87,7 @@ void stack_free(struct stack *s)
     tcp_table_free(s);
     udp_table_free(s);
     arp_free(s);
+    loopback_free(s);
     free(s);
 }
 
@@ -110,6 +112,8 @@ void stack_input_offload(struct stack *s, int ifindex, const uint8_t *frame, siz
 
 void stack_poll(struct stack *s, uint64_t now)
 {
+    loopback_poll(s, now);
+    route_poll(s, now);
     arp_poll(s, now);
     reasm4_poll(s, now);
     nd_poll(s, now);
@@ -128,7 +132,13 @@ uint64_t stack_next_deadline(const struct stack *s)
     if (r4 < next)
         next = r4;
     uint64_t v6 = ipv6_next_deadline(s); /* reassembly, path MTU expiry */
-    return v6 < next ? v6 : next;
+    if (v6 < next)
+        next = v6;
+    uint64_t lo = loopback_next_deadline(s); /* packets to take in: now */
+    if (lo < next)
+        next = lo;
+    uint64_t rt = route_next_deadline(s);
+    return rt < next ? rt : next;
 }
 
 const uint64_t *stack_counters(const struct stack *s)

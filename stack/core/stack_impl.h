@@ -3,7 +3,11 @@
  *
  * Module map (one protocol per file):
  *   core/stack.c    stack_new/free, input dispatch entry, poll, deadline, log
- *   core/netif.c    interfaces: add, lookup, address tests
+ *   core/netif.c    interfaces: add, lookup, IPv4 addresses and their tests
+ *   core/netif_ctl.c interfaces, addresses, static neighbours for tools and
+ *                   live changes (lists, add/del, MTU)
+ *   core/loopback.c `lo`: 127/8, ::1 and our own addresses, a bounded queue
+ *   core/route.c    the route table (static, DHCP), longest prefix + metric
  *   core/eth.c      Ethernet in/out
  *   core/pending.c  packets waiting for a neighbour (ARP and ND share it)
  *   core/arp.c      ARP and the IPv4 neighbour cache
@@ -62,6 +66,15 @@ struct netif_addr6 {
     uint64_t dad_timer;          /* next DAD step; 0 = none */
 };
 
+struct netif_addr4 {
+    uint32_t addr;               /* host order; 0 = unused slot */
+    uint8_t prefix_len;
+    uint32_t mask;
+    bool dynamic;                /* a DHCP lease (core/dhcp4.c) */
+    uint64_t valid_until;        /* `now` it expires; 0 = forever */
+    uint64_t preferred_until;    /* 0 = forever */
+};
+
 struct netif {
     bool up;
     /* IPv6 (core/ipv6.c, core/nd.c, core/addrconf.c). */
@@ -74,17 +87,19 @@ struct netif {
     uint8_t cur_hop_limit;       /* from RAs, default 64 */
     uint32_t offloads;           /* NETIF_OFFLOAD_*, only with ops.send_offload */
     int index;
+    bool loopback;               /* `lo` (core/loopback.c): no link layer */
     char name[STACK_IFNAMSIZ];
     struct eth_addr mac;
-    uint16_t mtu;                /* IP MTU */
-    uint32_t ip4;                /* host order; 0 = none */
-    uint8_t prefix_len;
-    uint32_t mask;
-    uint32_t gateway;            /* 0 = none */
+    uint32_t mtu;                /* IP MTU */
+    /* IPv4 addresses (core/netif.c helpers), in the order they came: the
+     * first is the one ARP speaks from when no other fits. */
+    struct netif_addr4 addr4[NETIF_MAX_ADDR4];
     struct netif_ops ops;
     void *ctx;
     uint64_t conflict_logged_at; /* rate limit of the ARP conflict warning */
     bool conflict_logged;
+    /* Frames (lo: packets) through this interface, for `tcpipctl link`. */
+    uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped, tx_dropped;
 };
 
 /* ---- neighbour cache (core/arp.c) ---- */
@@ -132,12 +147,38 @@ struct udp_table {
 
 struct reasm;                    /* core/reasm.c */
 
+/* ---- routes (core/route.c) ---- */
+
+struct route_entry {
+    bool in_use;
+    struct stack_route r;        /* lifetime_s and src unused here */
+    uint64_t expires;            /* `now` it goes; 0 = never */
+};
+
+/* ---- loopback (core/loopback.c) ---- */
+
+struct lo_packet {
+    struct lo_packet *next;
+    uint64_t queued;             /* `now` it was sent */
+    size_t len;
+    uint8_t family;              /* IP_FAMILY_V4/V6 */
+    uint8_t data[];              /* the IP packet, header first */
+};
+struct lo_queue {
+    struct lo_packet *head, *tail;
+    uint32_t n;
+    size_t bytes;
+};
+
 /* ---- the stack ---- */
 
 struct stack {
     struct stack_config cfg;
     struct netif netifs[STACK_MAX_NETIFS];
     int n_netifs;
+    struct netif lo;             /* core/loopback.c; index STACK_LOOPBACK_IFINDEX */
+    struct lo_queue lo_queue;
+    struct route_entry routes[STACK_MAX_ROUTES];
     struct arp_cache arp;
     struct udp_table udp;
     struct tcp_table *tcp;       /* sock/tcp_impl.h */
@@ -169,12 +210,58 @@ void stack_log(const struct stack *s, int level, const char *fmt, ...)
 /* ---- core/netif.c ---- */
 
 struct netif *netif_get(struct stack *s, int ifindex);
-/* The interface that owns a unicast address, or NULL. */
+/* netif_get, or lo for STACK_LOOPBACK_IFINDEX. */
+struct netif *netif_get_any(struct stack *s, int ifindex);
+/* The interface that owns a unicast address, or NULL (lo for all of
+ * 127.0.0.0/8, as Linux's local route). */
 struct netif *netif_by_ip4(struct stack *s, uint32_t addr);
-/* Directed broadcast of the interface's subnet (not for /31 and /32). */
+/* Is addr one of nif's IPv4 addresses? */
+bool netif_has_ip4(const struct netif *nif, uint32_t addr);
+/* nif's address whose subnet holds dst (the longest prefix), or NULL. */
+const struct netif_addr4 *netif_ip4_on_link(const struct netif *nif, uint32_t dst);
+/* The source nif uses toward dst: the address of dst's subnet, else its
+ * first; 0 if it has none. */
+uint32_t netif_ip4_source(const struct netif *nif, uint32_t dst);
+/* Directed broadcast of one of the interface's subnets (not /31, /32). */
 bool netif_is_subnet_bcast(const struct netif *nif, uint32_t addr);
 /* A broadcast address for nif: the limited one or its subnet's. */
 bool netif_is_ip4_broadcast(const struct netif *nif, uint32_t addr);
+/* A unicast address a host may own: not 0/8, 127/8, multicast or class E. */
+bool ip4_is_unicast(uint32_t a);
+/* Add an IPv4 address to nif (no announcement). 0, -EINVAL, -EEXIST, -ENOSPC. */
+int netif_addr4_add(struct stack *s, struct netif *nif, uint32_t addr, uint8_t prefix_len,
+                    bool dynamic, uint64_t valid_until);
+/* Remove it: 0 or -EADDRNOTAVAIL. */
+int netif_addr4_del(struct netif *nif, uint32_t addr, uint8_t prefix_len);
+/* TCP: an interface's MTU changed, or a path MTU: recompute the MSS of
+ * the connections through nif (sock/tcp.c). */
+void tcp_netif_mtu_changed(struct stack *s, const struct netif *nif);
+
+/* ---- core/loopback.c ---- */
+
+void loopback_init(struct stack *s);
+void loopback_free(struct stack *s);
+/* Queue the IP packet in p (header first) for local delivery. Always
+ * consumes p's bytes (copies); 0 or -ENOBUFS (queue full, counted). */
+int loopback_output(struct stack *s, struct pbuf *p, uint8_t family, uint64_t now);
+/* Deliver the packets queued before this call. */
+void loopback_poll(struct stack *s, uint64_t now);
+uint64_t loopback_next_deadline(const struct stack *s);
+
+/* ---- core/route.c ---- */
+
+/* The best table route for dst of its family (longest prefix, lowest
+ * metric; pref breaks ties), with the interface and next hop it uses;
+ * NULL if none is usable. *plen its prefix length. */
+const struct stack_route *route_lookup(struct stack *s, const struct ip_addr *dst,
+                                       const struct netif *pref, struct netif **nif,
+                                       struct ip_addr *next_hop);
+void route_poll(struct stack *s, uint64_t now);
+uint64_t route_next_deadline(const struct stack *s);
+/* Add/remove with a `now` for lifetimes (DHCP); lifetime_s FOREVER = none. */
+int route_add(struct stack *s, const struct stack_route *r, uint64_t now);
+/* Remove every route of proto on ifindex (a DHCP lease ends). */
+void route_flush_proto(struct stack *s, int ifindex, uint8_t proto);
 
 /* ---- core/eth.c ---- */
 
@@ -195,11 +282,13 @@ void arp_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t le
  * MAC is known, else queued (bounded) while resolving. Always consumes p. */
 int arp_output(struct stack *s, struct netif *nif, uint32_t next_hop, struct pbuf *p,
                uint64_t now);
-/* Gratuitous ARP announcing nif's address. */
-void arp_announce(struct stack *s, struct netif *nif);
+/* Gratuitous ARP announcing addr, one of nif's addresses. */
+void arp_announce(struct stack *s, struct netif *nif, uint32_t addr);
 /* A PERMANENT entry from the config. 0 or -ENOSPC. */
 int arp_add_static(struct stack *s, struct netif *nif, uint32_t ip,
                    const struct eth_addr *mac, uint64_t now);
+/* Drop the entry of ip on ifindex (its waiting packets too): 0 or -ENOENT. */
+int arp_forget(struct stack *s, int ifindex, uint32_t ip);
 /* Drop every entry of an interface (undo of a failed stack_netif_add). */
 void arp_forget_netif(struct stack *s, int ifindex);
 void arp_poll(struct stack *s, uint64_t now);
@@ -373,6 +462,13 @@ void nd_netif_up(struct stack *s, struct netif *nif, uint64_t now);
 bool nd_default_router(struct stack *s, const struct netif *nif, uint8_t out[16]);
 /* Is dst on-link on nif (its prefixes, link-local)? */
 bool nd_on_link(const struct stack *s, const struct netif *nif, const uint8_t dst[16]);
+/* The same, as route lookup weighs it: the longest on-link prefix of nif
+ * holding dst (static addresses, tentative ones included; RA prefixes;
+ * fe80::/10) in *len; false if none. */
+bool nd_on_link_len(const struct stack *s, const struct netif *nif, const uint8_t dst[16],
+                    unsigned *len);
+/* RA default routers weigh as Linux's metric 1024 against static routes. */
+#define ND_DEFAULT_ROUTER_METRIC 1024
 void nd_poll(struct stack *s, uint64_t now);
 uint64_t nd_next_deadline(const struct stack *s);
 /* For stack_neigh_list: copy ND entries after the ARP ones. */

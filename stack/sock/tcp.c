@@ -946,3 +946,18 @@ size_t tcp_sock_writable(const struct tcp_sock *ts)
         return 0;
     return ring_space(&ts->sndbuf);
 }
+
+void tcp_netif_mtu_changed(struct stack *s, const struct netif *nif)
+{
+    if (s->tcp == NULL)
+        return;
+    /* New connections read the MTU when they start; the running ones
+     * through nif take the new one for their next segments (the MSS we
+     * advertised stays what it was). */
+    for (struct tcp_sock *ts = s->tcp->all; ts != NULL; ts = ts->all_next) {
+        if (ts->zombie || ts->rt.nif != nif || ts->state == TCP_LISTEN ||
+            ts->state == TCP_CLOSED || ts->state == TCP_TIME_WAIT)
+            continue;
+        tcp_update_mss(ts);
+    }
+}

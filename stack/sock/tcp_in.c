@@ -39,7 +39,9 @@ static bool bad_endpoints(const struct ip_rx *rx, const struct tcp_view *t)
         return true;
     if (t->sport == 0 || t->dport == 0)
         return true;
-    if (ip_addr_eq(&rx->src, &rx->dst))
+    /* src == dst from a link is the "land" attack; on lo it is how a
+     * host talks to its own address. */
+    if (ip_addr_eq(&rx->src, &rx->dst) && !rx->nif->loopback)
         return true;
     if (rx->src.family == IP_FAMILY_V4) {
         uint32_t src = rx->src.u.v4, dst = rx->dst.u.v4;

@@ -145,8 +145,13 @@ static void test_link_addr_route(void **state)
     struct ctl_fixture *f = *state;
     cJSON *doc = ctl_ask(f, "link\n");
     const cJSON *d = ctl_ok_data(doc);
-    assert_int_equal(cJSON_GetArraySize(d), 1);
+    assert_int_equal(cJSON_GetArraySize(d), 2);
     const cJSON *l = cJSON_GetArrayItem(d, 0);
+    assert_string_equal(ctl_str(l, "name"), "lo"); /* first, as `ip link` */
+    assert_string_equal(ctl_str(l, "type"), "loopback");
+    assert_int_equal(ctl_number(l, "mtu"), STACK_LOOPBACK_MTU);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l, "mac")));
+    l = cJSON_GetArrayItem(d, 1);
     assert_string_equal(ctl_str(l, "name"), "tcpip0");
     assert_string_equal(ctl_str(l, "mac"), "02:00:00:00:00:02");
     assert_int_equal(ctl_number(l, "mtu"), 1500);
@@ -157,8 +162,15 @@ static void test_link_addr_route(void **state)
 
     doc = ctl_ask(f, "addr\n");
     d = ctl_ok_data(doc);
-    assert_int_equal(cJSON_GetArraySize(d), 1);
+    assert_int_equal(cJSON_GetArraySize(d), 3); /* lo: 127.0.0.1/8, ::1/128 */
     const cJSON *a = cJSON_GetArrayItem(d, 0);
+    assert_string_equal(ctl_str(a, "ifname"), "lo");
+    assert_string_equal(ctl_str(a, "address"), "127.0.0.1");
+    assert_string_equal(ctl_str(a, "scope"), "host");
+    a = cJSON_GetArrayItem(d, 1);
+    assert_string_equal(ctl_str(a, "address"), "::1");
+    assert_string_equal(ctl_str(a, "scope"), "host");
+    a = cJSON_GetArrayItem(d, 2);
     assert_string_equal(ctl_str(a, "ifname"), "tcpip0");
     assert_string_equal(ctl_str(a, "family"), "inet");
     assert_string_equal(ctl_str(a, "address"), "10.77.0.2");

@@ -64,8 +64,9 @@ static void test_ipv6_addr_route_status(void **state)
     struct ctl_fixture *f = *state;
     cJSON *doc = ctl_ask(f, "addr\n");
     const cJSON *d = ctl_ok_data(doc);
-    assert_int_equal(cJSON_GetArraySize(d), 4);
-    assert_string_equal(ctl_str(cJSON_GetArrayItem(d, 0), "family"), "inet"); /* IPv4 first */
+    assert_int_equal(cJSON_GetArraySize(d), 6); /* lo's two first */
+    assert_string_equal(ctl_str(cJSON_GetArrayItem(d, 0), "ifname"), "lo");
+    assert_string_equal(ctl_str(cJSON_GetArrayItem(d, 2), "family"), "inet"); /* IPv4 first */
     const cJSON *a = find_obj(d, "address", "fd77::2");
     assert_string_equal(ctl_str(a, "family"), "inet6");
     assert_int_equal(ctl_number(a, "prefix_len"), 64);
@@ -103,7 +104,7 @@ static void test_ipv6_addr_route_status(void **state)
 
     doc = ctl_ask(f, "status\n");
     d = cJSON_GetObjectItemCaseSensitive(ctl_ok_data(doc), "addresses");
-    assert_int_equal(cJSON_GetArraySize(d), 4);
+    assert_int_equal(cJSON_GetArraySize(d), 6);
     assert_string_equal(ctl_str(find_obj(d, "address", "10.77.0.2/24"), "family"), "inet");
     assert_string_equal(ctl_str(find_obj(d, "address", "fd77::2/64"), "state"), "preferred");
     cJSON_Delete(doc);

@@ -331,9 +331,10 @@ static void test_no_route(void **state)
     struct ip_endpoint far = env_ep(ENV_IP_FAR, 7);
     assert_int_equal(udp_sock_sendto(us, "f", 1, &far, e->now), -ENETUNREACH);
     assert_int_equal(env_ctr(e, CTR_IPV4_TX_DROP_NO_ROUTE), 1);
-    /* Loopback and multicast have no route either (not implemented). */
+    /* Multicast has no route either (no group support); loopback goes
+     * through lo (test_loopback.c), never to the link. */
     struct ip_endpoint lo = env_ep(0x7f000001u, 7), mc = env_ep(0xe0000001u, 7);
-    assert_int_equal(udp_sock_sendto(us, "f", 1, &lo, e->now), -ENETUNREACH);
+    assert_int_equal(udp_sock_sendto(us, "f", 1, &lo, e->now), 1);
     assert_int_equal(udp_sock_sendto(us, "f", 1, &mc, e->now), -ENETUNREACH);
     assert_int_equal(e->nif.n, 0);
     udp_sock_close(us);

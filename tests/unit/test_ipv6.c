@@ -295,11 +295,13 @@ static void test_route_source_selection(void **state)
     assert_int_equal(ipv6_route(e->s, peer_ll, NULL, &rt), 0);
     assert_memory_equal(rt.src.u.v6, env6_ll_us, 16);
 
-    /* Off-link without a default router; our own address; a hint that is
-     * not ours. */
+    /* Off-link without a default router; our own address (through lo,
+     * from itself); a hint that is not ours. */
     static const uint8_t far[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
     assert_int_equal(ipv6_route(e->s, far, NULL, &rt), -ENETUNREACH);
-    assert_int_equal(ipv6_route(e->s, env6_us, NULL, &rt), -ENETUNREACH);
+    assert_int_equal(ipv6_route(e->s, env6_us, NULL, &rt), 0);
+    assert_true(rt.nif->loopback);
+    assert_memory_equal(rt.src.u.v6, env6_us, 16);
     assert_int_equal(ipv6_route(e->s, env6_peer, other, &rt), -EADDRNOTAVAIL);
     assert_int_equal(ipv6_route(e->s, env6_peer, env6_ll_us, &rt), 0);
     assert_memory_equal(rt.src.u.v6, env6_ll_us, 16);
