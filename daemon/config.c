@@ -62,8 +62,8 @@ const char *config_log_level_name(int level)
 
 /* ---- sections ---- */
 
-static const char *const root_keys[] = {"log_level", "user", "interfaces", "services", "stack", "ipc",
-                                        "control", "capture"};
+static const char *const root_keys[] = {"log_level", "user", "interfaces", "routes", "services",
+                                        "stack", "ipc", "control", "capture"};
 static const char *const services_keys[] = {"udp_echo", "udp_discard", "tcp_echo", "tcp_discard",
                                             "tcp_chargen"};
 static const char *const service_keys[] = {"enabled", "port"};
@@ -198,6 +198,10 @@ static int parse_root(struct conf_loader *L, const cJSON *root, struct tcpipd_co
     if (sect == NULL)
         return conf_fail(L, "interfaces", "required key is missing");
     if (conf_parse_interfaces(L, sect, cfg) < 0)
+        return -1;
+
+    sect = cJSON_GetObjectItemCaseSensitive(root, "routes");
+    if (sect != NULL && conf_parse_routes(L, sect, cfg) < 0)
         return -1;
 
     if (conf_opt_container(L, root, "", "services", cJSON_Object, &sect) < 0)

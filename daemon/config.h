@@ -14,6 +14,7 @@
 #define CONF_MAX_IFACES STACK_MAX_NETIFS
 #define CONF_MAX_NEIGH 64
 #define CONF_ERR_LEN 512
+#define NETIF_MAX_ADDR6_VIEW 8       /* IPv6 prefixes per interface a route is checked against */
 
 struct conf_host_side {
     bool configure;              /* bring the kernel side of the TAP up */
@@ -34,6 +35,9 @@ struct conf_iface {
     uint32_t ipv4_addr;          /* host order */
     uint8_t ipv4_prefix_len;
     uint32_t ipv4_gateway;       /* 0 = none */
+    /* "ipv4.addresses": more addresses (each with its subnet on-link). */
+    struct netif_addr4_config addr4[NETIF_MAX_STATIC_ADDR4];
+    size_t n_addr4;
     struct netif_static_neigh neigh[CONF_MAX_NEIGH];
     size_t n_neigh;
     /* "ipv6": present = IPv6 on (link-local from the MAC, RFC 4291 2.5.1). */
@@ -96,6 +100,14 @@ struct conf_ipc {
     uint32_t pending_timeout_ms;      /* a session's first request comes within this */
 };
 
+/* "routes": static routes of both families (daemon/config_route.c). The
+ * interface is by name here; the daemon resolves it to the stack's index. */
+#define CONF_MAX_ROUTES STACK_MAX_ROUTES
+struct conf_route {
+    struct stack_route r;        /* ifindex -1; proto ROUTE_PROTO_STATIC */
+    char dev[STACK_IFNAMSIZ];    /* "" = the gateway's interface */
+};
+
 /* "user": who to run as once the TAPs are open (daemon/privdrop.h). */
 #define CONF_USER_LEN 33             /* 32 characters, as useradd allows */
 
@@ -104,6 +116,8 @@ struct tcpipd_config {
     char user[CONF_USER_LEN];    /* "" = keep the user we were started as */
     struct conf_iface ifaces[CONF_MAX_IFACES];
     size_t n_ifaces;
+    struct conf_route routes[CONF_MAX_ROUTES];
+    size_t n_routes;
     struct {
         struct conf_service udp_echo;     /* RFC 862, default port 7 */
         struct conf_service udp_discard;  /* RFC 863, default port 9 */
@@ -124,6 +138,36 @@ void config_defaults(struct tcpipd_config *cfg);
  * ("FILE: key.path: problem" for files). *cfg is only written on success. */
 int config_load_file(const char *path, struct tcpipd_config *cfg, char *err, size_t errlen);
 int config_load_string(const char *json, struct tcpipd_config *cfg, char *err, size_t errlen);
+
+/* Interfaces and their subnets, as a route's "dev" and "via" are checked
+ * against them: the config's own (config_route_view_from_config) or the
+ * running stack's (the control channel's `route add`). */
+struct conf_route_view_iface {
+    char name[STACK_IFNAMSIZ];
+    struct netif_addr4_config v4[NETIF_MAX_ADDR4];
+    size_t n_v4;
+    bool ipv6;
+    struct netif_addr6_config v6[NETIF_MAX_ADDR6_VIEW];
+    size_t n_v6;
+};
+struct conf_route_view {
+    struct conf_route_view_iface ifaces[STACK_MAX_NETIFS];
+    size_t n;
+};
+void config_route_view_from_config(const struct tcpipd_config *cfg, struct conf_route_view *v);
+/* One route object ({"to", "via", "dev", "metric"}) at path, checked
+ * against view (NULL: syntax only, for a route being deleted): 0, or -1
+ * with "PATH.KEY: PROBLEM" in err. */
+int config_parse_route_json(const char *json, const char *path, const struct conf_route_view *view,
+                            struct conf_route *out, char *err, size_t errlen);
+/* An IPv4 or IPv6 address with its prefix length as ipv4.address or
+ * ipv6.addresses take it ("10.77.0.2/24", "fd77::2/64"), with the same
+ * checks and messages (path: what to name in them). 0 or -1 + err. */
+int config_parse_addr_prefix(const char *s, const char *path, struct ip_addr *addr,
+                             uint8_t *prefix_len, char *err, size_t errlen);
+/* A neighbour's address and MAC as "neighbors" take them. 0 or -1 + err. */
+int config_parse_neigh(const char *ip, const char *mac, const char *path, struct ip_addr *addr,
+                       struct eth_addr *out_mac, char *err, size_t errlen);
 
 /* "error", "warning", "info", "debug" <-> enum stack_log_level; -1 if unknown. */
 int config_log_level_parse(const char *s);

@@ -286,13 +286,53 @@ static int parse_secret(struct conf_loader *L, const char *path, const char *s,
 /* ---- sections ---- */
 
 static const char *const iface_keys[] = {"name", "mac", "mtu", "ipv4", "ipv6", "neighbors", "host"};
-static const char *const ipv4_keys[] = {"address", "gateway"};
+static const char *const ipv4_keys[] = {"address", "addresses", "gateway"};
 static const char *const neigh_keys[] = {"ip", "mac"};
 static const char *const ipv6_keys[] = {"addresses", "slaac", "addr_gen_mode", "stable_secret"};
 /* Indexed by enum netif_addr_gen_mode; Linux's names (addr_gen_mode 0
  * and 2). */
 static const char *const addr_gen_names[] = {"eui64", "stable-privacy"};
 static const char *const host_keys[] = {"configure", "ipv4", "ipv6"};
+
+/* "ipv4.addresses": more addresses of the interface, as `ip addr add`
+ * puts several on one device, each checked as "address" is. */
+static int parse_ipv4_more(struct conf_loader *L, const cJSON *obj, const char *path,
+                           struct conf_iface *ifc)
+{
+    const cJSON *arr;
+    char apath[PATH_LEN];
+    size_t i = 0;
+
+    conf_key_path(apath, path, "addresses");
+    if (conf_opt_container(L, obj, path, "addresses", cJSON_Array, &arr) < 0)
+        return -1;
+    if (arr == NULL)
+        return 0;
+    int n = cJSON_GetArraySize(arr);
+    if (n > NETIF_MAX_STATIC_ADDR4)
+        return conf_fail(L, apath, "has %d entries (at most %d more IPv4 addresses)", n,
+                         NETIF_MAX_STATIC_ADDR4);
+    for (const cJSON *el = arr->child; el != NULL; el = el->next, i++) {
+        struct netif_addr4_config *a = &ifc->addr4[i];
+        char ep[PATH_LEN], q[QUOTE_LEN];
+
+        conf_index_path(ep, apath, i);
+        if (conf_expect_type(L, el, ep, cJSON_String, "a string such as \"10.77.5.2/24\"") < 0)
+            return -1;
+        if (parse_prefix(L, ep, el->valuestring, &a->addr, &a->prefix_len) < 0)
+            return -1;
+        conf_quote(q, el->valuestring);
+        if (check_unicast_ip(L, ep, q, a->addr, a->prefix_len) < 0)
+            return -1;
+        if (a->addr == ifc->ipv4_addr)
+            return conf_fail(L, ep, "%s is already %s.address", q, path);
+        for (size_t j = 0; j < i; j++)
+            if (ifc->addr4[j].addr == a->addr)
+                return conf_fail(L, ep, "%s is already listed in %s[%zu]", q, apath, j);
+    }
+    ifc->n_addr4 = i;
+    return 0;
+}
 
 static int parse_ipv4(struct conf_loader *L, const cJSON *obj, const char *path,
                       struct conf_iface *ifc)
@@ -315,6 +355,8 @@ static int parse_ipv4(struct conf_loader *L, const cJSON *obj, const char *path,
     if (check_unicast_ip(L, sub, conf_quote(q, s), ifc->ipv4_addr, ifc->ipv4_prefix_len) < 0)
         return -1;
     ifc->has_ipv4 = true;
+    if (parse_ipv4_more(L, obj, path, ifc) < 0)
+        return -1;
 
     conf_key_path(sub, path, "gateway");
     r = conf_opt_string(L, obj, path, "gateway", &s);
@@ -680,14 +722,24 @@ static int check_iface_against(struct conf_loader *L, const struct tcpipd_config
             conf_path_printf(sub, "interfaces[%zu].name", i);
             return conf_fail(L, sub, "\"%s\" is already used by interfaces[%zu]", a->name, j);
         }
-        if (a->has_ipv4 && b->has_ipv4) {
-            unsigned shorter = a->ipv4_prefix_len < b->ipv4_prefix_len ? a->ipv4_prefix_len
-                                                                       : b->ipv4_prefix_len;
-            if (((a->ipv4_addr ^ b->ipv4_addr) & ip4_mask(shorter)) == 0) {
-                conf_path_printf(sub, "interfaces[%zu].ipv4.address", i);
-                ip4_format(b->ipv4_addr, ip, sizeof ip);
+        /* Every address of a against every one of b ("address" is
+         * index 0, "addresses"[k] is k + 1). */
+        for (size_t ka = 0; a->has_ipv4 && b->has_ipv4 && ka <= a->n_addr4; ka++) {
+            uint32_t xa = ka == 0 ? a->ipv4_addr : a->addr4[ka - 1].addr;
+            unsigned la = ka == 0 ? a->ipv4_prefix_len : a->addr4[ka - 1].prefix_len;
+            for (size_t kb = 0; kb <= b->n_addr4; kb++) {
+                uint32_t xb = kb == 0 ? b->ipv4_addr : b->addr4[kb - 1].addr;
+                unsigned lb = kb == 0 ? b->ipv4_prefix_len : b->addr4[kb - 1].prefix_len;
+                unsigned shorter = la < lb ? la : lb;
+                if (((xa ^ xb) & ip4_mask(shorter)) != 0)
+                    continue;
+                if (ka == 0)
+                    conf_path_printf(sub, "interfaces[%zu].ipv4.address", i);
+                else
+                    conf_path_printf(sub, "interfaces[%zu].ipv4.addresses[%zu]", i, ka - 1);
+                ip4_format(xb, ip, sizeof ip);
                 return conf_fail(L, sub, "overlaps %s/%u of interfaces[%zu] (each interface needs its own subnet)",
-                                 ip, b->ipv4_prefix_len, j);
+                                 ip, lb, j);
             }
         }
         if (check_prefixes6_disjoint(L, a, i, b, j) < 0)
@@ -725,4 +777,44 @@ int conf_parse_interfaces(struct conf_loader *L, const cJSON *arr, struct tcpipd
     }
     cfg->n_ifaces = i;
     return 0;
+}
+
+/* ---- the same checks for the control channel (config.h) ---- */
+
+int config_parse_addr_prefix(const char *s, const char *path, struct ip_addr *addr,
+                             uint8_t *prefix_len, char *err, size_t errlen)
+{
+    struct conf_loader L = {.origin = NULL, .text = NULL, .err = err, .errlen = errlen};
+    char q[QUOTE_LEN];
+
+    conf_quote(q, s);
+    if (strchr(s, ':') != NULL) {
+        uint8_t a6[16];
+        if (parse_prefix6(&L, path, s, a6, prefix_len) < 0 ||
+            check_unicast_ip6(&L, path, q, a6, *prefix_len) < 0)
+            return -1;
+        *addr = ipv6_addr_tag(a6);
+        return 0;
+    }
+    uint32_t a4;
+    if (parse_prefix(&L, path, s, &a4, prefix_len) < 0 ||
+        check_unicast_ip(&L, path, q, a4, *prefix_len) < 0)
+        return -1;
+    *addr = ip_addr_v4(a4);
+    return 0;
+}
+
+int config_parse_neigh(const char *ip, const char *mac, const char *path, struct ip_addr *addr,
+                       struct eth_addr *out_mac, char *err, size_t errlen)
+{
+    struct conf_loader L = {.origin = NULL, .text = NULL, .err = err, .errlen = errlen};
+    char sub[PATH_LEN], q[QUOTE_LEN];
+    uint32_t a4;
+
+    conf_key_path(sub, path, "ip");
+    if (parse_ip(&L, sub, ip, &a4) < 0 || check_unicast_ip(&L, sub, conf_quote(q, ip), a4, -1) < 0)
+        return -1;
+    *addr = ip_addr_v4(a4);
+    conf_key_path(sub, path, "mac");
+    return parse_unicast_mac(&L, sub, mac, false, out_mac);
 }

@@ -94,6 +94,8 @@ int conf_opt_container(struct conf_loader *L, const cJSON *obj, const char *path
 
 /* config_iface.c: the "interfaces" array into cfg->ifaces, n_ifaces. */
 int conf_parse_interfaces(struct conf_loader *L, const cJSON *arr, struct tcpipd_config *cfg);
+/* config_route.c: "routes", after the interfaces (checked against them). */
+int conf_parse_routes(struct conf_loader *L, const cJSON *arr, struct tcpipd_config *cfg);
 /* config_stack.c: the "stack" object over the defaults already in *st. */
 int conf_parse_stack(struct conf_loader *L, const cJSON *obj, struct stack_config *st);
 /* config_control.c: the "control" and "capture" objects. */

@@ -288,6 +288,8 @@ static bool ifaces_differ(const struct tcpipd_config *a, const struct tcpipd_con
             (x->has_mac && !eth_addr_eq(&x->mac, &y->mac)) || x->mtu != y->mtu ||
             x->has_ipv4 != y->has_ipv4 || x->ipv4_addr != y->ipv4_addr ||
             x->ipv4_prefix_len != y->ipv4_prefix_len || x->ipv4_gateway != y->ipv4_gateway ||
+            x->n_addr4 != y->n_addr4 ||
+            memcmp(x->addr4, y->addr4, x->n_addr4 * sizeof x->addr4[0]) != 0 ||
             x->n_neigh != y->n_neigh ||
             memcmp(x->neigh, y->neigh, x->n_neigh * sizeof x->neigh[0]) != 0 ||
             x->host.configure != y->host.configure || x->host.has_ipv4 != y->host.has_ipv4 ||
@@ -300,6 +302,16 @@ static bool ifaces_differ(const struct tcpipd_config *a, const struct tcpipd_con
             x->host.has_ipv6 != y->host.has_ipv6 ||
             memcmp(x->host.ipv6_addr, y->host.ipv6_addr, 16) != 0 ||
             x->host.ipv6_prefix_len != y->host.ipv6_prefix_len)
+            return true;
+    }
+    if (a->n_routes != b->n_routes)
+        return true;
+    for (size_t i = 0; i < a->n_routes; i++) {
+        const struct conf_route *x = &a->routes[i], *y = &b->routes[i];
+        if (strcmp(x->dev, y->dev) != 0 || x->r.prefix_len != y->r.prefix_len ||
+            x->r.metric != y->r.metric || !ip_addr_eq(&x->r.dst, &y->r.dst) ||
+            x->r.gateway.family != y->r.gateway.family ||
+            (x->r.gateway.family != IP_FAMILY_NONE && !ip_addr_eq(&x->r.gateway, &y->r.gateway)))
             return true;
     }
     return false;
@@ -536,6 +548,8 @@ static int iface_start(struct tcpipd *d, size_t i)
         nc.ipv4_addr = ci->ipv4_addr;
         nc.ipv4_prefix_len = ci->ipv4_prefix_len;
         nc.ipv4_gateway = ci->ipv4_gateway;
+        nc.n_addr4 = ci->n_addr4;
+        memcpy(nc.addr4, ci->addr4, ci->n_addr4 * sizeof nc.addr4[0]);
     }
     nc.neigh = ci->neigh;
     nc.n_neigh = ci->n_neigh;
@@ -580,6 +594,37 @@ static int iface_start(struct tcpipd *d, size_t i)
     return TCPIPD_EXIT_OK;
 }
 
+/* The config's "routes", once every interface is up (a route names its
+ * interface by name; the stack checks its gateway is on-link). */
+static int routes_setup(struct tcpipd *d)
+{
+    for (size_t i = 0; i < d->cfg.n_routes; i++) {
+        const struct conf_route *cr = &d->cfg.routes[i];
+        struct stack_route r = cr->r;
+        char dst[IP_ADDR_STRLEN], gw[IP_ADDR_STRLEN] = "-";
+        ip_addr_format(&r.dst, dst, sizeof dst);
+        if (r.gateway.family != IP_FAMILY_NONE)
+            ip_addr_format(&r.gateway, gw, sizeof gw);
+        r.ifindex = -1;
+        if (cr->dev[0] != '\0') {
+            r.ifindex = stack_netif_by_name(d->stack, cr->dev);
+            if (r.ifindex < 0) {
+                log_msg(STACK_LOG_ERR, "routes[%zu]: no interface %s", i, cr->dev);
+                return -1;
+            }
+        }
+        int rc = stack_route_add(d->stack, &r);
+        if (rc != 0) {
+            log_msg(STACK_LOG_ERR, "routes[%zu]: %s/%u via %s: %s", i, dst, r.prefix_len, gw,
+                    strerror(-rc));
+            return -1;
+        }
+        log_msg(STACK_LOG_INFO, "route %s/%u via %s%s%s metric %u", dst, r.prefix_len, gw,
+                cr->dev[0] ? " dev " : "", cr->dev, r.metric);
+    }
+    return 0;
+}
+
 /* ---- control channel and capture (docs/control.md) ---- */
 
 /* The capture from the config starts before the interfaces come up, so it
@@ -599,6 +644,23 @@ static int capture_setup(struct tcpipd *d)
                       sizeof err) < 0) {
         log_msg(STACK_LOG_ERR, "capture: %s", err);
         return -1;
+    }
+    return 0;
+}
+
+/* `tcpipctl link set NAME mtu N`: the kernel side of the TAP first, so it
+ * never sends what the stack would call too big. Once the daemon has
+ * dropped CAP_NET_ADMIN this fails (EPERM) and the change is refused. */
+static int set_host_mtu(void *ctx, const char *ifname, unsigned mtu, char *err, size_t errlen)
+{
+    struct tcpipd *d = ctx;
+    for (size_t i = 0; i < d->n_ifaces; i++) {
+        if (strcmp(d->ifaces[i].tap.name, ifname) != 0)
+            continue;
+        if (tap_set_mtu(ifname, mtu, err, errlen) < 0)
+            return -EPERM;
+        log_msg(STACK_LOG_INFO, "tap: %s: mtu %u (tcpipctl)", ifname, mtu);
+        return 0;
     }
     return 0;
 }
@@ -628,6 +690,8 @@ static int control_setup(struct tcpipd *d)
         out->ipv4_gateway = ci->ipv4_gateway;
         env->n_ifaces = i + 1;
     }
+    env->set_host_mtu = set_host_mtu;
+    env->set_host_mtu_ctx = d;
     env->started_ns = tcpipd_now_ns();
     env->pid = (long)getpid();
     env->uid = (unsigned)geteuid();
@@ -682,6 +746,9 @@ int tcpipd_start(struct tcpipd *d)
         if (rc != TCPIPD_EXIT_OK)
             return rc;
     }
+
+    if (routes_setup(d) != 0)
+        return TCPIPD_EXIT_RUNTIME;
 
     char err[CONF_ERR_LEN];
     d->services = services_start(d->stack, &d->cfg, services_clock, d, err, sizeof err);

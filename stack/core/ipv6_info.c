@@ -170,7 +170,7 @@ size_t stack_route6_list(const struct stack *s, struct route6_info *out, size_t 
                 for (int k = 0; k < s->n_netifs; k++)
                     if (s->netifs[k].up && s->netifs[k].ipv6 &&
                         e->r.gateway.family == IP_FAMILY_V6 &&
-                        nd_on_link(s, &s->netifs[k], e->r.gateway.u.v6)) {
+                        nd_on_link_len(s, &s->netifs[k], e->r.gateway.u.v6, &(unsigned){0})) {
                         ri->ifindex = k;
                         break;
                     }

@@ -39,8 +39,12 @@ static struct netif *gateway_netif(struct stack *s, const struct ip_addr *gw, in
             continue;
         if (gw->family == IP_FAMILY_V4 && netif_ip4_on_link(nif, gw->u.v4) != NULL)
             return nif;
+        /* Static addresses count from when they are added, DAD or not
+         * (nd_on_link_len), as the config's routes come up with them. */
+        unsigned len;
         if (gw->family == IP_FAMILY_V6 && nif->ipv6 &&
-            (ipv6_addr_is_link_local(gw->u.v6) ? ifindex >= 0 : nd_on_link(s, nif, gw->u.v6)))
+            (ipv6_addr_is_link_local(gw->u.v6) ? ifindex >= 0
+                                               : nd_on_link_len(s, nif, gw->u.v6, &len)))
             return nif;
     }
     return NULL;
