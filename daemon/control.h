@@ -59,6 +59,11 @@ struct control_env {
     size_t n_ifaces;
     uint64_t started_ns;             /* monotonic, at start */
     uint64_t now_ns;                 /* monotonic, this request */
+    /* Optional: bring the kernel side of a TAP to a new MTU (it needs
+     * CAP_NET_ADMIN, which the daemon may have dropped): 0, or -errno with
+     * a message in err. NULL: the stack's side only. */
+    int (*set_host_mtu)(void *ctx, const char *ifname, unsigned mtu, char *err, size_t errlen);
+    void *set_host_mtu_ctx;
     long pid;                        /* the daemon's */
     unsigned uid;                    /* the daemon's effective uid */
     const char *version;
@@ -75,7 +80,18 @@ enum control_cmd {
     CONTROL_CMD_CAPTURE_START,
     CONTROL_CMD_CAPTURE_STOP,
     CONTROL_CMD_CAPTURE_STATUS,
+    /* Live changes (daemon/control_change.c), as `ip` makes them. */
+    CONTROL_CMD_ADDR_ADD,        /* addr add|del PREFIX dev NAME */
+    CONTROL_CMD_ADDR_DEL,
+    CONTROL_CMD_ROUTE_ADD,       /* route add|del TO [via GW] [dev NAME] [metric N] */
+    CONTROL_CMD_ROUTE_DEL,
+    CONTROL_CMD_NEIGH_ADD,       /* neigh add IP lladdr MAC dev NAME */
+    CONTROL_CMD_NEIGH_DEL,       /* neigh del IP dev NAME */
+    CONTROL_CMD_LINK_SET_MTU,    /* link set [dev] NAME mtu N */
 };
+
+#define CONTROL_ARG_MAX 64           /* one word of a change request */
+#define CONTROL_ARGS 8
 
 struct control_request {
     enum control_cmd cmd;
@@ -83,6 +99,10 @@ struct control_request {
     char path[CAPTURE_PATH_MAX];
     uint64_t max_bytes;              /* 0: the default */
     char filter[CAPTURE_FILTER_TEXT_MAX];
+    /* A change's words after the verb, as key/value where `ip` has them:
+     * the first is the object (PREFIX, TO, IP or NAME), then pairs. */
+    char args[CONTROL_ARGS][CONTROL_ARG_MAX];
+    size_t n_args;
 };
 
 /* Parse one request of len bytes (a trailing "\n" or "\r\n" is allowed,

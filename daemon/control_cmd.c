@@ -75,6 +75,12 @@ int control_parse_request(const char *line, size_t len, struct control_request *
     if (n == 0)
         return req_error(err, errlen, EINVAL, "empty request%s", "");
 
+    if (n > 1 && (strcmp(words[0], "addr") == 0 || strcmp(words[0], "route") == 0 ||
+                  strcmp(words[0], "neigh") == 0 || strcmp(words[0], "link") == 0)) {
+        if (n == WORD_MAX + 1)
+            return req_error(err, errlen, EINVAL, "too many words%s", "");
+        return control_parse_change(words, n, req, err, errlen);
+    }
     for (size_t i = 0; i < sizeof simple_cmds / sizeof simple_cmds[0]; i++) {
         if (strcmp(words[0], simple_cmds[i].word) != 0)
             continue;
@@ -272,7 +278,7 @@ static cJSON *cmd_status(const struct control_env *env)
     return o;
 }
 
-static cJSON *cmd_link(const struct control_env *env)
+cJSON *control_cmd_link(const struct control_env *env)
 {
     size_t n = stack_netif_list(env->stack, NULL, 0);
     struct netif_info *list = calloc(n > 0 ? n : 1, sizeof *list);
@@ -506,7 +512,7 @@ char *control_error_reply(int errnum, const char *msg)
     return s;
 }
 
-static char *ok_reply(cJSON *data)
+char *control_ok_reply(cJSON *data)
 {
     if (data == NULL)
         return NULL;
@@ -536,7 +542,7 @@ static char *capture_cmd(struct control_env *env, const struct control_request *
         if (capture_stop(env->capture) < 0)
             return control_error_reply(ENOENT, "no capture is running");
     }
-    return ok_reply(capture_json(env));
+    return control_ok_reply(capture_json(env));
 }
 
 char *control_handle(struct control_env *env, const char *line, size_t len)
@@ -548,23 +554,31 @@ char *control_handle(struct control_env *env, const char *line, size_t len)
         return control_error_reply(-rc, err);
     switch (req.cmd) {
     case CONTROL_CMD_STATUS:
-        return ok_reply(cmd_status(env));
+        return control_ok_reply(cmd_status(env));
     case CONTROL_CMD_LINK:
-        return ok_reply(cmd_link(env));
+        return control_ok_reply(control_cmd_link(env));
     case CONTROL_CMD_ADDR:
-        return ok_reply(control_cmd_addr(env));
+        return control_ok_reply(control_cmd_addr(env));
     case CONTROL_CMD_NEIGH:
-        return ok_reply(control_cmd_neigh(env));
+        return control_ok_reply(control_cmd_neigh(env));
     case CONTROL_CMD_ROUTE:
-        return ok_reply(control_cmd_route(env));
+        return control_ok_reply(control_cmd_route(env));
     case CONTROL_CMD_SOCKETS:
-        return ok_reply(cmd_sockets(env));
+        return control_ok_reply(cmd_sockets(env));
     case CONTROL_CMD_STATS:
-        return ok_reply(cmd_stats(env));
+        return control_ok_reply(cmd_stats(env));
     case CONTROL_CMD_CAPTURE_START:
     case CONTROL_CMD_CAPTURE_STOP:
     case CONTROL_CMD_CAPTURE_STATUS:
         return capture_cmd(env, &req);
+    case CONTROL_CMD_ADDR_ADD:
+    case CONTROL_CMD_ADDR_DEL:
+    case CONTROL_CMD_ROUTE_ADD:
+    case CONTROL_CMD_ROUTE_DEL:
+    case CONTROL_CMD_NEIGH_ADD:
+    case CONTROL_CMD_NEIGH_DEL:
+    case CONTROL_CMD_LINK_SET_MTU:
+        return control_change(env, &req);
     }
     return control_error_reply(EINVAL, "unknown request");
 }

@@ -15,5 +15,15 @@ cJSON *control_status_addresses(const struct control_env *env);
 cJSON *control_cmd_addr(const struct control_env *env);
 cJSON *control_cmd_route(const struct control_env *env);
 cJSON *control_cmd_neigh(const struct control_env *env);
+cJSON *control_cmd_link(const struct control_env *env);
+
+/* Parse the words of a change (addr/route/neigh add|del, link set) after
+ * the command word: 0 or -errno with err (control_change.c). */
+int control_parse_change(char *const *words, size_t n, struct control_request *req, char *err,
+                         size_t errlen);
+/* Apply it: the reply document (control_change.c). */
+char *control_change(struct control_env *env, const struct control_request *req);
+/* {"ok":true,"data":data} (takes data), or NULL. */
+char *control_ok_reply(cJSON *data);
 
 #endif

@@ -261,6 +261,15 @@ int stack_addr4_add(struct stack *s, int ifindex, uint32_t addr, uint8_t prefix_
  * 0, -EADDRNOTAVAIL (not there with that length), -ENODEV. */
 int stack_addr4_del(struct stack *s, int ifindex, uint32_t addr, uint8_t prefix_len);
 
+/* A static IPv6 address (RFC 4291 2.5: unicast, not ::, ::1, v4-mapped),
+ * TENTATIVE until duplicate address detection says it is ours (RFC 4862
+ * 5.4); its prefix on-link. 0, -EINVAL, -EEXIST, -ENOSPC, -EAFNOSUPPORT
+ * (IPv6 off on that interface), -ENODEV. */
+int stack_addr6_add(struct stack *s, int ifindex, const uint8_t addr[16], uint8_t prefix_len,
+                    uint64_t now);
+/* Remove one (static, SLAAC or link-local): 0, -EADDRNOTAVAIL, -ENODEV. */
+int stack_addr6_del(struct stack *s, int ifindex, const uint8_t addr[16], uint8_t prefix_len);
+
 /* ---- routes (`tcpipctl route`, `route add|del`, config "routes") ---- */
 
 enum route_proto {

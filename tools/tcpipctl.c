@@ -43,6 +43,10 @@ static void usage(FILE *f)
             "  route                      routes: on-link prefixes, default routers (ip route)\n"
             "  sockets                    TCP connections and listeners, UDP services (ss -tuna)\n"
             "  stats                      per-protocol counters (netstat -s)\n"
+            "  addr add|del PREFIX dev NAME                    change addresses (ip addr)\n"
+            "  route add|del TO [via GW] [dev NAME] [metric N] change routes (ip route)\n"
+            "  neigh add IP lladdr MAC dev NAME | neigh del IP dev NAME\n"
+            "  link set [dev] NAME mtu N\n"
             "  capture start FILE [--max-bytes N] [FILTER]\n"
             "                             write a pcap of the TAP traffic to FILE; FILTER:\n"
             "                             tcp|udp|icmp|arp|port N|host A.B.C.D, joined by 'and'\n"
@@ -485,7 +489,16 @@ int main(int argc, char **argv)
     bool is_simple = false;
     for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
         is_simple = is_simple || strcmp(words[0], simple[i]) == 0;
-    if (is_simple) {
+    bool is_change = nwords > 1 && (strcmp(words[0], "addr") == 0 || strcmp(words[0], "route") == 0 ||
+                                    strcmp(words[0], "neigh") == 0 || strcmp(words[0], "link") == 0);
+    if (is_change) {
+        /* addr|route|neigh add|del ..., link set ...: the words as typed,
+         * as `ip` takes them; the daemon checks them. */
+        for (int i = 0; i < nwords && off < sizeof req; i++)
+            off += (size_t)snprintf(req + off, sizeof req - off, "%s%s", i ? " " : "", words[i]);
+        if (off < sizeof req)
+            off += (size_t)snprintf(req + off, sizeof req - off, "\n");
+    } else if (is_simple) {
         if (nwords > 1)
             die_usage("%s takes no arguments", words[0]);
         off = (size_t)snprintf(req, sizeof req, "%s\n", words[0]);
@@ -544,6 +557,8 @@ int main(int argc, char **argv)
             free(s);
         }
         status = 1;
+    } else if (is_change && !json) {
+        /* As `ip addr add`: silent on success. */
     } else if (json) {
         char *s = cJSON_Print(data);
         if (s != NULL)

@@ -6,6 +6,7 @@
  * router solicitations at start, and router advertisements (default
  * routers, on-link prefixes, MTU, hop limit, timers).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "stack/core/nd.h"
@@ -613,4 +614,47 @@ void nd_netif_up(struct stack *s, struct netif *nif, uint64_t now)
     addrconf_netif_up(s, nif, now);
     /* The first RS goes out at once (poll would wait for the next wakeup). */
     addrconf_poll(s, now);
+}
+
+/* ---- static addresses at run time (`tcpipctl addr add|del`) ---- */
+
+int stack_addr6_add(struct stack *s, int ifindex, const uint8_t addr[16], uint8_t prefix_len,
+                    uint64_t now)
+{
+    struct netif *nif = netif_get(s, ifindex);
+    if (nif == NULL)
+        return ifindex == STACK_LOOPBACK_IFINDEX ? -EINVAL : -ENODEV;
+    if (!nif->ipv6 || s->nd == NULL)
+        return -EAFNOSUPPORT;
+    /* RFC 4291 2.5: a unicast address an interface may own. */
+    if (prefix_len == 0 || prefix_len > 128 || ipv6_addr_is_multicast(addr) ||
+        ipv6_addr_is_unspecified(addr) || ipv6_addr_is_loopback(addr) ||
+        ipv6_addr_is_v4_mapped(addr))
+        return -EINVAL;
+    for (int i = 0; i < s->n_netifs; i++)
+        if (s->netifs[i].up && addrconf_find(&s->netifs[i], addr) != NULL)
+            return -EEXIST;
+    struct netif_addr6 *a = addr_add(s, nif, addr, prefix_len, false);
+    if (a == NULL)
+        return -ENOSPC;
+    log_addr(s, STACK_LOG_INFO, nif, a, "added");
+    /* RFC 4862 5.4: usable once DAD says nobody else has it. */
+    dad_start(s, nif, a, now);
+    return 0;
+}
+
+int stack_addr6_del(struct stack *s, int ifindex, const uint8_t addr[16], uint8_t prefix_len)
+{
+    struct netif *nif = netif_get(s, ifindex);
+    if (nif == NULL)
+        return ifindex == STACK_LOOPBACK_IFINDEX ? -EINVAL : -ENODEV;
+    struct netif_addr6 *a = addrconf_find(nif, addr);
+    if (a == NULL || a->prefix_len != prefix_len)
+        return -EADDRNOTAVAIL;
+    log_addr(s, STACK_LOG_INFO, nif, a, "removed");
+    uint8_t gone[16];
+    memcpy(gone, a->addr, 16);
+    memset(a, 0, sizeof *a);
+    mld_addr_removed(s, nif, gone); /* RFC 3810 6.1: leave its group */
+    return 0;
 }

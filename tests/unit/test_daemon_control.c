@@ -313,7 +313,7 @@ static void test_error_replies(void **state)
     struct ctl_fixture *f = *state;
     assert_error(f, "hello\n", EINVAL, "unknown request");
     assert_error(f, "\x16\x03\x01\x02\x00\n", EINVAL, "control character");
-    assert_error(f, "link eth0\n", EINVAL, "no arguments");
+    assert_error(f, "link eth0\n", EINVAL, "usage: link set [dev] NAME mtu N");
     char big[CONTROL_REQUEST_MAX + 1];
     memset(big, 's', sizeof big - 1);
     big[sizeof big - 1] = '\0';
