@@ -14,6 +14,10 @@ test_pkgs="$test_pkgs radvd"
 # services never start on the host: see policy-rc.d below; the test runs
 # nginx and sshd with its own config files, inside its namespace).
 test_pkgs="$test_pkgs curl wget iperf3 nginx-light openssh-server openssh-client apache2-utils"
+# test_pmtu.sh: nft filters ICMP inside its router namespace (a black hole).
+# test_dhcp.sh: dnsmasq serves DHCP inside its namespace; dnsmasq-base is
+# the program alone, without the dnsmasq package's system service.
+test_pkgs="$test_pkgs nftables dnsmasq-base"
 pkgs=$build_pkgs
 [ "$group" = test ] && pkgs="$pkgs $test_pkgs"
 

@@ -225,6 +225,12 @@ enum stack_counter {
     CTR_LO_DROP_QUEUE_FULL,       /* lo's queue full (STACK_LOOPBACK_QUEUE_*) */
     CTR_IPV4_RX_DROP_MARTIAN,     /* 127/8 destination on a link (RFC 1122 3.2.1.3 (g)) */
     CTR_IPV6_RX_DROP_MARTIAN,     /* ::1 destination on a link (RFC 4291 2.5.3) */
+    /* Path MTU (core/pmtu.c) */
+    CTR_IPV4_PMTU_UPDATES,        /* path MTU lowered by "fragmentation needed" (RFC 1191) */
+    CTR_ICMP4_RX_FRAG_NEEDED,     /* "fragmentation needed" received (Linux: none) */
+    CTR_ICMP4_RX_DROP_PMTU_STALE, /* ...about a TCP segment not in flight (RFC 5927 4.1) */
+    CTR_ICMP6_RX_DROP_PMTU_STALE, /* Packet Too Big about a TCP segment not in flight */
+    CTR_TCP_PMTU_BLACKHOLES,      /* RFC 4821 10.3: full-sized segments lost, path lowered */
     CTR_MAX
 };
 

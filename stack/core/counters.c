@@ -205,6 +205,11 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_LO_DROP_QUEUE_FULL] = "lo.drop_queue_full",
     [CTR_IPV4_RX_DROP_MARTIAN] = "ipv4.rx_drop_martian",
     [CTR_IPV6_RX_DROP_MARTIAN] = "ipv6.rx_drop_martian",
+    [CTR_IPV4_PMTU_UPDATES] = "ipv4.pmtu_updates",
+    [CTR_ICMP4_RX_FRAG_NEEDED] = "icmp4.rx_frag_needed",
+    [CTR_ICMP4_RX_DROP_PMTU_STALE] = "icmp4.rx_drop_pmtu_stale",
+    [CTR_ICMP6_RX_DROP_PMTU_STALE] = "icmp6.rx_drop_pmtu_stale",
+    [CTR_TCP_PMTU_BLACKHOLES] = "tcp.pmtu_blackholes",
 };
 
 const char *stack_counter_name(enum stack_counter c)

@@ -90,8 +90,33 @@ static void echo_reply(struct stack *s, const struct ipv4_view *ip, const struct
     pbuf_large_free(&p, small);
 }
 
+/* RFC 1191: "fragmentation needed and DF set" about one of ours. The
+ * Next-Hop MTU is in the low 16 bits of the header's second word (0 from
+ * a router older than RFC 1191: then the plateau below the size of the
+ * datagram that did not fit, 7.1). A report about a TCP segment counts
+ * only if that segment is in flight (RFC 5927 4.1: a blind attacker
+ * cannot guess it); one that would not lower anything is ignored. */
+static bool frag_needed(struct stack *s, const struct icmp4_view *ic, const struct icmp4_quote *q,
+                        uint64_t now)
+{
+    ctr_inc(s, CTR_ICMP4_RX_FRAG_NEEDED);
+    struct ip_addr src = ip_addr_v4(q->src), dst = ip_addr_v4(q->dst);
+    if (q->proto == IPPROTO_TCP_ &&
+        !tcp_quote_in_flight(s, &src, &dst, q->sport, q->dport, q->l4, q->l4_len)) {
+        ctr_inc(s, CTR_ICMP4_RX_DROP_PMTU_STALE);
+        return false;
+    }
+    uint32_t mtu = ic->rest & 0xffffu;
+    if (mtu == 0)
+        mtu = pmtu_plateau_below(q->total_len);
+    /* A "next hop" as large as the datagram that did not fit is bogus. */
+    if (q->total_len != 0 && mtu >= q->total_len)
+        return false;
+    return ip_pmtu_update(s, &dst, mtu, now);
+}
+
 /* An error about a datagram we sent: find who sent it and tell them. */
-static void error_input(struct stack *s, const struct icmp4_view *ic)
+static void error_input(struct stack *s, const struct icmp4_view *ic, uint64_t now)
 {
     struct icmp4_quote q;
     if (icmp4_parse_quote(ic->body, ic->body_len, &q) != WIRE_OK) {
@@ -103,6 +128,17 @@ static void error_input(struct stack *s, const struct icmp4_view *ic)
     if (netif_by_ip4(s, q.src) == NULL) {
         ctr_inc(s, CTR_ICMP4_RX_DROP_BAD_QUOTE);
         return;
+    }
+    if (ic->type == ICMP4_DEST_UNREACH && ic->code == ICMP4_FRAG_NEEDED) {
+        bool lowered = frag_needed(s, ic, &q, now);
+        /* Never an error for a TCP socket: it reads the new path MTU back
+         * for its segments. A UDP socket hears EMSGSIZE, as on Linux. */
+        if (q.proto == IPPROTO_TCP_) {
+            if (lowered)
+                ipv4_transport_error(s, q.proto, q.src, q.dst, q.sport, q.dport, EMSGSIZE, q.l4,
+                                     q.l4_len, false);
+            return;
+        }
     }
     int err = icmp4_errno(ic->type, ic->code);
     if (err != 0)
@@ -141,15 +177,15 @@ void icmp4_input(struct stack *s, const struct ipv4_view *ip,
         break;
     case ICMP4_DEST_UNREACH:
         ctr_inc(s, CTR_ICMP4_RX_DEST_UNREACH);
-        error_input(s, &ic);
+        error_input(s, &ic, now);
         break;
     case ICMP4_TIME_EXCEEDED:
         ctr_inc(s, CTR_ICMP4_RX_TIME_EXCEEDED);
-        error_input(s, &ic);
+        error_input(s, &ic, now);
         break;
     case ICMP4_PARAM_PROBLEM:
         ctr_inc(s, CTR_ICMP4_RX_PARAM_PROBLEM);
-        error_input(s, &ic);
+        error_input(s, &ic, now);
         break;
     default:
         ctr_inc(s, CTR_ICMP4_RX_OTHER);

@@ -88,11 +88,16 @@ static void error_input(struct stack *s, const struct icmp6_view *m, uint64_t no
         /* RFC 8201 4: lower the path MTU toward the quoted destination;
          * TCP reads it back for its MSS, so no error is raised to a
          * socket (Linux treats PTB as not fatal either). */
-        ipv6_pmtu_update(s, q.dst, m->rest, now);
-        if (q.has_ports && q.proto == IPV6_NH_TCP) {
-            struct ip_addr src = ipv6_addr_tag(q.src), dst = ipv6_addr_tag(q.dst);
-            tcp_error(s, &src, &dst, q.sport, q.dport, EMSGSIZE, q.l4, q.l4_len, false);
+        struct ip_addr src = ipv6_addr_tag(q.src), dst = ipv6_addr_tag(q.dst);
+        bool tcp = q.has_ports && q.proto == IPV6_NH_TCP;
+        /* RFC 5927 4.1: about TCP, only if the quoted segment is in flight. */
+        if (tcp && !tcp_quote_in_flight(s, &src, &dst, q.sport, q.dport, q.l4, q.l4_len)) {
+            ctr_inc(s, CTR_ICMP6_RX_DROP_PMTU_STALE);
+            return;
         }
+        ipv6_pmtu_update(s, q.dst, m->rest, now);
+        if (tcp)
+            tcp_error(s, &src, &dst, q.sport, q.dport, EMSGSIZE, q.l4, q.l4_len, false);
         return;
     }
     int err = icmp6_errno(m->type, m->code);

@@ -292,7 +292,11 @@ int ipv4_output_frag(struct stack *s, const struct ipv4_route *rt, struct pbuf *
                      uint32_t dst, uint8_t proto, uint64_t now)
 {
     struct netif *nif = rt->nif;
-    if (p->gso_size > 0 || p->len <= (size_t)nif->mtu - IPV4_HLEN)
+    /* RFC 1191 with DF on what fits: fragments are cut to the path MTU a
+     * "fragmentation needed" lowered, not only to the link's (as Linux). */
+    struct ip_addr dst_a = ip_addr_v4(dst);
+    uint32_t mtu = ip_path_mtu(s, nif, &dst_a);
+    if (p->gso_size > 0 || p->len <= (size_t)mtu - IPV4_HLEN)
         return ipv4_output(s, rt, p, dst, proto, now);
     if (rt->src == 0) {
         ctr_inc(s, CTR_IPV4_TX_DROP_NO_SRC);
@@ -300,14 +304,14 @@ int ipv4_output_frag(struct stack *s, const struct ipv4_route *rt, struct pbuf *
     }
     /* RFC 791 3.1: Total Length is 16 bits; and a fragment must carry at
      * least 8 bytes (RFC 791 3.2: 68-byte minimum MTU). */
-    if (p->len > 65535 - IPV4_HLEN || nif->mtu < 68) {
+    if (p->len > 65535 - IPV4_HLEN || mtu < 68) {
         ctr_inc(s, CTR_IPV4_TX_DROP_TOO_BIG);
         return -EMSGSIZE;
     }
     /* RFC 791 3.2: every fragment but the last carries a multiple of 8
      * bytes; all carry one Identification and DF clear (we are the
      * source: the datagram may be fragmented, RFC 1122 3.3.3). */
-    size_t chunk = (((size_t)nif->mtu - IPV4_HLEN) / 8) * 8;
+    size_t chunk = (((size_t)mtu - IPV4_HLEN) / 8) * 8;
     /* RFC 6864 4.1 and RFC 7739 5.2 (its advice for IPv6, which holds
      * for IPv4): the Identification of a fragmented datagram must not be
      * guessable by an off-path host, who could otherwise slip a forged

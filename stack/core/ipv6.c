@@ -12,15 +12,7 @@
 #include "stack/wire/icmp6.h"
 #include "stack/wire/ipv6.h"
 
-struct pmtu6_entry {
-    bool in_use;
-    uint8_t dst[16];
-    uint32_t mtu;
-    uint64_t expires;
-};
-
 struct ipv6_state {
-    struct pmtu6_entry pmtu[PMTU6_CACHE_SIZE];
     uint32_t frag_id;            /* next Identification of a fragment we send */
 };
 
@@ -59,26 +51,11 @@ void ipv6_free(struct stack *s)
 void ipv6_poll(struct stack *s, uint64_t now)
 {
     reasm6_poll(s, now);
-    if (s->ipv6 == NULL)
-        return;
-    for (size_t i = 0; i < PMTU6_CACHE_SIZE; i++) {
-        struct pmtu6_entry *e = &s->ipv6->pmtu[i];
-        if (e->in_use && now >= e->expires)
-            e->in_use = false; /* RFC 8201 4: try the larger MTU again */
-    }
 }
 
 uint64_t ipv6_next_deadline(const struct stack *s)
 {
-    uint64_t d = reasm6_next_deadline(s);
-    if (s->ipv6 == NULL)
-        return d;
-    for (size_t i = 0; i < PMTU6_CACHE_SIZE; i++) {
-        const struct pmtu6_entry *e = &s->ipv6->pmtu[i];
-        if (e->in_use && e->expires < d)
-            d = e->expires;
-    }
-    return d;
+    return reasm6_next_deadline(s); /* path MTU expiry: core/pmtu.c */
 }
 
 /* ---- addresses ---- */
@@ -127,66 +104,18 @@ bool netif_joined6(const struct netif *nif, const uint8_t group[16])
     return false;
 }
 
-/* ---- path MTU (RFC 8201) ---- */
-
-static uint32_t link_mtu6(const struct netif *nif)
-{
-    uint32_t mtu = nif->mtu;
-    if (nif->mtu6 != 0 && nif->mtu6 < mtu)
-        mtu = nif->mtu6; /* RFC 4861 6.3.4: an RA may lower it */
-    return mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : mtu;
-}
-
-static struct pmtu6_entry *pmtu_find(struct stack *s, const uint8_t dst[16])
-{
-    if (s->ipv6 == NULL)
-        return NULL;
-    for (size_t i = 0; i < PMTU6_CACHE_SIZE; i++) {
-        struct pmtu6_entry *e = &s->ipv6->pmtu[i];
-        if (e->in_use && memcmp(e->dst, dst, 16) == 0)
-            return e;
-    }
-    return NULL;
-}
+/* ---- path MTU (RFC 8201; the cache is core/pmtu.c) ---- */
 
 uint32_t ipv6_path_mtu(struct stack *s, const struct netif *nif, const uint8_t dst[16])
 {
-    uint32_t mtu = link_mtu6(nif);
-    const struct pmtu6_entry *e = pmtu_find(s, dst);
-    if (e != NULL && e->mtu < mtu)
-        mtu = e->mtu;
-    return mtu;
+    struct ip_addr d = ipv6_addr_tag(dst);
+    return ip_path_mtu(s, nif, &d);
 }
 
 void ipv6_pmtu_update(struct stack *s, const uint8_t dst[16], uint32_t mtu, uint64_t now)
 {
-    if (s->ipv6 == NULL)
-        return;
-    /* RFC 8201 4: never below the IPv6 minimum link MTU... */
-    if (mtu < IPV6_MIN_MTU)
-        mtu = IPV6_MIN_MTU;
-    struct pmtu6_entry *e = pmtu_find(s, dst);
-    if (e != NULL) {
-        /* ...and never raised by a Packet Too Big. */
-        if (mtu >= e->mtu)
-            return;
-    } else {
-        /* A free slot, else the one that expires first (bounded cache). */
-        for (size_t i = 0; i < PMTU6_CACHE_SIZE; i++) {
-            struct pmtu6_entry *c = &s->ipv6->pmtu[i];
-            if (!c->in_use) {
-                e = c;
-                break;
-            }
-            if (e == NULL || c->expires < e->expires)
-                e = c;
-        }
-        e->in_use = true;
-        memcpy(e->dst, dst, 16);
-    }
-    e->mtu = mtu;
-    e->expires = now + PMTU6_EXPIRE_NS;
-    ctr_inc(s, CTR_IPV6_PMTU_UPDATES);
+    struct ip_addr d = ipv6_addr_tag(dst);
+    (void)ip_pmtu_update(s, &d, mtu, now);
 }
 
 /* ---- input ---- */

@@ -16,9 +16,8 @@
 #define REASM6_MEM_MAX (1u << 20)
 
 /* RFC 8201 4: a lowered path MTU is retried after at least 5 minutes; 10
- * is the recommended value. */
-#define PMTU6_EXPIRE_NS (600 * NS_PER_SEC)
-#define PMTU6_CACHE_SIZE 64
+ * is the recommended value (core/pmtu.c, both families). */
+#define PMTU6_EXPIRE_NS PMTU_EXPIRE_NS
 
 /* Hop limit when the interface has none from an RA (RFC 8200 3: the
  * IANA default, 64). */

@@ -114,6 +114,7 @@ void stack_poll(struct stack *s, uint64_t now)
 {
     loopback_poll(s, now);
     route_poll(s, now);
+    pmtu_poll(s, now);
     arp_poll(s, now);
     reasm4_poll(s, now);
     nd_poll(s, now);
@@ -138,7 +139,10 @@ uint64_t stack_next_deadline(const struct stack *s)
     if (lo < next)
         next = lo;
     uint64_t rt = route_next_deadline(s);
-    return rt < next ? rt : next;
+    if (rt < next)
+        next = rt;
+    uint64_t pm = pmtu_next_deadline(s);
+    return pm < next ? pm : next;
 }
 
 const uint64_t *stack_counters(const struct stack *s)

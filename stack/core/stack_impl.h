@@ -155,6 +155,21 @@ struct route_entry {
     uint64_t expires;            /* `now` it goes; 0 = never */
 };
 
+/* ---- path MTU (core/pmtu.c) ---- */
+
+#define PMTU_CACHE_SIZE 64
+#define PMTU_EXPIRE_NS (600 * NS_PER_SEC)   /* RFC 1191 6.3, RFC 8201 4: 10 minutes */
+#define PMTU4_MIN 552                       /* Linux's min_pmtu (RFC 5927 7) */
+#define PMTU_BLACKHOLE_BASE_MSS 1024        /* RFC 4821 7.2 search_low; Linux tcp_base_mss */
+#define PMTU_BLACKHOLE_RTOS 3               /* Linux tcp_retries1: RTOs before suspecting */
+struct pmtu_entry {
+    bool in_use;
+    bool blackhole;              /* lowered by TCP's black-hole detection */
+    struct ip_addr dst;
+    uint32_t mtu;
+    uint64_t expires;
+};
+
 /* ---- loopback (core/loopback.c) ---- */
 
 struct lo_packet {
@@ -179,6 +194,7 @@ struct stack {
     struct netif lo;             /* core/loopback.c; index STACK_LOOPBACK_IFINDEX */
     struct lo_queue lo_queue;
     struct route_entry routes[STACK_MAX_ROUTES];
+    struct pmtu_entry pmtu[PMTU_CACHE_SIZE]; /* core/pmtu.c */
     struct arp_cache arp;
     struct udp_table udp;
     struct tcp_table *tcp;       /* sock/tcp_impl.h */
@@ -247,6 +263,28 @@ int loopback_output(struct stack *s, struct pbuf *p, uint8_t family, uint64_t no
 /* Deliver the packets queued before this call. */
 void loopback_poll(struct stack *s, uint64_t now);
 uint64_t loopback_next_deadline(const struct stack *s);
+
+/* ---- core/pmtu.c ---- */
+
+/* The path MTU toward dst through nif: the link's (IPv6: an RA's MTU,
+ * never below 1280), or less if ICMP or black-hole detection said so. */
+uint32_t ip_path_mtu(struct stack *s, const struct netif *nif, const struct ip_addr *dst);
+/* An ICMP error says mtu (checked by the caller, RFC 5927): lower the
+ * path (never raised, floored at 552 for IPv4 and 1280 for IPv6). True if
+ * it went down. */
+bool ip_pmtu_update(struct stack *s, const struct ip_addr *dst, uint32_t mtu, uint64_t now);
+/* RFC 4821 10.3: segments of mtu bytes keep vanishing with no ICMP: a
+ * black hole; lower the path to 1024 bytes of TCP payload (then halve).
+ * True if it went down (counted as tcp.pmtu_blackholes). */
+bool ip_pmtu_blackhole(struct stack *s, const struct ip_addr *dst, uint32_t mtu, uint64_t now);
+/* RFC 1191 7.1: the plateau below size (a router that says MTU 0). */
+uint32_t pmtu_plateau_below(uint32_t size);
+void pmtu_poll(struct stack *s, uint64_t now);
+uint64_t pmtu_next_deadline(const struct stack *s);
+/* TCP (sock/tcp.c): is the quoted segment's sequence number one we sent
+ * and is not acknowledged yet (RFC 5927 4.1)? */
+bool tcp_quote_in_flight(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+                         uint16_t sport, uint16_t dport, const uint8_t *l4, size_t l4_len);
 
 /* ---- core/route.c ---- */
 

@@ -961,3 +961,18 @@ void tcp_netif_mtu_changed(struct stack *s, const struct netif *nif)
         tcp_update_mss(ts);
     }
 }
+
+bool tcp_quote_in_flight(struct stack *s, const struct ip_addr *src, const struct ip_addr *dst,
+                         uint16_t sport, uint16_t dport, const uint8_t *l4, size_t l4_len)
+{
+    if (s->tcp == NULL || l4 == NULL || l4_len < 8)
+        return false;
+    struct tcp_tuple tu = {.laddr = *src, .raddr = *dst, .lport = sport, .rport = dport};
+    const struct tcp_sock *ts = tcp_lookup(s, &tu);
+    if (ts == NULL || ts->state == TCP_LISTEN || ts->state == TCP_TIME_WAIT)
+        return false;
+    /* RFC 5927 4.1: SND.UNA <= SEG.SEQ < SND.NXT (snd_max: the furthest
+     * sent, also after a timeout rewound snd_nxt). */
+    uint32_t seq = rd32(l4 + 4);
+    return seq_between(seq, ts->snd_una, ts->snd_max + 1) && ts->snd_max != ts->snd_una;
+}

@@ -1167,12 +1167,12 @@ void tcp_error(struct stack *s, const struct ip_addr *src, const struct ip_addr 
     if (!local && !seq_between(seq, ts->snd_una, ts->snd_max + 1))
         return;
     if (err == EMSGSIZE) {
-        /* IPv6 Packet Too Big (RFC 8201 4; core/icmp6.c lowered the path
-         * MTU already): send smaller segments from now on; the lost one
-         * goes again, cut to the new MSS, at the retransmission timeout.
-         * IPv4 keeps DF segments within the interface MTU (no RFC 1191
-         * yet). Never an error for the socket. */
-        if (ts->t.raddr.family == IP_FAMILY_V6 && ts->state != TCP_SYN_SENT)
+        /* Packet Too Big (RFC 8201 4) or fragmentation needed (RFC 1191;
+         * core/icmp*.c lowered the path MTU already): send smaller
+         * segments from now on; the lost one goes again, cut to the new
+         * MSS, at the retransmission timeout. Never an error for the
+         * socket. */
+        if (ts->state != TCP_SYN_SENT)
             tcp_update_mss(ts);
         return;
     }

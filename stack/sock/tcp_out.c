@@ -29,12 +29,14 @@ void tcp_update_mss(struct tcp_sock *ts)
 {
     uint32_t mtu_mss = ts->rt.nif != NULL ? tcp_mtu_mss(ts->rt.nif, ts->t.raddr.family)
                                           : TCP_DEFAULT_MSS;
-    /* RFC 8201 4: the path MTU a Packet Too Big lowered (never below 1280)
-     * bounds what we send; the MSS we advertise stays the link's. */
-    if (ts->rt.nif != NULL && ts->t.raddr.family == IP_FAMILY_V6) {
-        uint32_t pmtu = ipv6_path_mtu(ts->s, ts->rt.nif, ts->t.raddr.u.v6);
-        if (pmtu > 60 && pmtu - 60 < mtu_mss)
-            mtu_mss = pmtu - 60;
+    /* RFC 1191, RFC 8201 4, RFC 4821: the path MTU an ICMP error or a
+     * black hole lowered bounds what we send; the MSS we advertise stays
+     * the link's. */
+    if (ts->rt.nif != NULL) {
+        uint32_t hdr = ts->t.raddr.family == IP_FAMILY_V6 ? 60 : 40;
+        uint32_t pmtu = ip_path_mtu(ts->s, ts->rt.nif, &ts->t.raddr);
+        if (pmtu > hdr && pmtu - hdr < mtu_mss)
+            mtu_mss = pmtu - hdr;
     }
     uint32_t m = ts->peer_mss < mtu_mss ? ts->peer_mss : mtu_mss;
     if (ts->user_mss != 0 && ts->user_mss < m)

@@ -105,6 +105,18 @@ static void on_rtx_timeout(struct tcp_sock *ts, uint64_t now)
     ts->retries++;
     if (ts->backoff < 64)
         ts->backoff++;
+    /* RFC 4821 10.3: full-sized segments timing out again and again with
+     * no ICMP error may be a path MTU black hole (a filtered "fragmentation
+     * needed" or Packet Too Big): after Linux's tcp_retries1 timeouts,
+     * lower the path and resend smaller (core/pmtu.c; it expires, and the
+     * full size is tried again, in 10 minutes). */
+    if (ts->retries == PMTU_BLACKHOLE_RTOS && synchronized(ts->state) && ts->rt.nif != NULL &&
+        tcp_flight(ts) > ts->smss) {
+        uint32_t hdr = ts->t.raddr.family == IP_FAMILY_V6 ? 60 : 40;
+        uint32_t mtu = (uint32_t)ts->smss + (ts->ts_ok ? TCP_TS_OPTLEN : 0) + hdr;
+        if (ip_pmtu_blackhole(ts->s, &ts->t.raddr, mtu, now))
+            tcp_update_mss(ts);
+    }
     if (ts->state == TCP_SYN_SENT || ts->state == TCP_SYN_RECEIVED) {
         tcp_send_syn(ts, now);
         tcp_timer_arm_rtx(ts, now);

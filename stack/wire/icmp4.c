@@ -43,6 +43,7 @@ int icmp4_parse_quote(const uint8_t *body, size_t len, struct icmp4_quote *out)
         l4_len = total_len - ihl;
 
     out->proto = body[9];
+    out->total_len = (uint16_t)total_len;
     out->src = rd32(body + 12);
     out->dst = rd32(body + 16);
     out->l4 = body + ihl;

@@ -42,6 +42,7 @@ int icmp4_parse(const uint8_t *buf, size_t len, struct icmp4_view *out);
  * what was quoted. Returns 0 and fills the fields, or a wire_err. */
 struct icmp4_quote {
     uint8_t proto;
+    uint16_t total_len;      /* the original's Total Length (RFC 1191 5: its size) */
     uint32_t src, dst;       /* host order: the original sender and target */
     uint16_t sport, dport;   /* first 4 bytes of the payload (TCP/UDP ports) */
     const uint8_t *l4;       /* start of the quoted transport header */
