@@ -315,13 +315,17 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 20000
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS := fuzz_stack_input fuzz_wire fuzz_config fuzz_ipc
+FUZZ_TARGETS := fuzz_stack_input fuzz_wire fuzz_config fuzz_ipc fuzz_dhcp4
 FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_STACK_DEPS := $(STACK_SRC) $(wildcard stack/*.h stack/*/*.h)
 
 fuzz-build: $(FUZZ_BIN)
 
 build/fuzz/fuzz_stack_input: tests/fuzz/fuzz_stack_input.c $(FUZZ_STACK_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC)
+
+build/fuzz/fuzz_dhcp4: tests/fuzz/fuzz_dhcp4.c $(FUZZ_STACK_DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(STACK_SRC)
 

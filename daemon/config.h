@@ -35,6 +35,7 @@ struct conf_iface {
     uint32_t ipv4_addr;          /* host order */
     uint8_t ipv4_prefix_len;
     uint32_t ipv4_gateway;       /* 0 = none */
+    bool dhcp4;                  /* "ipv4": {"dhcp": true}: the address from a lease */
     /* "ipv4.addresses": more addresses (each with its subnet on-link). */
     struct netif_addr4_config addr4[NETIF_MAX_STATIC_ADDR4];
     size_t n_addr4;

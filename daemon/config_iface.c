@@ -286,7 +286,7 @@ static int parse_secret(struct conf_loader *L, const char *path, const char *s,
 /* ---- sections ---- */
 
 static const char *const iface_keys[] = {"name", "mac", "mtu", "ipv4", "ipv6", "neighbors", "host"};
-static const char *const ipv4_keys[] = {"address", "addresses", "gateway"};
+static const char *const ipv4_keys[] = {"address", "addresses", "gateway", "dhcp"};
 static const char *const neigh_keys[] = {"ip", "mac"};
 static const char *const ipv6_keys[] = {"addresses", "slaac", "addr_gen_mode", "stable_secret"};
 /* Indexed by enum netif_addr_gen_mode; Linux's names (addr_gen_mode 0
@@ -344,12 +344,27 @@ static int parse_ipv4(struct conf_loader *L, const cJSON *obj, const char *path,
 
     if (conf_check_object(L, obj, path, ipv4_keys, N_KEYS(ipv4_keys)) < 0)
         return -1;
+    /* "dhcp": true: RFC 2131's client brings the address, the routes and
+     * the MTU; nothing static beside it. */
+    if (conf_opt_bool(L, obj, path, "dhcp", &ifc->dhcp4) < 0)
+        return -1;
+    if (ifc->dhcp4) {
+        static const char *const not_with_dhcp[] = {"address", "addresses", "gateway"};
+        for (size_t k = 0; k < N_KEYS(not_with_dhcp); k++) {
+            if (cJSON_GetObjectItemCaseSensitive(obj, not_with_dhcp[k]) == NULL)
+                continue;
+            conf_key_path(sub, path, not_with_dhcp[k]);
+            return conf_fail(L, sub, "not with %s.dhcp (the lease brings the address and routes)",
+                             path);
+        }
+        return 0;
+    }
     conf_key_path(sub, path, "address");
     r = conf_opt_string(L, obj, path, "address", &s);
     if (r < 0)
         return -1;
     if (r == 0)
-        return conf_fail(L, sub, "required key is missing");
+        return conf_fail(L, sub, "required key is missing (or \"dhcp\": true)");
     if (parse_prefix(L, sub, s, &ifc->ipv4_addr, &ifc->ipv4_prefix_len) < 0)
         return -1;
     if (check_unicast_ip(L, sub, conf_quote(q, s), ifc->ipv4_addr, ifc->ipv4_prefix_len) < 0)

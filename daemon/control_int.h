@@ -10,6 +10,8 @@
 /* Every address, both families, as "A/LEN" with its interface (and the
  * DAD/lifetime state for IPv6), for `status`. */
 cJSON *control_status_addresses(const struct control_env *env);
+/* Each DHCP client's state and lease, for `status`. */
+cJSON *control_status_dhcp(const struct control_env *env);
 
 /* `addr`, `route` and `neigh`: the data of the reply (NULL: no memory). */
 cJSON *control_cmd_addr(const struct control_env *env);

@@ -122,6 +122,17 @@ static cJSON *addresses_json(const struct control_env *env, bool full)
                 add_ip4(o, "broadcast", (a->addr & mask) | ~mask);
             cJSON_AddStringToObject(o, "scope", ni->loopback ? "host" : "global");
             cJSON_AddBoolToObject(o, "dynamic", a->dynamic);
+            struct dhcp4_info di;
+            if (a->dynamic && stack_dhcp4_info(env->stack, ni->ifindex, &di, env->now_ns) &&
+                di.addr == a->addr) {
+                cJSON *l = cJSON_AddObjectToObject(o, "dhcp");
+                if (l != NULL) {
+                    add_ip4(l, "server", di.server);
+                    cJSON_AddStringToObject(l, "state", di.state);
+                    add_lifetime(l, "renew_s", di.renew_s);
+                    add_lifetime(l, "rebind_s", di.rebind_s);
+                }
+            }
             add_lifetime(o, "valid_lft_s", a->valid_s);
             add_lifetime(o, "preferred_lft_s", a->preferred_s);
         }
@@ -152,6 +163,52 @@ static cJSON *addresses_json(const struct control_env *env, bool full)
     }
     free(l6);
     free(l4);
+    free(ifs);
+    return arr;
+}
+
+/* Each DHCP client's state and lease, for `status` (and DNS servers). */
+cJSON *control_status_dhcp(const struct control_env *env)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t nif;
+    struct netif_info *ifs = netifs_all(env, &nif);
+    for (size_t i = 0; arr != NULL && i < nif; i++) {
+        struct dhcp4_info di;
+        if (ifs[i].loopback || !stack_dhcp4_info(env->stack, ifs[i].ifindex, &di, env->now_ns))
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL)
+            break;
+        cJSON_AddItemToArray(arr, o);
+        char ip[16], buf[24];
+        cJSON_AddStringToObject(o, "ifname", ifs[i].name);
+        cJSON_AddStringToObject(o, "state", di.state);
+        if (di.addr == 0) {
+            cJSON_AddNullToObject(o, "address");
+            continue;
+        }
+        snprintf(buf, sizeof buf, "%s/%u", ip4_format(di.addr, ip, sizeof ip),
+                 (unsigned)di.prefix_len);
+        cJSON_AddStringToObject(o, "address", buf);
+        add_ip4(o, "server", di.server);
+        if (di.router != 0)
+            add_ip4(o, "router", di.router);
+        else
+            cJSON_AddNullToObject(o, "router");
+        cJSON *dns = cJSON_AddArrayToObject(o, "dns");
+        for (size_t k = 0; dns != NULL && k < di.n_dns; k++)
+            cJSON_AddItemToArray(dns, cJSON_CreateString(ip4_format(di.dns[k], ip, sizeof ip)));
+        cJSON_AddNumberToObject(o, "routes", (double)di.n_routes);
+        if (di.mtu != 0)
+            cJSON_AddNumberToObject(o, "mtu", di.mtu);
+        else
+            cJSON_AddNullToObject(o, "mtu");
+        add_lifetime(o, "lease_s", di.lease_s);
+        add_lifetime(o, "renew_s", di.renew_s);
+        add_lifetime(o, "rebind_s", di.rebind_s);
+        add_lifetime(o, "expires_s", di.expires_s);
+    }
     free(ifs);
     return arr;
 }

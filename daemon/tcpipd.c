@@ -288,7 +288,7 @@ static bool ifaces_differ(const struct tcpipd_config *a, const struct tcpipd_con
             (x->has_mac && !eth_addr_eq(&x->mac, &y->mac)) || x->mtu != y->mtu ||
             x->has_ipv4 != y->has_ipv4 || x->ipv4_addr != y->ipv4_addr ||
             x->ipv4_prefix_len != y->ipv4_prefix_len || x->ipv4_gateway != y->ipv4_gateway ||
-            x->n_addr4 != y->n_addr4 ||
+            x->n_addr4 != y->n_addr4 || x->dhcp4 != y->dhcp4 ||
             memcmp(x->addr4, y->addr4, x->n_addr4 * sizeof x->addr4[0]) != 0 ||
             x->n_neigh != y->n_neigh ||
             memcmp(x->neigh, y->neigh, x->n_neigh * sizeof x->neigh[0]) != 0 ||
@@ -551,6 +551,7 @@ static int iface_start(struct tcpipd *d, size_t i)
         nc.n_addr4 = ci->n_addr4;
         memcpy(nc.addr4, ci->addr4, ci->n_addr4 * sizeof nc.addr4[0]);
     }
+    nc.dhcp4 = ci->dhcp4;
     nc.neigh = ci->neigh;
     nc.n_neigh = ci->n_neigh;
     nc.ipv6 = ci->has_ipv6;
@@ -579,6 +580,8 @@ static int iface_start(struct tcpipd *d, size_t i)
 
     eth_addr_format(&ifc->mac, mac_s, sizeof mac_s);
     char ip[24] = "none";
+    if (ci->dhcp4)
+        snprintf(ip, sizeof ip, "dhcp");
     if (ci->has_ipv4)
         snprintf(ip, sizeof ip, "%s/%u", ip4_format(ci->ipv4_addr, a, sizeof a),
                  (unsigned)ci->ipv4_prefix_len);
@@ -813,6 +816,8 @@ int tcpipd_run(struct tcpipd *d)
     d->exit_status = TCPIPD_EXIT_OK;
     ev_run(d->loop, 0);
     (void)notify_stopping(&d->notify);
+    /* RFC 2131 4.4.6: a clean stop gives the leases back. */
+    stack_dhcp4_release(d->stack, tcpipd_now_ns());
     const uint64_t *c = stack_counters(d->stack);
     log_msg(STACK_LOG_INFO, "stopped: %llu frames in, %llu frames out",
             (unsigned long long)c[CTR_ETH_RX_FRAMES], (unsigned long long)c[CTR_ETH_TX_FRAMES]);

@@ -231,6 +231,24 @@ enum stack_counter {
     CTR_ICMP4_RX_DROP_PMTU_STALE, /* ...about a TCP segment not in flight (RFC 5927 4.1) */
     CTR_ICMP6_RX_DROP_PMTU_STALE, /* Packet Too Big about a TCP segment not in flight */
     CTR_TCP_PMTU_BLACKHOLES,      /* RFC 4821 10.3: full-sized segments lost, path lowered */
+    /* DHCPv4 client (core/dhcp4.c) */
+    CTR_DHCP4_RX,                 /* UDP 67 -> 68 on a DHCP interface */
+    CTR_DHCP4_RX_DROP_MALFORMED,  /* bad UDP or BOOTP/DHCP framing */
+    CTR_DHCP4_RX_DROP_NOT_OURS,   /* not a reply to our MAC and transaction id */
+    CTR_DHCP4_RX_DROP_UNEXPECTED, /* a message the state does not wait for */
+    CTR_DHCP4_RX_DROP_BAD_LEASE,  /* no server id, not a host address, not what we asked */
+    CTR_DHCP4_OPTIONS_IGNORED,    /* malformed or unusable options (routers off-link...) */
+    CTR_DHCP4_RX_OFFER,
+    CTR_DHCP4_RX_ACK,
+    CTR_DHCP4_RX_NAK,
+    CTR_DHCP4_TX_DISCOVER,
+    CTR_DHCP4_TX_REQUEST,
+    CTR_DHCP4_TX_DECLINE,
+    CTR_DHCP4_TX_RELEASE,
+    CTR_DHCP4_LEASES_OBTAINED,
+    CTR_DHCP4_LEASES_RENEWED,
+    CTR_DHCP4_LEASES_EXPIRED,
+    CTR_DHCP4_CONFLICTS,          /* RFC 5227: the offered address answered a probe */
     CTR_MAX
 };
 

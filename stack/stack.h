@@ -176,6 +176,12 @@ struct netif_config {
                                     metric 0, as stack_route_add) */
     struct netif_addr4_config addr4[NETIF_MAX_STATIC_ADDR4]; /* more IPv4 addresses */
     size_t n_addr4;
+    /* DHCPv4 client (core/dhcp4.c, RFC 2131): the interface's IPv4
+     * address, routes and MTU come from a lease (then ipv4_addr is 0).
+     * dhcp4_previous: an address from an earlier lease to ask for again
+     * (INIT-REBOOT), 0 for none. */
+    bool dhcp4;
+    uint32_t dhcp4_previous;
     uint32_t offloads;           /* NETIF_OFFLOAD_*; needs ops->send_offload */
     /* IPv6 (RFC 8200, 4861, 4862): on if ipv6 is set. The link-local
      * address comes from the MAC (modified EUI-64, RFC 4291 2.5.1) unless
@@ -269,6 +275,28 @@ int stack_addr6_add(struct stack *s, int ifindex, const uint8_t addr[16], uint8_
                     uint64_t now);
 /* Remove one (static, SLAAC or link-local): 0, -EADDRNOTAVAIL, -ENODEV. */
 int stack_addr6_del(struct stack *s, int ifindex, const uint8_t addr[16], uint8_t prefix_len);
+
+/* ---- DHCPv4 client (`tcpipctl addr`/`status`) ---- */
+
+struct dhcp4_info {
+    int ifindex;
+    const char *state;           /* "init", "selecting", "requesting", "probing",
+                                    "bound", "renewing", "rebinding", "init-reboot",
+                                    "rebooting", "stopped" */
+    uint32_t addr;               /* the lease (0 while none is held) */
+    uint8_t prefix_len;
+    uint32_t server, router;     /* router 0: none (or RFC 3442 routes) */
+    uint32_t dns[4];
+    size_t n_dns;
+    uint16_t mtu;                /* 0: none offered */
+    size_t n_routes;             /* RFC 3442 routes taken */
+    uint32_t lease_s;            /* the lease's length, STACK_LIFETIME_FOREVER */
+    uint32_t renew_s, rebind_s, expires_s; /* seconds to T1, T2, expiry (0: passed) */
+};
+/* The DHCP client of ifindex; false if it has none. */
+bool stack_dhcp4_info(const struct stack *s, int ifindex, struct dhcp4_info *out, uint64_t now);
+/* A clean stop: RELEASE every lease (RFC 2131 4.4.6) and remove it. */
+void stack_dhcp4_release(struct stack *s, uint64_t now);
 
 /* ---- routes (`tcpipctl route`, `route add|del`, config "routes") ---- */
 

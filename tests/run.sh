@@ -91,7 +91,7 @@ run_integration() { # build_dir [scripts_dir [timeout_s]]
 # go to a scratch dir listed first, so the seed dir is never written.
 run_fuzz() { # dir with the fuzz binaries
     local d=$1 runs=${FUZZ_RUNS:-20000} t name out rc scratch len
-    for name in fuzz_stack_input fuzz_wire fuzz_config fuzz_ipc; do
+    for name in fuzz_stack_input fuzz_wire fuzz_config fuzz_ipc fuzz_dhcp4; do
         t=$d/$name
         [ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
         if [ ! -x "$t" ]; then

@@ -263,6 +263,8 @@ static const char *num(unsigned long long v)
 
 /* ---- the printers ---- */
 
+static const char *lifetime(const cJSON *o, const char *key, char *buf, size_t len);
+
 static void print_capture(const cJSON *c)
 {
     if (jbool(c, "active"))
@@ -293,6 +295,26 @@ static void print_status(const cJSON *d)
         const char *st = jstr(a, "state");
         printf("  %s %s %s%s%s\n", jstr(a, "ifname"), jstr(a, "family"), jstr(a, "address"),
                st != NULL ? " " : "", st != NULL ? st : "");
+    }
+    const cJSON *dh;
+    cJSON_ArrayForEach(dh, cJSON_GetObjectItemCaseSensitive(d, "dhcp"))
+    {
+        char dns[128] = "";
+        const cJSON *x;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(dh, "dns"))
+        {
+            if (cJSON_IsString(x) && strlen(dns) + strlen(x->valuestring) + 2 < sizeof dns)
+                snprintf(dns + strlen(dns), sizeof dns - strlen(dns), "%s%s", dns[0] ? " " : "",
+                         x->valuestring);
+        }
+        char v[24];
+        if (jstr(dh, "address") == NULL)
+            printf("dhcp %s: %s, no lease\n", jstr(dh, "ifname"), jstr(dh, "state"));
+        else
+            printf("dhcp %s: %s %s from %s, router %s, dns %s, lease %llus, expires in %s\n",
+                   jstr(dh, "ifname"), jstr(dh, "state"), jstr(dh, "address"), jstr(dh, "server"),
+                   jstr(dh, "router") ? jstr(dh, "router") : "-", dns[0] ? dns : "-",
+                   jnum(dh, "lease_s"), lifetime(dh, "expires_s", v, sizeof v));
     }
     const cJSON *svcs = cJSON_GetObjectItemCaseSensitive(d, "services");
     printf("services: %d\n", cJSON_GetArraySize(svcs));

@@ -85,6 +85,15 @@ static struct arp_entry *arp_lookup(struct stack *s, int ifindex, uint32_t ip)
     return NULL;
 }
 
+bool arp_known_mac(struct stack *s, const struct netif *nif, uint32_t ip, struct eth_addr *mac)
+{
+    const struct arp_entry *e = arp_lookup(s, nif->index, ip);
+    if (e == NULL || e->state == NEIGH_INCOMPLETE)
+        return false;
+    *mac = e->mac;
+    return true;
+}
+
 int arp_forget(struct stack *s, int ifindex, uint32_t ip)
 {
     struct arp_entry *e = arp_lookup(s, ifindex, ip);
@@ -169,6 +178,13 @@ void arp_announce(struct stack *s, struct netif *nif, uint32_t addr)
     ctr_inc(s, CTR_ARP_TX_GRATUITOUS);
 }
 
+void arp_probe(struct stack *s, struct netif *nif, uint32_t tpa)
+{
+    static const struct eth_addr zero;
+    arp_send(s, nif, ARP_OP_REQUEST, &eth_broadcast, 0, &zero, tpa);
+    ctr_inc(s, CTR_ARP_TX_REQUESTS);
+}
+
 int arp_add_static(struct stack *s, struct netif *nif, uint32_t ip,
                    const struct eth_addr *mac, uint64_t now)
 {
@@ -249,6 +265,8 @@ void arp_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t le
         ctr_inc(s, CTR_ARP_RX_DROP_BAD_OP);
         return;
     }
+    if (nif->dhcp4 != NULL) /* RFC 5227: a DHCP lease being probed */
+        dhcp4_arp_input(s, nif, a.spa, a.tpa, a.spa == 0, &a.sha, now);
     if (nif->addr4[0].addr == 0 || eth_addr_eq(&a.sha, &nif->mac))
         return; /* nothing to answer for, or our own frame looped back */
 

@@ -210,6 +210,23 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_ICMP4_RX_DROP_PMTU_STALE] = "icmp4.rx_drop_pmtu_stale",
     [CTR_ICMP6_RX_DROP_PMTU_STALE] = "icmp6.rx_drop_pmtu_stale",
     [CTR_TCP_PMTU_BLACKHOLES] = "tcp.pmtu_blackholes",
+    [CTR_DHCP4_RX] = "dhcp4.rx",
+    [CTR_DHCP4_RX_DROP_MALFORMED] = "dhcp4.rx_drop_malformed",
+    [CTR_DHCP4_RX_DROP_NOT_OURS] = "dhcp4.rx_drop_not_ours",
+    [CTR_DHCP4_RX_DROP_UNEXPECTED] = "dhcp4.rx_drop_unexpected",
+    [CTR_DHCP4_RX_DROP_BAD_LEASE] = "dhcp4.rx_drop_bad_lease",
+    [CTR_DHCP4_OPTIONS_IGNORED] = "dhcp4.options_ignored",
+    [CTR_DHCP4_RX_OFFER] = "dhcp4.rx_offer",
+    [CTR_DHCP4_RX_ACK] = "dhcp4.rx_ack",
+    [CTR_DHCP4_RX_NAK] = "dhcp4.rx_nak",
+    [CTR_DHCP4_TX_DISCOVER] = "dhcp4.tx_discover",
+    [CTR_DHCP4_TX_REQUEST] = "dhcp4.tx_request",
+    [CTR_DHCP4_TX_DECLINE] = "dhcp4.tx_decline",
+    [CTR_DHCP4_TX_RELEASE] = "dhcp4.tx_release",
+    [CTR_DHCP4_LEASES_OBTAINED] = "dhcp4.leases_obtained",
+    [CTR_DHCP4_LEASES_RENEWED] = "dhcp4.leases_renewed",
+    [CTR_DHCP4_LEASES_EXPIRED] = "dhcp4.leases_expired",
+    [CTR_DHCP4_CONFLICTS] = "dhcp4.conflicts",
 };
 
 const char *stack_counter_name(enum stack_counter c)

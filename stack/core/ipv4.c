@@ -132,6 +132,13 @@ void ipv4_input(struct stack *s, struct netif *nif, const uint8_t *buf, size_t l
         ctr_inc(s, CTR_IPV4_RX_DROP_TTL_ZERO);
         return;
     }
+    /* RFC 2131: a DHCP reply may come before we have an address, to
+     * the one being offered or to broadcast; the client takes it. */
+    if (nif->dhcp4 != NULL && ip.proto == IPPROTO_UDP_ && !ipv4_is_fragment(&ip) &&
+        ip.payload_len >= 8 && rd16(ip.payload) == 67 && rd16(ip.payload + 2) == 68) {
+        dhcp4_input(s, nif, &ip, now);
+        return;
+    }
     bool ip_broadcast = netif_is_ip4_broadcast(nif, ip.dst);
     /* RFC 1122 3.3.4.2: the weak host model, any of our addresses will do. */
     bool ours = netif_by_ip4(s, ip.dst) != NULL;

@@ -181,6 +181,9 @@ static int netif_config_check(const struct stack *s, const struct netif_config *
     } else if (cfg->ipv4_gateway != 0 || cfg->n_addr4 > 0) {
         return -EINVAL;
     }
+    /* DHCP brings the address; a static one beside it is not supported. */
+    if (cfg->dhcp4 && cfg->ipv4_addr != 0)
+        return -EINVAL;
     for (size_t i = 0; i < cfg->n_addr4; i++) {
         const struct netif_addr4_config *a = &cfg->addr4[i];
         if (!ip4_host_ok(a->addr, a->prefix_len) || a->addr == cfg->ipv4_addr ||
@@ -292,6 +295,8 @@ int stack_netif_add(struct stack *s, const struct netif_config *cfg,
     for (size_t k = 0; k < NETIF_MAX_ADDR4; k++)
         if (nif->addr4[k].addr != 0)
             arp_announce(s, nif, nif->addr4[k].addr); /* RFC 5227 2.3 */
+    if (cfg->dhcp4 && dhcp4_start(s, nif, cfg->dhcp4_previous, now) != 0)
+        stack_log(s, STACK_LOG_ERR, "netif: %s: no memory for the DHCP client", nif->name);
     nd_netif_up(s, nif, now);
     return index;
 }

@@ -81,6 +81,8 @@ void stack_free(struct stack *s)
 {
     if (s == NULL)
         return;
+    for (int i = 0; i < s->n_netifs; i++)
+        dhcp4_free(&s->netifs[i]);
     reasm4_free(s);
     ipv6_free(s);
     nd_free(s);
@@ -115,6 +117,7 @@ void stack_poll(struct stack *s, uint64_t now)
     loopback_poll(s, now);
     route_poll(s, now);
     pmtu_poll(s, now);
+    dhcp4_poll(s, now);
     arp_poll(s, now);
     reasm4_poll(s, now);
     nd_poll(s, now);
@@ -142,7 +145,10 @@ uint64_t stack_next_deadline(const struct stack *s)
     if (rt < next)
         next = rt;
     uint64_t pm = pmtu_next_deadline(s);
-    return pm < next ? pm : next;
+    if (pm < next)
+        next = pm;
+    uint64_t dh = dhcp4_next_deadline(s);
+    return dh < next ? dh : next;
 }
 
 const uint64_t *stack_counters(const struct stack *s)

@@ -98,6 +98,7 @@ struct netif {
     void *ctx;
     uint64_t conflict_logged_at; /* rate limit of the ARP conflict warning */
     bool conflict_logged;
+    struct dhcp4_client *dhcp4;  /* core/dhcp4.c; NULL: no DHCP on it */
     /* Frames (lo: packets) through this interface, for `tcpipctl link`. */
     uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped, tx_dropped;
 };
@@ -253,6 +254,20 @@ int netif_addr4_del(struct netif *nif, uint32_t addr, uint8_t prefix_len);
  * the connections through nif (sock/tcp.c). */
 void tcp_netif_mtu_changed(struct stack *s, const struct netif *nif);
 
+/* ---- core/dhcp4.c ---- */
+
+struct dhcp4_client;
+/* Start a client on nif (previous: INIT-REBOOT's address or 0). 0, -ENOMEM. */
+int dhcp4_start(struct stack *s, struct netif *nif, uint32_t previous, uint64_t now);
+void dhcp4_free(struct netif *nif);
+/* UDP 67 -> 68 on a DHCP interface (ipv4_input, before "is it ours"). */
+void dhcp4_input(struct stack *s, struct netif *nif, const struct ipv4_view *ip, uint64_t now);
+/* Every ARP packet on a DHCP interface: RFC 5227 conflict detection. */
+void dhcp4_arp_input(struct stack *s, struct netif *nif, uint32_t spa, uint32_t tpa,
+                     bool is_probe, const struct eth_addr *sha, uint64_t now);
+void dhcp4_poll(struct stack *s, uint64_t now);
+uint64_t dhcp4_next_deadline(const struct stack *s);
+
 /* ---- core/loopback.c ---- */
 
 void loopback_init(struct stack *s);
@@ -322,9 +337,13 @@ int arp_output(struct stack *s, struct netif *nif, uint32_t next_hop, struct pbu
                uint64_t now);
 /* Gratuitous ARP announcing addr, one of nif's addresses. */
 void arp_announce(struct stack *s, struct netif *nif, uint32_t addr);
+/* RFC 5227 2.1.1: an ARP probe for tpa (sender 0.0.0.0). */
+void arp_probe(struct stack *s, struct netif *nif, uint32_t tpa);
 /* A PERMANENT entry from the config. 0 or -ENOSPC. */
 int arp_add_static(struct stack *s, struct netif *nif, uint32_t ip,
                    const struct eth_addr *mac, uint64_t now);
+/* The MAC of ip on nif if resolved (no request is sent). */
+bool arp_known_mac(struct stack *s, const struct netif *nif, uint32_t ip, struct eth_addr *mac);
 /* Drop the entry of ip on ifindex (its waiting packets too): 0 or -ENOENT. */
 int arp_forget(struct stack *s, int ifindex, uint32_t ip);
 /* Drop every entry of an interface (undo of a failed stack_netif_add). */

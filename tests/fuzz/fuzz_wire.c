@@ -12,6 +12,7 @@
 
 #include "stack/wire/addr.h"
 #include "stack/wire/arp.h"
+#include "stack/wire/dhcp4.h"
 #include "stack/wire/eth.h"
 #include "stack/wire/icmp4.h"
 #include "stack/wire/icmp6.h"
@@ -46,8 +47,11 @@ static void parse_transport(uint8_t proto, const uint8_t *buf, size_t len,
         if (icmp4_parse_quote(icmp.body, icmp.body_len, &quote) == 0)
             touch(quote.l4, quote.l4_len);
     }
-    if (proto == 17 && udp_parse(buf, len, src, dst, &udp) == 0)
+    if (proto == 17 && udp_parse(buf, len, src, dst, &udp) == 0) {
         touch(udp.payload, udp.payload_len);
+        struct dhcp4_view dv;
+        (void)dhcp4_parse(udp.payload, udp.payload_len, &dv);
+    }
     if (proto == 6 && tcp_parse(buf, len, src, dst, &tcp) == 0) {
         touch(tcp.options, tcp.options_len);
         touch(tcp.payload, tcp.payload_len);
@@ -186,6 +190,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (tcp_parse(data, size, &src, &dst, &tcp) == 0)
         touch(tcp.payload, tcp.payload_len);
     (void)tcp_options_parse(data, size, &opts);
+    struct dhcp4_view dhcp;
+    (void)dhcp4_parse(data, size, &dhcp);
 
     /* The IPv6 parsers on the raw bytes too. */
     struct ipv6_view ip6 = {.version = 6, .hop_limit = 255};

@@ -415,7 +415,7 @@ static void test_unknown_keys_every_level(void **state)
                  "unknown key (expected one of: log_level, ");
     EXPECT_ERROR(cf_doc("'MTU': 1500", ""), "interfaces[0].MTU", "unknown key");
     EXPECT_ERROR(cf_doc("'ipv4': {'address': '10.77.0.2/24', 'netmask': '255.255.255.0'}", ""),
-                 "interfaces[0].ipv4.netmask", "unknown key (expected one of: address, addresses, gateway)");
+                 "interfaces[0].ipv4.netmask", "unknown key (expected one of: address, addresses, gateway, dhcp)");
     EXPECT_ERROR(cf_doc4("'neighbors': [{'ip': '10.77.0.9', 'mac': '02:00:00:77:00:09', 'dev': 'x'}]"),
                  "interfaces[0].neighbors[0].dev", "unknown key");
     EXPECT_ERROR(cf_doc("'host': {'up': true}", ""), "interfaces[0].host.up", "unknown key");

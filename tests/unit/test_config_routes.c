@@ -162,6 +162,30 @@ static void test_ipv4_addresses_refused(void **state)
                  "interfaces[1].ipv4.address", "overlaps 10.77.5.2/24 of interfaces[0]");
 }
 
+static void test_ipv4_dhcp(void **state)
+{
+    (void)state;
+    struct tcpipd_config cfg;
+    cf_load_ok(cf_doc("'ipv4': {'dhcp': true}", ""), &cfg);
+    assert_true(cfg.ifaces[0].dhcp4);
+    assert_false(cfg.ifaces[0].has_ipv4);
+    cf_load_ok(cf_doc("'ipv4': {'dhcp': false, 'address': '10.77.0.2/24'}", ""), &cfg);
+    assert_false(cfg.ifaces[0].dhcp4);
+    EXPECT_ERROR(cf_doc("'ipv4': {'dhcp': true, 'address': '10.77.0.2/24'}", ""),
+                 "interfaces[0].ipv4.address", "not with interfaces[0].ipv4.dhcp");
+    EXPECT_ERROR(cf_doc("'ipv4': {'dhcp': true, 'gateway': '10.77.0.1'}", ""),
+                 "interfaces[0].ipv4.gateway", "not with");
+    EXPECT_ERROR(cf_doc("'ipv4': {'dhcp': 'yes'}", ""), "interfaces[0].ipv4.dhcp", "boolean");
+    EXPECT_ERROR(cf_doc("'ipv4': {}", ""), "interfaces[0].ipv4.address",
+                 "required key is missing (or \"dhcp\": true)");
+    EXPECT_ERROR(cf_doc("'ipv4': {'dhcp': true}, 'neighbors': [{'ip': '10.77.0.9', 'mac':"
+                        " '02:00:00:00:00:09'}]", ""),
+                 "interfaces[0].neighbors", "need");
+    EXPECT_ERROR(cf_doc("'ipv4': {'dhcp': true}, 'host': {'configure': true, 'ipv4': '10.77.0.1/24'}",
+                        ""),
+                 "interfaces[0].host.ipv4", "needs");
+}
+
 /* The control channel's `route add` goes through the same parser, with
  * the running interfaces as the view. */
 static void test_route_json_for_control(void **state)
@@ -213,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_routes_load),
         cmocka_unit_test(test_routes_refused),
         cmocka_unit_test(test_ipv4_addresses_refused),
+        cmocka_unit_test(test_ipv4_dhcp),
         cmocka_unit_test(test_route_json_for_control),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
