@@ -130,7 +130,8 @@ check "ping -6 to the stack's fd77::2 (DAD done)" ping6_ready
 status_ok() {
     table_has status "^tcpipd [0-9.]+, pid $PID, uid 0, up " &&
         table_has status '^interfaces: 1, tcp connections: [0-9]+' &&
-        table_has status '^addresses: 3$' &&
+        table_has status '^addresses: 5$' &&
+        table_has status '^  lo inet 127\.0\.0\.1/8$' &&
         table_has status '^  tcpip0 inet 10\.77\.0\.2/24$' &&
         table_has status '^  tcpip0 inet6 fd77::2/64 preferred$' &&
         table_has status '^  tcp echo port 7: ' &&
@@ -144,9 +145,11 @@ check "status: table and json" status_ok
 
 link_ok() {
     table_has link '^IDX +NAME +MAC +MTU +STATE +RX-FRAMES' &&
+        table_has link '^ +[0-9]+ +lo +- +65535 +UP +[0-9]+' &&
         table_has link '^ +[0-9]+ +tcpip0 +02:77:00:00:00:02 +1500 +UP +[0-9]+' &&
-        json_check link "len(d) == 1 and d[0]['name'] == 'tcpip0' and d[0]['mac'] == '02:77:00:00:00:02'
-            and d[0]['mtu'] == 1500 and d[0]['up'] and d[0]['tx_frames'] >= 1"
+        json_check link "len(d) == 2 and d[0]['name'] == 'lo' and d[0]['type'] == 'loopback'
+            and d[1]['name'] == 'tcpip0' and d[1]['mac'] == '02:77:00:00:00:02'
+            and d[1]['mtu'] == 1500 and d[1]['up'] and d[1]['tx_frames'] >= 1"
 }
 check "link: table and json" link_ok
 
@@ -155,7 +158,9 @@ addr_ok() {
         table_has addr '^tcpip0 +inet +10\.77\.0\.2/24 +brd 10\.77\.0\.255 scope global$' &&
         table_has addr '^tcpip0 +inet6 +fd77::2/64 +scope global preferred valid_lft forever preferred_lft forever$' &&
         table_has addr "^tcpip0 +inet6 +$LINKLOCAL/64 +scope link preferred valid_lft forever preferred_lft forever$" &&
-        json_check addr "len(d) == 3 and d[0] == {'ifname':'tcpip0','family':'inet','address':'10.77.0.2','prefix_len':24,'broadcast':'10.77.0.255','scope':'global'}
+        table_has addr '^lo +inet +127\.0\.0\.1/8 +scope host$' &&
+        json_check addr "len(d) == 5 and d[2] == {'ifname':'tcpip0','family':'inet','address':'10.77.0.2','prefix_len':24,'broadcast':'10.77.0.255','scope':'global',
+                 'dynamic':False,'valid_lft_s':None,'preferred_lft_s':None}
             and {'ifname':'tcpip0','family':'inet6','address':'fd77::2','prefix_len':64,'scope':'global','state':'preferred',
                  'dynamic':False,'stable_privacy':False,'valid_lft_s':None,'preferred_lft_s':None} in d
             and any(a['address'] == '$LINKLOCAL' and a['scope'] == 'link' for a in d)"
@@ -163,13 +168,13 @@ addr_ok() {
 check "addr: table and json" addr_ok
 
 route_ok() {
-    table_has route '^DESTINATION +GATEWAY +DEV +PROTO +SCOPE +SRC +EXPIRES$' &&
-        table_has route '^10\.77\.0\.0/24 +- +tcpip0 +kernel +link +10\.77\.0\.2 +-$' &&
-        table_has route '^fd77::/64 +- +tcpip0 +kernel +link +- +-$' &&
-        table_has route '^fe80::/64 +- +tcpip0 +kernel +link +- +-$' &&
+    table_has route '^DESTINATION +GATEWAY +DEV +PROTO +SCOPE +METRIC +SRC +EXPIRES$' &&
+        table_has route '^10\.77\.0\.0/24 +- +tcpip0 +kernel +link +0 +10\.77\.0\.2 +-$' &&
+        table_has route '^fd77::/64 +- +tcpip0 +kernel +link +256 +- +-$' &&
+        table_has route '^fe80::/64 +- +tcpip0 +kernel +link +256 +- +-$' &&
         json_check route "len(d) == 3 and d[0]['dst'] == '10.77.0.0/24' and d[0]['gateway'] is None
             and {'family':'inet6','dst':'fd77::/64','gateway':None,'dev':'tcpip0','scope':'link','proto':'kernel',
-                 'src':None,'expires_s':None} in d"
+                 'metric':256,'src':None,'expires_s':None} in d"
 }
 check "route: table and json" route_ok
 
