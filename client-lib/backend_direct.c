@@ -807,7 +807,10 @@ static ssize_t d_sendmsg(int fd, const struct msghdr *m, int flags)
 
     if (ds == NULL)
         return -1;
-    if (m == NULL || (m->msg_iovlen > 0 && m->msg_iov == NULL))
+    /* Linux's order: the count first (UIO_MAXIOV), then the pointers. */
+    if (m != NULL && (size_t)m->msg_iovlen > IOV_MAX)
+        n = fail(EMSGSIZE);
+    else if (m == NULL || (m->msg_iovlen > 0 && m->msg_iov == NULL))
         n = fail(EFAULT);
     else if (ds->proto == IPC_PROTO_TCP)
         n = tcp_send(fd, ds, m, flags);
@@ -826,7 +829,9 @@ static ssize_t d_recvmsg(int fd, struct msghdr *m, int flags)
 
     if (ds == NULL)
         return -1;
-    if (m == NULL || (m->msg_iovlen > 0 && m->msg_iov == NULL))
+    if (m != NULL && (size_t)m->msg_iovlen > IOV_MAX)
+        n = fail(EMSGSIZE);
+    else if (m == NULL || (m->msg_iovlen > 0 && m->msg_iov == NULL))
         n = fail(EFAULT);
     else if (m->msg_name != NULL && (int)m->msg_namelen < 0)
         n = fail(EINVAL);

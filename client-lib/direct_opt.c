@@ -238,7 +238,12 @@ int libtcpip_direct_getsockopt(int fd, int level, int name, void *val, socklen_t
     req.name = opt_name(ds, level, name);
     bool known = opt_known(fd, ds, level, name, &value);
     bool info = level == IPPROTO_TCP && name == TCP_INFO && ds->proto == IPC_PROTO_TCP;
-    if (req.name == 0 && !known && !info) {
+    if (level == IPPROTO_TCP && ds->proto == IPC_PROTO_UDP && ds->family == AF_INET) {
+        /* Linux's ip_getsockopt, for a level that is not IP's: an IPv4
+         * UDP socket says EOPNOTSUPP (IPv6's ipv6_getsockopt and every
+         * setsockopt say ENOPROTOOPT). */
+        rc = EOPNOTSUPP;
+    } else if (req.name == 0 && !known && !info) {
         rc = ENOPROTOOPT;
     } else if (len == NULL || val == NULL) {
         rc = EFAULT;

@@ -17,6 +17,12 @@ int libtcpip_sockaddr_to_ep(int family, const struct sockaddr *addr, socklen_t l
                             bool allow_unspec, struct ipc_endpoint *ep)
 {
     memset(ep, 0, sizeof *ep);
+    /* move_addr_to_kernel's checks come first: a length past any address
+     * is EINVAL, an address the kernel could not read EFAULT. */
+    if ((int)len < 0 || len > (socklen_t)sizeof(struct sockaddr_storage))
+        return EINVAL;
+    if (addr == NULL && len > 0)
+        return EFAULT;
     if (addr == NULL || len < (socklen_t)sizeof addr->sa_family)
         return EINVAL;
     if (addr->sa_family == AF_UNSPEC && allow_unspec) {

@@ -89,6 +89,8 @@ struct ipc_sock {
     bool app_pending;            /* EPOLLIN seen but not read out (send buffer full) */
     bool hup_seen;               /* EPOLLRDHUP seen: read on to the end of file */
     bool so_broadcast;           /* TCP: SO_BROADCAST as set (no effect) */
+    bool linger_on;              /* TCP: SO_LINGER as set, read back as set */
+    int linger_secs;
     bool wr_shut;                /* SHUTDOWN(WR) asked: FIN after fin_at bytes */
     bool fin_sent;
     bool rd_shut;                /* SHUTDOWN(RD) asked */

@@ -590,8 +590,13 @@ static void do_setopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_re
             return;
         }
         /* Only linger 0 (RST at close) changes what the stack does: a
-         * close never blocks here, the daemon finishes it. */
+         * close never blocks here, the daemon finishes it. The time is
+         * kept to be read back, as Linux does. */
         r->err = -tcp_sock_setopt(s->ts, TCP_OPT_LINGER_ZERO, v == 0);
+        if (r->err == 0) {
+            s->linger_on = v >= 0;
+            s->linger_secs = v >= 0 ? v : 0;
+        }
         return;
     }
     if (o->name == IPC_IPV6_V6ONLY) {
@@ -650,7 +655,7 @@ static void do_getopt(struct ipc_sock *s, const struct ipc_opt *o, struct ipc_re
     switch (o->name) {
     case IPC_SO_LINGER:
         (void)tcp_sock_getopt(s->ts, TCP_OPT_LINGER_ZERO, &v);
-        r->value = v ? 0 : -1;
+        r->value = v ? 0 : s->linger_on ? s->linger_secs : -1;
         return;
     case IPC_IPV6_V6ONLY:
         if (s->family != IPC_AF_INET6)

@@ -22,7 +22,9 @@
  * poll. It sends packets: run it inside a network namespace
  * (tests/integration/test_api.sh). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -32,7 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1004,6 +1009,646 @@ out:
     return pass;
 }
 
+/* ---- Linux's socket semantics: sharing, closing, UDP, options, input ---- */
+
+/* Wait for a child of a case; true if it exited 0. */
+static bool child_ok(pid_t pid, const char *what)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            note("%s: waitpid: %s", what, strerror(errno));
+            return false;
+        }
+    }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return true;
+    note("%s: child %s %d", what, WIFEXITED(st) ? "exited" : "killed by signal",
+         WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    return false;
+}
+
+/* Echo everything read back until end of file, then close: 0 or 1. */
+static int echo_until_eof(int fd)
+{
+    static char buf[65536];
+    for (;;) {
+        ssize_t n = lib_recv_wait(fd, buf, sizeof(buf), 0);
+        if (n == 0)
+            break;
+        if (n < 0)
+            return 1;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = tcpip_send(fd, buf + off, (size_t)(n - off), 0);
+            if (w <= 0)
+                return 1;
+            off += w;
+        }
+    }
+    return tcpip_close(fd) == 0 ? 0 : 1;
+}
+
+/* The kernel peer writes `total` bytes of a pattern while reading the
+ * echo (one poll loop, both ways at once), half-closes, and reads to end
+ * of file: true if every byte came back in order and nothing was reset. */
+static bool kern_echo_check(int kfd, size_t total)
+{
+    static char out_buf[65536], in_buf[65536];
+    size_t sent = 0, got = 0;
+    bool shut = false;
+    int fl = fcntl(kfd, F_GETFL);
+    if (fl < 0 || fcntl(kfd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        note("fcntl O_NONBLOCK: %s", strerror(errno));
+        return false;
+    }
+    for (int rounds = 0; rounds < 100000; rounds++) {
+        struct pollfd p = {.fd = kfd, .events = POLLIN | (sent < total ? POLLOUT : 0)};
+        int n = poll(&p, 1, WAIT_MS);
+        if (n <= 0) {
+            note("echo stalled: %zu of %zu bytes sent, %zu back", sent, total, got);
+            return false;
+        }
+        if ((p.revents & POLLOUT) && sent < total) {
+            size_t chunk = total - sent < sizeof(out_buf) ? total - sent : sizeof(out_buf);
+            for (size_t i = 0; i < chunk; i++)
+                out_buf[i] = (char)((sent + i) * 31 + 7);
+            ssize_t w = send(kfd, out_buf, chunk, MSG_NOSIGNAL);
+            if (w < 0 && errno != EAGAIN) {
+                note("kernel send after %zu bytes: %s", sent, errname(errno));
+                return false;
+            }
+            if (w > 0)
+                sent += (size_t)w;
+        }
+        if (sent == total && !shut) {
+            shutdown(kfd, SHUT_WR);
+            shut = true;
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t r = recv(kfd, in_buf, sizeof(in_buf), 0);
+            if (r < 0 && errno == EAGAIN)
+                continue;
+            if (r < 0) {
+                note("kernel recv after %zu bytes back: %s", got, errname(errno));
+                return false;
+            }
+            if (r == 0)
+                break;
+            for (ssize_t i = 0; i < r; i++)
+                if (in_buf[i] != (char)((got + (size_t)i) * 31 + 7)) {
+                    note("echo byte %zu differs", got + (size_t)i);
+                    return false;
+                }
+            got += (size_t)r;
+        }
+    }
+    if (got != total) {
+        note("echo: %zu of %zu bytes came back before end of file", got, total);
+        return false;
+    }
+    return true;
+}
+
+/* A connection shared by fork (examples/echo_server --fork): the parent
+ * closes its copy while received bytes wait unread in it; the child
+ * echoes 4 MiB that the kernel writes while reading. Only the last close
+ * ends the socket (close(2), socket(7)): no reset, every byte back. */
+static bool case_fork_shared(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1, go[2] = {-1, -1};
+    pid_t pid = -1;
+    if (pipe(go) < 0 || pair_lib_server(&fd, &kfd) < 0)
+        goto out;
+    pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        char c;
+        close(go[1]);
+        if (read(go[0], &c, 1) != 1)
+            _exit(1);
+        _exit(echo_until_eof(fd));
+    }
+    CHECK(send(kfd, "unread", 6, 0) == 6, "kernel send: %s", strerror(errno));
+    usleep(100 * 1000);          /* the bytes reach the shared fd, unread */
+    close_lib(&fd);              /* the parent's copy: not the last */
+    CHECK(write(go[1], "g", 1) == 1, "pipe: %s", strerror(errno));
+    char first[6];
+    CHECK(kern_read_exact(kfd, first, sizeof(first)) == 0 && memcmp(first, "unread", 6) == 0,
+          "the child's echo of the bytes that were unread at the parent's close never came");
+    CHECK(kern_echo_check(kfd, 4 << 20), "4 MiB echo through the child");
+    pass = true;
+out:
+    if (pid > 0 && !child_ok(pid, "echo child"))
+        pass = false;
+    if (go[0] >= 0)
+        close(go[0]);
+    if (go[1] >= 0)
+        close(go[1]);
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* dup(2): either copy works, closing one leaves the other (a graceful
+ * close at the last: the peer reads end of file, not a reset). */
+static bool case_dup_shared(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1, d = -1;
+    char buf[8];
+    if (pair_lib_client(&fd, &kfd) < 0)
+        goto out;
+    d = dup(fd);
+    CHECK_OK("dup", d);
+    close_lib(&fd);
+    CHECK(tcpip_send(d, "ping", 4, 0) == 4, "tcpip_send on the dup: %s", errname(errno));
+    CHECK(kern_read_exact(kfd, buf, 4) == 0 && memcmp(buf, "ping", 4) == 0,
+          "the kernel did not read what the dup sent");
+    CHECK(send(kfd, "pong", 4, 0) == 4, "kernel send: %s", strerror(errno));
+    CHECK(lib_read_exact(d, buf, 4) == 0 && memcmp(buf, "pong", 4) == 0,
+          "the dup did not read what the kernel sent");
+    union inaddr peer;
+    socklen_t plen = sizeof(peer);
+    CHECK_OK("tcpip_getpeername on the dup", tcpip_getpeername(d, (struct sockaddr *)&peer, &plen));
+    close_lib(&d);
+    ssize_t n = recv(kfd, buf, sizeof(buf), 0);
+    CHECK(n == 0, "kernel recv after the last close: expected 0 (FIN), got %zd/%s", n,
+          n < 0 ? errname(errno) : "-");
+    pass = true;
+out:
+    close_lib(&d);
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* SCM_RIGHTS (unix(7)): a connected socket passed to a process that did
+ * not make it works there, and the sender's close ends nothing. */
+static bool case_scm_rights(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1, sp[2] = {-1, -1};
+    pid_t pid = -1;
+    char buf[16];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0, "socketpair: %s", strerror(errno));
+    pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* made before the socket: the fd can only come by SCM_RIGHTS */
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } cb;
+        char c;
+        struct iovec iov = {.iov_base = &c, .iov_len = 1};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+                           .msg_controllen = sizeof(cb.buf)};
+        close(sp[0]);
+        if (wait_fd(sp[1], POLLIN, WAIT_MS) <= 0 || recvmsg(sp[1], &m, 0) != 1)
+            _exit(2);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+            _exit(3);
+        int got;
+        memcpy(&got, CMSG_DATA(cm), sizeof(got));
+        char in[8];
+        if (tcpip_send(got, "from child", 10, 0) != 10)
+            _exit(4);
+        if (lib_read_exact(got, in, 8) != 0 || memcmp(in, "to child", 8) != 0)
+            _exit(5);
+        _exit(tcpip_close(got) == 0 ? 0 : 6);
+    }
+    close(sp[1]);
+    sp[1] = -1;
+    if (pair_lib_client(&fd, &kfd) < 0)
+        goto out;
+    {
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } cb;
+        memset(&cb, 0, sizeof(cb));
+        struct iovec iov = {.iov_base = "f", .iov_len = 1};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf,
+                           .msg_controllen = sizeof(cb.buf)};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+        CHECK(sendmsg(sp[0], &m, 0) == 1, "sendmsg(SCM_RIGHTS): %s", strerror(errno));
+    }
+    close_lib(&fd);              /* the sender's copy */
+    CHECK(kern_read_exact(kfd, buf, 10) == 0 && memcmp(buf, "from child", 10) == 0,
+          "the kernel did not read what the receiving process sent");
+    CHECK(send(kfd, "to child", 8, 0) == 8, "kernel send: %s", strerror(errno));
+    ssize_t n = recv(kfd, buf, sizeof(buf), 0);
+    CHECK(n == 0, "kernel recv after the receiver's close: expected 0 (FIN), got %zd/%s", n,
+          n < 0 ? errname(errno) : "-");
+    pass = true;
+out:
+    if (pid > 0 && !child_ok(pid, "SCM_RIGHTS receiver"))
+        pass = false;
+    if (sp[0] >= 0)
+        close(sp[0]);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (d == NULL)
+        return -1;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* close(2), not tcpip_close, on sockets of every kind: nothing is left
+ * behind in the process (the daemon's side ends with the last close). */
+static bool case_close_no_leak(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1, before = -1, after = -1;
+    /* once first: whatever the library keeps per process (its sessions) */
+    for (int round = 0; round < 11; round++) {
+        if (round == 1)
+            before = count_fds();
+        CHECK(pair_lib_client(&fd, &kfd) == 0, "round %d: client pair", round);
+        close(fd);
+        fd = -1;
+        close_kern(&kfd);
+        CHECK(pair_lib_server(&fd, &kfd) == 0, "round %d: server pair", round);
+        close(fd);
+        fd = -1;
+        close_kern(&kfd);
+        int u = tcpip_socket(family, SOCK_DGRAM, 0);
+        CHECK_OK("tcpip_socket(SOCK_DGRAM)", u);
+        close(u);
+    }
+    after = count_fds();
+    CHECK(before > 0 && after == before, "open fds: %d after the first round, %d after ten more",
+          before, after);
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* A connected UDP socket with read(2) and write(2) (udp(7)): one
+ * datagram per call each way, no framing; write on an unconnected one is
+ * EDESTADDRREQ. */
+static bool case_udp_read_write(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1, u = -1;
+    union inaddr lname, kname;
+    static const size_t sizes[3] = {3, 1400, 1};
+    static char out_buf[1400], in_buf[2048];
+    for (size_t i = 0; i < sizeof(out_buf); i++)
+        out_buf[i] = (char)(i * 5 + 3);
+    if (udp_pair(&fd, &kfd, &lname, &kname) < 0)
+        goto out;
+    CHECK_OK("tcpip_connect(UDP, the kernel's socket)",
+             tcpip_connect(fd, (struct sockaddr *)&kname, sizeof(kname)));
+    for (int i = 0; i < 3; i++)
+        CHECK(write(fd, out_buf, sizes[i]) == (ssize_t)sizes[i], "write(2) of %zu bytes: %s",
+              sizes[i], errname(errno));
+    for (int i = 0; i < 3; i++) {
+        CHECK(wait_fd(kfd, POLLIN, WAIT_MS) > 0, "datagram %d never reached the kernel", i);
+        ssize_t n = recv(kfd, in_buf, sizeof(in_buf), 0);
+        CHECK(n == (ssize_t)sizes[i] && memcmp(in_buf, out_buf, sizes[i]) == 0,
+              "kernel recv #%d: expected %zu bytes, got %zd", i, sizes[i], n);
+    }
+    for (int i = 0; i < 3; i++)
+        CHECK(sendto(kfd, out_buf, sizes[i], 0, (struct sockaddr *)&lname, sizeof(lname)) ==
+                  (ssize_t)sizes[i],
+              "kernel sendto: %s", strerror(errno));
+    for (int i = 0; i < 3; i++) {
+        CHECK(wait_fd(fd, POLLIN, WAIT_MS) > 0, "datagram %d never arrived", i);
+        ssize_t n = read(fd, in_buf, sizeof(in_buf));
+        CHECK(n == (ssize_t)sizes[i] && memcmp(in_buf, out_buf, sizes[i]) == 0,
+              "read(2) #%d: expected %zu bytes, got %zd/%s", i, sizes[i], n,
+              n < 0 ? errname(errno) : "-");
+    }
+    u = tcpip_socket(family, SOCK_DGRAM, 0);
+    CHECK_OK("tcpip_socket(SOCK_DGRAM)", u);
+    ssize_t n = tcpip_write(u, "x", 1);
+    CHECK_ERRNO("tcpip_write on an unconnected UDP socket", n, EDESTADDRREQ);
+    n = tcpip_send(u, "x", 1, 0);
+    CHECK_ERRNO("tcpip_send on an unconnected UDP socket", n, EDESTADDRREQ);
+    pass = true;
+out:
+    close_lib(&u);
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* ICMP port unreachable on a connected UDP socket (RFC 1122 4.1.3.3,
+ * udp(7)): the next receive fails with ECONNREFUSED, and so does the next
+ * send after another one. */
+static bool case_udp_refused(void)
+{
+    bool pass = false;
+    int fd = -1, k = -1;
+    union inaddr closed;
+    char buf[8];
+    k = kern_socket(SOCK_DGRAM, &closed);   /* a port, then nobody on it */
+    CHECK(k >= 0, "kernel UDP socket: %s", strerror(errno));
+    close_kern(&k);
+    fd = tcpip_socket(family, SOCK_DGRAM, 0);
+    CHECK_OK("tcpip_socket(SOCK_DGRAM)", fd);
+    CHECK_OK("tcpip_connect(a closed port)", tcpip_connect(fd, (struct sockaddr *)&closed, sizeof(closed)));
+    CHECK(tcpip_send(fd, "x", 1, 0) == 1, "tcpip_send: %s", errname(errno));
+    CHECK(wait_fd(fd, POLLIN, WAIT_MS) > 0, "no error reported within %d ms", WAIT_MS);
+    ssize_t n = tcpip_recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    CHECK_ERRNO("tcpip_recv after ICMP port unreachable", n, ECONNREFUSED);
+    CHECK(tcpip_send(fd, "y", 1, 0) == 1, "tcpip_send after the error was read: %s",
+          errname(errno));
+    CHECK(wait_fd(fd, POLLIN, WAIT_MS) > 0, "no second error within %d ms", WAIT_MS);
+    n = tcpip_send(fd, "z", 1, 0);
+    CHECK_ERRNO("tcpip_send after ICMP port unreachable", n, ECONNREFUSED);
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&k);
+    return pass;
+}
+
+static long long ms_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* SO_RCVTIMEO and SO_SNDTIMEO (socket(7)): read back as set; a receive
+ * with nothing to read and a send into full buffers give up after the
+ * timeout with EAGAIN. */
+static bool case_timeouts(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 200000}, got;
+    socklen_t len = sizeof(got);
+    static char buf[65536];
+    if (pair_lib_client(&fd, &kfd) < 0)
+        goto out;
+    CHECK_OK("tcpip_setsockopt(SO_RCVTIMEO)",
+             tcpip_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+    CHECK_OK("tcpip_setsockopt(SO_SNDTIMEO)",
+             tcpip_setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+    CHECK_OK("tcpip_getsockopt(SO_RCVTIMEO)",
+             tcpip_getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &got, &len));
+    CHECK(len == sizeof(got) && got.tv_sec == 0 && got.tv_usec == 200000,
+          "SO_RCVTIMEO reads %ld.%06ld", (long)got.tv_sec, (long)got.tv_usec);
+    long long t0 = ms_now();
+    ssize_t n = tcpip_recv(fd, buf, 16, 0);
+    long long waited = ms_now() - t0;
+    CHECK_ERRNO("tcpip_recv with nothing to read", n, EAGAIN);
+    CHECK(waited >= 150 && waited < 5000, "tcpip_recv gave up after %lld ms (timeout 200)", waited);
+    /* The kernel reads nothing: fill every buffer on the way, until a
+     * send gives up. One that times out after some bytes returns them
+     * (a short count); one with no room at all fails with EAGAIN. */
+    int rounds = 0;
+    for (; rounds < 4096; rounds++) {
+        t0 = ms_now();
+        n = tcpip_send(fd, buf, sizeof(buf), 0);
+        waited = ms_now() - t0;
+        if (n < 0)
+            break;
+    }
+    CHECK(rounds < 4096, "256 MiB went out with the peer reading nothing");
+    CHECK_ERRNO("tcpip_send into full buffers", n, EAGAIN);
+    CHECK(waited >= 150 && waited < 5000, "tcpip_send gave up after %lld ms (timeout 200)", waited);
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* More options as Linux has them (socket(7), ip(7), ipv6(7), tcp(7)):
+ * SO_BROADCAST, SO_LINGER, IP_TOS, IPV6_TCLASS, IPV6_V6ONLY, TCP_CORK,
+ * and TCP_MAXSEG set before connecting bounds the MSS used. */
+static bool case_options_more(void)
+{
+    bool pass = false;
+    int fd = -1, ufd = -1, kfd = -1, ls = -1, rc;
+    socklen_t len;
+    fd = tcpip_socket(family, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket", fd);
+    ufd = tcpip_socket(family, SOCK_DGRAM, 0);
+    CHECK_OK("tcpip_socket(SOCK_DGRAM)", ufd);
+    CHECK(opt_roundtrip(ufd, SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST", 1, 1), "SO_BROADCAST");
+    CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_CORK, "TCP_CORK", 1, 1), "TCP_CORK");
+    CHECK(opt_roundtrip(fd, IPPROTO_TCP, TCP_CORK, "TCP_CORK", 0, 0), "TCP_CORK off");
+    CHECK(opt_roundtrip(fd, IPPROTO_IP, IP_TOS, "IP_TOS", 0x10, 0x10), "IP_TOS");
+    CHECK(opt_roundtrip(ufd, IPPROTO_IP, IP_TOS, "IP_TOS (UDP)", 0x20, 0x20), "IP_TOS UDP");
+    struct linger lg = {.l_onoff = 1, .l_linger = 5}, lgot;
+    CHECK_OK("tcpip_setsockopt(SO_LINGER {1,5})",
+             tcpip_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+    len = sizeof(lgot);
+    CHECK_OK("tcpip_getsockopt(SO_LINGER)", tcpip_getsockopt(fd, SOL_SOCKET, SO_LINGER, &lgot, &len));
+    CHECK(len == sizeof(lgot) && lgot.l_onoff == 1 && lgot.l_linger == 5,
+          "SO_LINGER reads {%d,%d}", lgot.l_onoff, lgot.l_linger);
+    rc = tcpip_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg) - 1);
+    CHECK_ERRNO("tcpip_setsockopt(SO_LINGER, short length)", rc, EINVAL);
+    int v = 0x28;
+    if (family == AF_INET6) {
+        CHECK(opt_roundtrip(fd, IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS", 0x28, 0x28), "IPV6_TCLASS");
+        CHECK(opt_roundtrip(ufd, IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", 1, 1), "IPV6_V6ONLY");
+        CHECK(opt_roundtrip(ufd, IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", 0, 0), "IPV6_V6ONLY off");
+    } else {
+        rc = tcpip_setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v));
+        CHECK_ERRNO("tcpip_setsockopt(IPv4 socket, IPV6_TCLASS)", rc, ENOPROTOOPT);
+    }
+    /* TCP_MAXSEG before connect: the MSS of the connection is at most it */
+    close_lib(&fd);
+    fd = tcpip_socket(family, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket", fd);
+    v = 1000;
+    CHECK_OK("tcpip_setsockopt(TCP_MAXSEG, 1000)",
+             tcpip_setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)));
+    union inaddr srv;
+    ls = kern_listener(&srv);
+    CHECK(ls >= 0, "kernel listener: %s", strerror(errno));
+    CHECK_OK("tcpip_connect", tcpip_connect(fd, (struct sockaddr *)&srv, sizeof(srv)));
+    kfd = kern_accept(ls);
+    CHECK(kfd >= 0, "kernel accept: nothing");
+    v = -1;
+    len = sizeof(v);
+    CHECK_OK("tcpip_getsockopt(TCP_MAXSEG)", tcpip_getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &v, &len));
+    CHECK(v > 0 && v <= 1000, "TCP_MAXSEG after connect with 1000 set: got %d", v);
+    pass = true;
+out:
+    close_lib(&fd);
+    close_lib(&ufd);
+    close_kern(&kfd);
+    close_kern(&ls);
+    return pass;
+}
+
+/* TCP_INFO (tcp(7)) after a few exchanges: ESTABLISHED, an RTT, its
+ * variance and the RTO, a congestion window, an MSS, no retransmission. */
+static bool case_tcp_info(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1;
+    char buf[8];
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    if (pair_lib_client(&fd, &kfd) < 0)
+        goto out;
+    for (int i = 0; i < 10; i++) {
+        CHECK(tcpip_send(fd, "ping", 4, 0) == 4, "tcpip_send: %s", errname(errno));
+        CHECK(kern_read_exact(kfd, buf, 4) == 0, "kernel read");
+        CHECK(send(kfd, "pong", 4, 0) == 4, "kernel send: %s", strerror(errno));
+        CHECK(lib_read_exact(fd, buf, 4) == 0, "tcpip_recv");
+    }
+    memset(&ti, 0, sizeof(ti));
+    CHECK_OK("tcpip_getsockopt(TCP_INFO)", tcpip_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len));
+    CHECK(len == sizeof(ti), "TCP_INFO length %u, expected %zu", (unsigned)len, sizeof(ti));
+    CHECK(ti.tcpi_state == 1, "tcpi_state %u, expected 1 (TCP_ESTABLISHED)", ti.tcpi_state);
+    /* rttvar may be 0 on a link this steady (Linux's is, over veth) */
+    CHECK(ti.tcpi_rtt > 0 && ti.tcpi_rttvar < 1000000 && ti.tcpi_rto > 0,
+          "tcpi_rtt %u, tcpi_rttvar %u, tcpi_rto %u: expected an RTT, a sane variance, an RTO",
+          ti.tcpi_rtt, ti.tcpi_rttvar, ti.tcpi_rto);
+    CHECK(ti.tcpi_snd_cwnd > 0, "tcpi_snd_cwnd %u", ti.tcpi_snd_cwnd);
+    CHECK(ti.tcpi_snd_mss >= 500 && ti.tcpi_snd_mss <= 65535, "tcpi_snd_mss %u", ti.tcpi_snd_mss);
+    CHECK(ti.tcpi_retransmits == 0 && ti.tcpi_total_retrans == 0,
+          "tcpi_retransmits %u, tcpi_total_retrans %u on a clean link", ti.tcpi_retransmits,
+          ti.tcpi_total_retrans);
+    len = sizeof(ti);
+    int ufd = tcpip_socket(family, SOCK_DGRAM, 0);
+    CHECK_OK("tcpip_socket(SOCK_DGRAM)", ufd);
+    int rc = tcpip_getsockopt(ufd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+    int e = errno;
+    tcpip_close(ufd);
+    errno = e;
+    /* Linux: EOPNOTSUPP from an IPv4 UDP socket, ENOPROTOOPT from IPv6's */
+    CHECK_ERRNO("tcpip_getsockopt(UDP, TCP_INFO)", rc, family == AF_INET ? EOPNOTSUPP : ENOPROTOOPT);
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* TCP_CORK and MSG_MORE (tcp(7)): a partial segment waits (Linux holds
+ * it up to 200 ms) until uncorked or a send without MSG_MORE. */
+static bool case_cork(void)
+{
+    bool pass = false;
+    int fd = -1, kfd = -1, one = 1, zero = 0;
+    char buf[8];
+    if (pair_lib_client(&fd, &kfd) < 0)
+        goto out;
+    CHECK_OK("tcpip_setsockopt(TCP_CORK, 1)",
+             tcpip_setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)));
+    CHECK(tcpip_send(fd, "ab", 2, 0) == 2 && tcpip_send(fd, "cd", 2, 0) == 2, "tcpip_send: %s",
+          errname(errno));
+    CHECK(wait_fd(kfd, POLLIN, 50) == 0, "corked bytes arrived within 50 ms");
+    CHECK_OK("tcpip_setsockopt(TCP_CORK, 0)",
+             tcpip_setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)));
+    CHECK(kern_read_exact(kfd, buf, 4) == 0 && memcmp(buf, "abcd", 4) == 0,
+          "the kernel did not read the uncorked bytes");
+    CHECK(tcpip_send(fd, "ef", 2, MSG_MORE) == 2, "tcpip_send(MSG_MORE): %s", errname(errno));
+    CHECK(wait_fd(kfd, POLLIN, 50) == 0, "bytes sent with MSG_MORE arrived within 50 ms");
+    CHECK(tcpip_send(fd, "gh", 2, 0) == 2, "tcpip_send: %s", errname(errno));
+    CHECK(kern_read_exact(kfd, buf, 4) == 0 && memcmp(buf, "efgh", 4) == 0,
+          "the kernel did not read the MSG_MORE bytes after the last send");
+    pass = true;
+out:
+    close_lib(&fd);
+    close_kern(&kfd);
+    return pass;
+}
+
+/* Bad input gets the kernel's errno, never a crash: short, oversized and
+ * foreign addresses, a NULL address, an iovec count past UIO_MAXIOV, an fd
+ * never opened, a pipe, bad lengths. */
+static bool case_bad_input(void)
+{
+    bool pass = false;
+    int fd = -1, p[2] = {-1, -1}, rc, v = 1;
+    union inaddr a = with_port(&local_addr, 0);
+    struct sockaddr_storage big;
+    char buf[8];
+    socklen_t len;
+    fd = tcpip_socket(family, SOCK_STREAM, 0);
+    CHECK_OK("tcpip_socket", fd);
+    rc = tcpip_bind(fd, (struct sockaddr *)&a, 3);
+    CHECK_ERRNO("tcpip_bind(3-byte address)", rc, EINVAL);
+    memset(&big, 0, sizeof(big));
+    memcpy(&big, &a, sizeof(a));
+    rc = tcpip_bind(fd, (struct sockaddr *)&big, sizeof(big) + 1);
+    CHECK_ERRNO("tcpip_bind(address longer than sockaddr_storage)", rc, EINVAL);
+    union inaddr un = a;
+    un.sa.sa_family = AF_UNIX;
+    rc = tcpip_bind(fd, (struct sockaddr *)&un, sizeof(un));
+    CHECK_ERRNO("tcpip_bind(AF_UNIX family)", rc, EAFNOSUPPORT);
+    rc = tcpip_connect(fd, NULL, sizeof(a));
+    CHECK_ERRNO("tcpip_connect(NULL address)", rc, EFAULT);
+    struct iovec iov = {.iov_base = buf, .iov_len = 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 100000};
+    ssize_t n = tcpip_sendmsg(fd, &m, 0);
+    CHECK_ERRNO("tcpip_sendmsg(100000 iovecs)", n, EMSGSIZE);
+    n = tcpip_recvmsg(fd, &m, MSG_DONTWAIT);
+    CHECK_ERRNO("tcpip_recvmsg(100000 iovecs)", n, EMSGSIZE);
+    len = (socklen_t)-1;
+    rc = tcpip_getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len);
+    CHECK_ERRNO("tcpip_getsockopt(negative length)", rc, EINVAL);
+    rc = tcpip_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, 2);
+    CHECK_ERRNO("tcpip_setsockopt(TCP_NODELAY, 2-byte value)", rc, EINVAL);
+    len = (socklen_t)-1;
+    rc = tcpip_getsockname(fd, (struct sockaddr *)&a, &len);
+    CHECK_ERRNO("tcpip_getsockname(negative length)", rc, EINVAL);
+    rc = tcpip_socket(family, SOCK_STREAM, IPPROTO_UDP);
+    CHECK_ERRNO("tcpip_socket(SOCK_STREAM, IPPROTO_UDP)", rc, EPROTONOSUPPORT);
+    /* an fd never opened */
+    int never = 1000;
+    while (fcntl(never, F_GETFD) >= 0 && never < 1100)
+        never++;
+    n = tcpip_send(never, "x", 1, 0);
+    CHECK_ERRNO("tcpip_send(an fd never opened)", n, EBADF);
+    n = tcpip_recv(never, buf, 1, 0);
+    CHECK_ERRNO("tcpip_recv(an fd never opened)", n, EBADF);
+    rc = tcpip_connect(never, (struct sockaddr *)&a, sizeof(a));
+    CHECK_ERRNO("tcpip_connect(an fd never opened)", rc, EBADF);
+    len = sizeof(v);
+    rc = tcpip_getsockopt(never, SOL_SOCKET, SO_ERROR, &v, &len);
+    CHECK_ERRNO("tcpip_getsockopt(an fd never opened)", rc, EBADF);
+    rc = tcpip_close(never);
+    CHECK_ERRNO("tcpip_close(an fd never opened)", rc, EBADF);
+    /* a pipe is no socket */
+    CHECK(pipe(p) == 0, "pipe: %s", strerror(errno));
+    rc = tcpip_connect(p[0], (struct sockaddr *)&a, sizeof(a));
+    CHECK_ERRNO("tcpip_connect(a pipe)", rc, ENOTSOCK);
+    len = sizeof(a);
+    rc = tcpip_getsockname(p[0], (struct sockaddr *)&a, &len);
+    CHECK_ERRNO("tcpip_getsockname(a pipe)", rc, ENOTSOCK);
+    rc = tcpip_listen(p[1], 1);
+    CHECK_ERRNO("tcpip_listen(a pipe)", rc, ENOTSOCK);
+    pass = true;
+out:
+    if (p[0] >= 0)
+        close(p[0]);
+    if (p[1] >= 0)
+        close(p[1]);
+    close_lib(&fd);
+    return pass;
+}
+
 /* ---- the driver ---- */
 
 static const struct {
@@ -1041,6 +1686,24 @@ static const struct {
     {"options", "options round trip (NODELAY, KEEPALIVE, KEEPIDLE/INTVL/CNT, RCVBUF/SNDBUF)",
      case_options},
     {"getsockname", "getsockname after bind to port 0: a non-zero port", case_getsockname},
+    {"fork_shared", "shared by fork: the parent's close with unread bytes ends nothing; 4 MiB echo",
+     case_fork_shared},
+    {"dup_shared", "dup(2): either copy works; the last close is a FIN", case_dup_shared},
+    {"scm_rights", "passed by SCM_RIGHTS: works in the receiver; the sender's close ends nothing",
+     case_scm_rights},
+    {"close_no_leak", "close(2) on sockets of every kind leaves no fd behind", case_close_no_leak},
+    {"udp_read_write", "UDP: connected read(2)/write(2) keep datagrams, unframed; unconnected EDESTADDRREQ",
+     case_udp_read_write},
+    {"udp_refused", "UDP: ICMP port unreachable: ECONNREFUSED on the next recv and the next send",
+     case_udp_refused},
+    {"timeouts", "SO_RCVTIMEO/SO_SNDTIMEO: read back, then EAGAIN after the timeout",
+     case_timeouts},
+    {"options_more", "options: SO_BROADCAST, SO_LINGER, IP_TOS, IPV6_TCLASS/V6ONLY, TCP_CORK, TCP_MAXSEG",
+     case_options_more},
+    {"tcp_info", "TCP_INFO: state, rtt, rttvar, cwnd, mss, no retransmits", case_tcp_info},
+    {"cork", "TCP_CORK and MSG_MORE hold a partial segment until uncorked", case_cork},
+    {"bad_input", "bad input: addresses, iovec count, unopened fd, a pipe: the kernel's errno",
+     case_bad_input},
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 

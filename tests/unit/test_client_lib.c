@@ -62,7 +62,13 @@ static void test_sockaddr_checks_like_linux(void **state)
     /* short length: EINVAL; wrong family: EAFNOSUPPORT */
     assert_int_equal(libtcpip_sockaddr_to_ep(AF_INET, (struct sockaddr *)&in, sizeof in - 1,
                                              false, &ep), EINVAL);
-    assert_int_equal(libtcpip_sockaddr_to_ep(AF_INET, NULL, sizeof in, false, &ep), EINVAL);
+    /* as move_addr_to_kernel: NULL with a length EFAULT, a length past
+     * sockaddr_storage EINVAL (before anything is read) */
+    assert_int_equal(libtcpip_sockaddr_to_ep(AF_INET, NULL, sizeof in, false, &ep), EFAULT);
+    assert_int_equal(libtcpip_sockaddr_to_ep(AF_INET, NULL, 0, false, &ep), EINVAL);
+    assert_int_equal(libtcpip_sockaddr_to_ep(AF_INET, NULL, 129, false, &ep), EINVAL);
+    assert_int_equal(libtcpip_sockaddr_to_ep(AF_INET, (struct sockaddr *)&in, (socklen_t)-1,
+                                             false, &ep), EINVAL);
     assert_int_equal(libtcpip_sockaddr_to_ep(AF_INET, (struct sockaddr *)&in6, sizeof in6,
                                              false, &ep), EAFNOSUPPORT);
     assert_int_equal(libtcpip_sockaddr_to_ep(AF_INET6, (struct sockaddr *)&in, sizeof in6,

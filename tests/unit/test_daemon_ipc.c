@@ -503,6 +503,8 @@ static void test_options_round_trip(void **state)
     } tcp[] = {
         {IPC_TCP_CORK, 5, 1},      {IPC_TCP_NODELAY, 1, 1}, {IPC_IP_TOS, 0x11, 0x10},
         {IPC_TCP_MAXSEG, 1200, 1200}, {IPC_SO_BROADCAST, 1, 1}, {IPC_SO_KEEPALIVE, 1, 1},
+        /* SO_LINGER reads back its time, as Linux's {1, 5}; then off, and 0 */
+        {IPC_SO_LINGER, 5, 5},     {IPC_SO_LINGER, -1, -1}, {IPC_SO_LINGER, 0, 0},
     };
     for (size_t i = 0; i < sizeof tcp / sizeof tcp[0]; i++) {
         struct ipc_reply r = dipc_opt_req(f, c, t, IPC_OP_SETOPT, tcp[i].name, tcp[i].set);
