@@ -12,6 +12,9 @@
 #     requests from 50 concurrent kernel-side clients (ab);
 #   - sshd on the stack (port 2222, a test key; it re-executes itself
 #     with the connection on fds 0 and 1), `ssh ... true` from the kernel;
+#   - examples/echo_server --fork (libtcpip, no preload) under a kernel
+#     client that writes 4 MiB while it reads: every byte back, no reset
+#     (the parent's close of its copy ends nothing);
 #   - a program ported by hand with <tcpip/bsd.h> (examples/bsd_echo_client)
 #     runs on tcpipd without the preload;
 #   - names resolve over the host kernel, not the stack (glibc's resolver
@@ -31,6 +34,7 @@
 
 TCPIP_RUN=${TCPIP_RUN:-$ITEST_REPO/build/tcpip-run}
 BSD_CLIENT=$(dirname "$TCPIPD")/examples/bsd_echo_client
+ECHO_SERVER=$(dirname "$TCPIPD")/examples/echo_server
 BIG_MIB=100
 STEP_SECS=30 # any one program's run
 
@@ -56,6 +60,7 @@ ITEST_CHECKS=(
     "nginx on the stack, 2 workers: 1000 requests from 50 kernel clients, all 200 and whole"
     "nginx: both workers accepted from the shared listener"
     "sshd on the stack: ssh -p 2222 ... true from the kernel"
+    "examples/echo_server --fork: a kernel client writing 4 MiB while reading gets it all back, no reset"
     "a program ported with <tcpip/bsd.h> runs on tcpipd (examples/bsd_echo_client)"
     "names resolve over the host kernel (getent through tcpip-run)"
     "tcpipd gone: ENETDOWN on every socket, POLLHUP, a quiet listener"
@@ -274,7 +279,7 @@ check "python3 -m http.server on the stack, fetched by the kernel's curl" python
 iperf_pair() {
     local port=$1 side=$2 spid i
     shift 2
-    local server=(iperf3 -s -1 -p "$port") client=(iperf3 -t 1 -p "$port" "$@")
+    local server=(iperf3 --forceflush -s -1 -p "$port") client=(iperf3 -t 1 -p "$port" "$@")
     if [ "$side" = stack ]; then
         nsx timeout "$STEP_SECS" "${RUN[@]}" "${server[@]}" -B 10.77.0.2 >"$TMP/iperf-s.log" 2>&1 &
         spid=$!
@@ -285,10 +290,12 @@ iperf_pair() {
         client=(timeout "$STEP_SECS" "${RUN[@]}" "${client[@]}" -c 10.77.0.1)
     fi
     ITEST_PIDS+=("$spid")
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 100; i++)); do
         grep -q "Server listening" "$TMP/iperf-s.log" 2>/dev/null && break
         sleep 0.1
     done
+    grep -q "Server listening" "$TMP/iperf-s.log" 2>/dev/null ||
+        note "the iperf3 server on the $side did not say it listens within 10 s"
     nsx "${client[@]}" >"$TMP/iperf-c.log" 2>&1
     local rc=$?
     proc_wait "$spid" 10
@@ -412,7 +419,7 @@ sshd_true() {
     pid=$!
     ITEST_PIDS+=("$pid")
     for ((i = 0; i < 20; i++)); do
-        grep -q "Server listening" "$SSHD/sshd.log" && break
+        grep -q "Server listening" "$SSHD/sshd.log" 2>/dev/null && break
         sleep 0.1
     done
     nsx timeout 15 ssh -p 2222 -i "$SSHD/user_key" -o BatchMode=yes -o StrictHostKeyChecking=no \
@@ -424,6 +431,56 @@ sshd_true() {
     return "$rc"
 }
 check "sshd on the stack: ssh -p 2222 ... true from the kernel" sshd_true
+
+# ---- examples/echo_server --fork: a shared socket ends at the last close ----
+
+cat >"$TMP/echo4m.py" <<'PY'
+import socket, sys, threading, time
+total = 4 << 20
+data = bytes((i * 31 + 7) & 0xff for i in range(65536)) * (total // 65536)
+for attempt in range(50):
+    try:
+        s = socket.create_connection(("10.77.0.2", int(sys.argv[1])), timeout=10)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("cannot connect")
+err = []
+def writer():
+    try:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+    except OSError as e:
+        err.append("send: %s" % e)
+t = threading.Thread(target=writer)
+t.start()
+got = bytearray()
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+except OSError as e:
+    err.append("recv: %s" % e)
+t.join()
+if err or bytes(got) != data:
+    sys.exit("%s; %d of %d bytes back" % ("; ".join(err) or "data differs", len(got), total))
+PY
+echo_fork() {
+    local pid out rc
+    nsx env TCPIP_BACKEND=direct "TCPIP_SOCKET=$IPC_SOCK" timeout 30 "$ECHO_SERVER" --fork \
+        --bind 10.77.0.2 9008 >"$TMP/echo-server.log" 2>&1 &
+    pid=$!
+    ITEST_PIDS+=("$pid")
+    out=$(nsx timeout 30 python3 "$TMP/echo4m.py" 9008 2>&1)
+    rc=$?
+    kill "$pid" 2>/dev/null
+    [ "$rc" -eq 0 ] || { note "kernel client: $out"; show_log "$TMP/echo-server.log" 5; return 1; }
+}
+check "examples/echo_server --fork: a kernel client writing 4 MiB while reading gets it all back, no reset" \
+    echo_fork
 
 # ---- <tcpip/bsd.h>: a program ported by hand, no preload ----
 
