@@ -387,7 +387,7 @@ build/bench/stackpeer: bench/stackpeer.c build/libtcpipd.a build/libstack.a
 	$(CC) $(CPPFLAGS) $(BENCH_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 bench: deps-build
-	$(MAKE) SANITIZE= build/tcpipd bench-build
+	$(MAKE) SANITIZE= build/tcpipd build/tcpip-run build/client-lib/libtcpip-preload.so bench-build
 	@bench/run.sh build
 
 clean:

@@ -1,7 +1,8 @@
 #!/bin/bash
 # run.sh - `make bench`: tcpipd's TCP beside the kernel's TCP and the raw TAP
-# ceiling, and the same services through libtcpip beside the built-in ones,
-# all measured in the same run, reported as medians of BENCH_RUNS
+# ceiling, the same services through libtcpip beside the built-in ones, an
+# unmodified program (tcpbench's server, iperf3) through tcpip-run, all
+# measured in the same run, reported as medians of BENCH_RUNS
 # runs with ratios (see bench/README.md for the method).
 #
 #   bench/run.sh [BUILD_DIR]     default build/ (tcpipd) and build/bench/ (tools)
@@ -26,7 +27,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces and a TAP device)"
 [ -c /dev/net/tun ] || die "no /dev/net/tun"
 for t in ip taskset timeout; do command -v $t >/dev/null || die "no '$t'"; done
-for b in "$TCPIPD" "$TOOLS/tcpbench" "$TOOLS/tap_ceiling" "$TOOLS/tcpipserver"; do
+TCPIP_RUN=$PWD/build/tcpip-run
+for b in "$TCPIPD" "$TOOLS/tcpbench" "$TOOLS/tap_ceiling" "$TOOLS/tcpipserver" "$TCPIP_RUN"; do
     [ -x "$b" ] || die "$b is missing (make bench builds it)"
 done
 # Idle CPUs poll instead of halting while the bench runs (a PM QoS request
@@ -206,6 +208,49 @@ LPID=$!
 PIDS+=("$LPID")
 wait_listen "$NT" 10.77.0.2 1007 || die "tcpipserver did not start: $(cat "$TMP/libserver.log")"
 
+# (e) the same server program, unmodified, through tcpip-run (the preload
+# library), ports 2007/2009/2019: beside (d) it shows what interposition
+# costs over libtcpip itself.
+# Like tcpipserver it sets no TCP_NODELAY per accepted connection
+# (TCPBENCH_NODELAY=0): each such option is a request to tcpipd, the
+# program's own cost, not the interposition's.
+ip netns exec "$NT" env TCPBENCH_NODELAY=0 taskset -c 0 "$TCPIP_RUN" --socket "$IPC_SOCK" \
+    "$PWD/$TOOLS/tcpbench" server 10.77.0.2 2007 2009 2019 0 >"$TMP/preserver.log" 2>&1 &
+PPID_PRE=$!
+PIDS+=("$PPID_PRE")
+wait_listen "$NT" 10.77.0.2 2007 || die "tcpbench under tcpip-run did not start: $(cat "$TMP/preserver.log")"
+
+# (f) iperf3, unmodified: a kernel server beside each client, the kernel's
+# client over the veth pair and tcpip-run's on tcpipd (the server on the
+# TAP's kernel side), one stream each way.
+HAVE_IPERF=false
+if command -v iperf3 >/dev/null; then
+    HAVE_IPERF=true
+    ip netns exec "$NK2" iperf3 -s -B 10.77.3.2 -p 5201 >"$TMP/iperf-k.log" 2>&1 &
+    PIDS+=("$!")
+    ip netns exec "$NT" iperf3 -s -B 10.77.0.1 -p 5202 >"$TMP/iperf-t.log" 2>&1 &
+    PIDS+=("$!")
+    wait_listen "$NK1" 10.77.3.2 5201 || die "iperf3 server on the veth did not start"
+    wait_listen "$NT" 10.77.0.1 5202 || die "iperf3 server on the TAP's kernel side did not start"
+fi
+# iperf SIDE NS HOST PORT KEY [ARG...]: one iperf3 client run (JSON, more
+# iperf3 ARGs), through tcpip-run when SIDE is "pre"; its received rate
+# recorded as SIDE.KEY in MB/s.
+iperf() {
+    local side=$1 ns=$2 host=$3 port=$4 key=$5 out v pre=()
+    shift 5
+    [ "$side" = pre ] && pre=("$TCPIP_RUN" --socket "$IPC_SOCK")
+    out=$(ip netns exec "$ns" timeout $((SECS + 20)) "${pre[@]}" iperf3 -J -c "$host" \
+        -p "$port" -t "$SECS" "$@" 2>"$TMP/err")
+    v=$(echo "$out" | python3 -c '
+import json, sys
+try:
+    print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6))
+except Exception:
+    pass')
+    if [ -n "$v" ]; then record "$side.$key" "$v"; else echo "  # iperf3 $side $key gave no result: $(head -c 300 "$TMP/err")" >&2; fi
+}
+
 echo "bench: $RUNS run(s), $SECS s per measurement, $NCPU CPU(s); servers on CPU 0;" \
     "idle CPUs $([ "$IDLE_POLL" = 1 ] && echo "poll (cpu_dma_latency 0)" || echo "halt (BENCH_IDLE_POLL=0 or no /dev/cpu_dma_latency)")"
 start=$SECONDS
@@ -216,6 +261,13 @@ for ((run = 1; run <= RUNS; run++)); do
     suite6 kernel "$NK1" fd77::3:2 ""
     suite6 tcpipd "$NT" fd77::2 "$TPID"
     suite lib "$NT" 10.77.0.2 "$TPID $LPID" 1007 1009 1019
+    suite pre "$NT" 10.77.0.2 "$TPID $PPID_PRE" 2007 2009 2019
+    if $HAVE_IPERF; then
+        iperf kernel "$NK1" 10.77.3.2 5201 iperf_send_MBps
+        iperf kernel "$NK1" 10.77.3.2 5201 iperf_recv_MBps -R
+        iperf pre "$NT" 10.77.0.1 5202 iperf_send_MBps
+        iperf pre "$NT" 10.77.0.1 5202 iperf_recv_MBps -R
+    fi
     # (c) the TAP ceiling, in its own namespace.
     measure tap "$NC" "" "$PWD/$TOOLS/tap_ceiling" write tcpipb0 "$SECS"
     measure tap "$NC" "" "$PWD/$TOOLS/tap_ceiling" read tcpipb0 "$SECS"
@@ -368,6 +420,40 @@ lrow "1-byte rr p50, same core (us)" same. rr_p50_us "<=" 1.3
 lrow "connect+close/s, 1 at a time" c1. cps ">=" 0.7
 lrow "connect+close/s, 8 in parallel" c8. cps ">=" 0.7
 echo "tcpipd and server: % of one core used by tcpipd and by tcpipserver during the libtcpip runs"
+
+# Interposition: the same server program, unmodified under tcpip-run,
+# against libtcpip's (both on the direct backend, same CPU).
+prow() { # LABEL SUB KEY GOAL_OP GOAL
+    local l p r
+    l=$(median "lib.$2$3")
+    p=$(median "pre.$2$3")
+    r=$(ratio "$p" "$l")
+    printf "%-36s %10s %10s %8s %-12s %7s %7s\n" "$1" "$l" "$p" "$r" "$(verdict "$4" "$5" "$r")" \
+        "$(median "pre.${2}cpu.$3")%" "$(median "pre.${2}cpu2.$3")%"
+}
+echo
+echo "tcpbench's server unmodified through tcpip-run (libtcpip-preload.so) beside it on libtcpip"
+printf "%-36s %10s %10s %8s %-12s %7s %7s\n" figure libtcpip preload pre/lib goal "tcpipd" "server"
+prow "bulk send to discard (MB/s)" "" send_MBps ">=" 0.9
+prow "bulk recv from chargen (MB/s)" "" recv_MBps ">=" 0.9
+prow "1-byte rr p50, other core (us)" other. rr_p50_us "<=" 1.1
+prow "1-byte rr p50, same core (us)" same. rr_p50_us "<=" 1.1
+prow "connect+close/s, 1 at a time" c1. cps ">=" 0.9
+prow "connect+close/s, 8 in parallel" c8. cps ">=" 0.9
+
+echo
+if $HAVE_IPERF; then
+    echo "iperf3, unmodified: the kernel's over the veth pair, and through tcpip-run on tcpipd"
+    printf "%-36s %10s %10s %8s\n" figure kernel tcpip-run t/kernel
+    for k in iperf_send_MBps iperf_recv_MBps; do
+        label="iperf3 send, 1 stream (MB/s)"
+        [ "$k" = iperf_recv_MBps ] && label="iperf3 recv -R, 1 stream (MB/s)"
+        printf "%-36s %10s %10s %8s\n" "$label" "$(median "kernel.$k")" "$(median "pre.$k")" \
+            "$(ratio "$(median "pre.$k")" "$(median "kernel.$k")")"
+    done
+else
+    echo "iperf3 rows skipped: no iperf3 (scripts/deps.sh test installs it)"
+fi
 
 if [ "$SCALE_BIG" -gt 0 ]; then
     # srow LABEL SUB KEY GOAL_OP GOAL: the figure with SCALE_SMALL and with

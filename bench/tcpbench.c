@@ -26,7 +26,9 @@
  *   tcpbench server ADDR ECHO DISCARD CHARGEN [CPU]
  *                                       the same three services on kernel
  *                                       sockets, one thread, epoll (the
- *                                       baseline's peer); runs until killed
+ *                                       baseline's peer); runs until killed;
+ *                                       TCPBENCH_NODELAY=0: no TCP_NODELAY
+ *                                       per accepted connection
  *
  * Built with -DTCPBENCH_LIBTCPIP and linked with libtcpip, this file is
  * build/bench/tcpipserver: the same server on tcpipd's stack through
@@ -642,7 +644,15 @@ static int srv_setsockopt(int fd, int level, int name, int value)
     return setsockopt(fd, level, name, &value, sizeof value);
 }
 static int srv_close(int fd) { return close(fd); }
-#define NODELAY_PER_CONN true
+/* TCPBENCH_NODELAY=0: leave TCP_NODELAY alone on accepted sockets, as
+ * tcpipserver does; run under tcpip-run, the same work as tcpipserver,
+ * so that the two differ by the interposition alone. */
+#define NODELAY_PER_CONN nodelay_per_conn()
+static bool nodelay_per_conn(void)
+{
+    const char *v = getenv("TCPBENCH_NODELAY");
+    return v == NULL || strcmp(v, "0") != 0;
+}
 #endif
 
 enum svc { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN };
