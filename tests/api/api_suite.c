@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -1605,6 +1606,18 @@ static bool case_bad_input(void)
     CHECK_ERRNO("tcpip_sendmsg(100000 iovecs)", n, EMSGSIZE);
     n = tcpip_recvmsg(fd, &m, MSG_DONTWAIT);
     CHECK_ERRNO("tcpip_recvmsg(100000 iovecs)", n, EMSGSIZE);
+    /* readv/writev/recvmmsg/sendmmsg themselves (interposed by the preload
+     * library, the data fd's own otherwise): the kernel's checks */
+    /* volatile: counts the compiler cannot see, as a buggy program's */
+    volatile int neg = -1, over = IOV_MAX + 1;
+    n = readv(fd, &iov, neg);
+    CHECK_ERRNO("readv(-1 iovecs)", n, EINVAL);
+    n = writev(fd, &iov, over);
+    CHECK_ERRNO("writev(IOV_MAX + 1 iovecs)", n, EINVAL);
+    rc = recvmmsg(fd, NULL, 1, MSG_DONTWAIT, NULL);
+    CHECK_ERRNO("recvmmsg(NULL vector)", rc, EFAULT);
+    rc = sendmmsg(fd, NULL, 1, 0);
+    CHECK_ERRNO("sendmmsg(NULL vector)", rc, EFAULT);
     len = (socklen_t)-1;
     rc = tcpip_getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len);
     CHECK_ERRNO("tcpip_getsockopt(negative length)", rc, EINVAL);

@@ -2,6 +2,7 @@
 # test_preload.sh - unmodified Debian programs on tcpipd through tcpip-run
 # (libtcpip-preload.so), the kernel on the other side of the TAP:
 #   - tcpip-run and the library name the socket when tcpipd is not there;
+#   - files, pipes and Unix sockets stay the kernel's, byte for byte;
 #   - curl and wget fetch 100 MiB over HTTP from a kernel-side server,
 #     IPv4 and IPv6, sha256 checked;
 #   - openbsd nc both ways; socat TCP, UDP and TCP-LISTEN:...,fork;
@@ -41,6 +42,7 @@ STEP_SECS=30 # any one program's run
 ITEST_CHECKS=(
     "tcpip-run names the missing socket and exits 125"
     "the library names the socket it cannot reach (curl through the preload)"
+    "files, pipes and Unix sockets pass through the preload untouched"
     "curl fetches $BIG_MIB MiB over IPv4, sha256 matches"
     "curl fetches $BIG_MIB MiB over IPv6, sha256 matches"
     "wget fetches $BIG_MIB MiB over IPv4, sha256 matches"
@@ -132,6 +134,31 @@ ping_ok 10.77.0.2 1 >/dev/null || note "ping 10.77.0.2 failed"
 for ((i = 0; i < 5; i++)); do
     nsx timeout 3 ping -6 -n -c 1 -W 1 fd77::2 >/dev/null 2>&1 && break
 done
+
+# ---- what is not a socket of tcpipd is the kernel's ----
+
+# A file through a pipe (read/write/readv on every fd go through the
+# wrappers) and a Unix socketpair (sendmsg/recvmsg, SCM_RIGHTS).
+passthrough() {
+    local want got
+    head -c $((8 << 20)) /dev/urandom >"$TMP/file.bin"
+    want=$(sha256sum <"$TMP/file.bin" | cut -d' ' -f1)
+    got=$(nsx timeout 20 "${RUN[@]}" sh -c 'cat "$1" | cat | sha256sum' sh "$TMP/file.bin" |
+        cut -d' ' -f1)
+    [ "$got" = "$want" ] || { note "a file through pipes: sha256 $got, want $want"; return 1; }
+    got=$(nsx timeout 20 "${RUN[@]}" python3 -c '
+import os, socket, sys
+a, b = socket.socketpair()
+r, w = os.pipe()
+socket.send_fds(a, [b"fd"], [r])
+msg, fds, _, _ = socket.recv_fds(b, 16, 1)
+os.write(w, b"through the pipe")
+print(msg.decode(), os.read(fds[0], 64).decode())') ||
+        { note "Unix socketpair under the preload failed"; return 1; }
+    [ "$got" = "fd through the pipe" ] || { note "socketpair/SCM_RIGHTS gave '$got'"; return 1; }
+}
+check "files, pipes and Unix sockets pass through the preload untouched" passthrough
+rm -f "$TMP/file.bin"
 
 # ---- curl and wget: 100 MiB from a kernel-side HTTP server ----
 
