@@ -453,13 +453,26 @@ static size_t iov_total(const struct iovec *iov, int cnt)
     return total;
 }
 
+/* The library said ENOTSOCK to a read or write of an fd the map knows:
+ * the number was closed behind our back (fclose of an fdopen'ed socket)
+ * and reused for a file or a pipe. Forget it; true: do the plain call. */
+static bool stale(int fd, ssize_t n)
+{
+    if (n >= 0 || errno != ENOTSOCK)
+        return false;
+    libtcpip_table_drop(fd);
+    return true;
+}
+
 PRELOAD_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
     int kind = kind_of_fd(fd);
     if (kind == DKIND_NONE)
         return libtcpip_sys.read(fd, buf, len);
-    if (kind == DKIND_OTHER)
-        return lib_recv(fd, buf, len, 0, NULL, NULL);
+    if (kind == DKIND_OTHER) {
+        ssize_t n = lib_recv(fd, buf, len, 0, NULL, NULL);
+        return stale(fd, n) ? libtcpip_sys.read(fd, buf, len) : n;
+    }
     return recv_result(fd, kind, libtcpip_sys.read(fd, buf, len), len);
 }
 
@@ -475,8 +488,10 @@ PRELOAD_EXPORT ssize_t write(int fd, const void *buf, size_t len)
     int kind = kind_of_fd(fd);
     if (kind == DKIND_NONE || atomic_load_explicit(&sandboxed, memory_order_relaxed))
         return libtcpip_sys.write(fd, buf, len);
-    if (kind != DKIND_STREAM)
-        return lib_send(fd, buf, len, 0, NULL, 0);
+    if (kind != DKIND_STREAM) {
+        ssize_t n = lib_send(fd, buf, len, 0, NULL, 0);
+        return stale(fd, n) ? libtcpip_sys.write(fd, buf, len) : n;
+    }
     /* MSG_NOSIGNAL: the kernel's SIGPIPE on a socketpair whose other end
      * the daemon closed would come where Linux reports ECONNRESET. */
     ssize_t n = libtcpip_sys.send(fd, buf, len, MSG_NOSIGNAL);
@@ -492,7 +507,8 @@ PRELOAD_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
         return fail(EINVAL);
     if (kind == DKIND_OTHER) {
         struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
-        return libtcpip_direct_ops.recvmsg(fd, &m, 0);
+        ssize_t n = libtcpip_direct_ops.recvmsg(fd, &m, 0);
+        return stale(fd, n) ? libtcpip_sys.readv(fd, iov, cnt) : n;
     }
     ssize_t n = libtcpip_sys.readv(fd, iov, cnt);
     if (n == 0)
@@ -508,8 +524,10 @@ PRELOAD_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
     if (cnt < 0 || cnt > IOV_MAX)
         return fail(EINVAL);
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
-    if (kind != DKIND_STREAM)
-        return libtcpip_direct_ops.sendmsg(fd, &m, 0);
+    if (kind != DKIND_STREAM) {
+        ssize_t n = libtcpip_direct_ops.sendmsg(fd, &m, 0);
+        return stale(fd, n) ? libtcpip_sys.writev(fd, iov, cnt) : n;
+    }
     ssize_t n = libtcpip_sys.sendmsg(fd, &m, MSG_NOSIGNAL);
     if (n >= 0)
         return n;

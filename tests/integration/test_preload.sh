@@ -156,9 +156,31 @@ os.write(w, b"through the pipe")
 print(msg.decode(), os.read(fds[0], 64).decode())') ||
         { note "Unix socketpair under the preload failed"; return 1; }
     [ "$got" = "fd through the pipe" ] || { note "socketpair/SCM_RIGHTS gave '$got'"; return 1; }
+    # A socket closed behind the library's back (fclose of an fdopen'ed
+    # socket closes it inside the C library), its number reused by a pipe:
+    # reads and writes of the pipe are the pipe's.
+    got=$(nsx timeout 20 "${RUN[@]}" python3 -c '
+import ctypes, os, socket
+libc = ctypes.CDLL(None)
+libc.fdopen.restype = ctypes.c_void_p
+libc.fclose.argtypes = [ctypes.c_void_p]
+out = []
+for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    if kind == socket.SOCK_STREAM:
+        s.connect(("10.77.0.1", 8080))
+    n = s.detach()
+    libc.fclose(libc.fdopen(n, b"r+"))
+    r, w = os.pipe()
+    if n not in (r, w):
+        out.append("number not reused")
+        continue
+    os.write(w, b"pipe data")
+    out.append(os.read(r, 64).decode())
+    os.close(r); os.close(w)
+print(" ".join(out))') || { note "stale socket numbers: the program failed"; return 1; }
+    [ "$got" = "pipe data pipe data" ] || { note "a pipe on a stale socket number gave '$got'"; return 1; }
 }
-check "files, pipes and Unix sockets pass through the preload untouched" passthrough
-rm -f "$TMP/file.bin"
 
 # ---- curl and wget: 100 MiB from a kernel-side HTTP server ----
 
@@ -189,6 +211,8 @@ fetch_ok() {
     show_log "$TMP/fetch.err" 5
     return 1
 }
+check "files, pipes and Unix sockets pass through the preload untouched" passthrough
+rm -f "$TMP/file.bin"
 check "curl fetches $BIG_MIB MiB over IPv4, sha256 matches" fetch_ok curl http://10.77.0.1:8080/big.bin
 check "curl fetches $BIG_MIB MiB over IPv6, sha256 matches" fetch_ok curl "http://[fd77::1]:8080/big.bin"
 check "wget fetches $BIG_MIB MiB over IPv4, sha256 matches" fetch_ok wget http://10.77.0.1:8080/big.bin
