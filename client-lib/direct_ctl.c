@@ -130,6 +130,17 @@ pid_t libtcpip_daemon_pid(bool ask)
     return pid;
 }
 
+void libtcpip_sessions_lock(bool lock)
+{
+    if (lock) {
+        pthread_mutex_lock(&path_lock);
+        pthread_mutex_lock(&pool_lock);
+    } else {
+        pthread_mutex_unlock(&pool_lock);
+        pthread_mutex_unlock(&path_lock);
+    }
+}
+
 void libtcpip_sessions_reset(void)
 {
     pthread_mutex_lock(&pool_lock);

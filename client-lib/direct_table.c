@@ -21,6 +21,27 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dsock **slots;     /* slots[fd], NULL when free */
 static size_t slot_count;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* fork(2) copies one thread: a lock another thread held at that moment
+ * would stay taken in the child for ever. The library's locks are taken
+ * around every fork (they never nest elsewhere, so any order is safe). */
+static void fork_prepare(void)
+{
+    libtcpip_sessions_lock(true);
+    pthread_mutex_lock(&table_lock);
+}
+
+static void fork_done(void)
+{
+    pthread_mutex_unlock(&table_lock);
+    libtcpip_sessions_lock(false);
+}
+
+static void atfork_register(void)
+{
+    (void)pthread_atfork(fork_prepare, fork_done, fork_done);
+}
 
 _Atomic(_Atomic uint8_t *) libtcpip_kind_map[LIBTCPIP_MAX_FD / LIBTCPIP_KIND_CHUNK];
 
@@ -154,6 +175,7 @@ int libtcpip_table_set(int fd, struct dsock *ds)
 
     if (fd < 0)
         return EBADF;
+    pthread_once(&atfork_once, atfork_register);
     pthread_mutex_lock(&table_lock);
     rc = table_reserve((size_t)fd);
     if (rc == 0)

@@ -228,6 +228,8 @@ int libtcpip_call(int sock_fd, const uint8_t *msg, size_t len, struct ipc_reply 
 pid_t libtcpip_daemon_pid(bool ask);
 /* Why the last session could not be made, for tcpip_strerror. */
 const char *libtcpip_reach_error(void);
+/* Take (true) or give back the sessions' locks: around fork(2). */
+void libtcpip_sessions_lock(bool lock);
 /* Forget this process's sessions (tests; a fork does it by itself). */
 void libtcpip_sessions_reset(void);
 /* Receive one IPC_MSG_ACCEPT and its fd from a listener's data fd.

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -299,6 +300,49 @@ static void test_kind_map(void **state)
     libtcpip_dsock_put(u);
 }
 
+/* fork while another thread holds the table's lock: the child must find
+ * it free (pthread_atfork), or its first close of a socket hangs. */
+static atomic_bool churn_stop;
+
+static void *table_churn(void *arg)
+{
+    struct dsock *ds = arg;
+    while (!atomic_load(&churn_stop)) {
+        libtcpip_table_set(20, ds);
+        libtcpip_table_drop(20);
+    }
+    return NULL;
+}
+
+static void test_fork_with_table_busy(void **state)
+{
+    (void)state;
+    struct dsock *ds = libtcpip_dsock_new(IPC_PROTO_TCP, AF_INET);
+    assert_non_null(ds);
+    assert_int_equal(libtcpip_table_set(21, ds), 0);
+    pthread_t t;
+    atomic_store(&churn_stop, false);
+    assert_int_equal(pthread_create(&t, NULL, table_churn, ds), 0);
+    for (int i = 0; i < 200; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(5);            /* a child stuck on the lock dies of it */
+            libtcpip_table_drop(21);
+            _exit(libtcpip_kind(21) == DKIND_NONE ? 0 : 1);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            fail_msg("fork %d: the child %s", i,
+                     WIFSIGNALED(st) ? "hung on the table's lock" : "failed");
+    }
+    atomic_store(&churn_stop, true);
+    pthread_join(t, NULL);
+    libtcpip_table_drop(21);
+    libtcpip_dsock_put(ds);
+}
+
 /* The socket backend is the kernel's calls, unchanged: shown on a Unix
  * socketpair, which sends nothing on any network. */
 static void test_socket_backend_is_the_kernel(void **state)
@@ -337,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_daemon_path_from_env),
         cmocka_unit_test(test_table_grows_and_forgets),
         cmocka_unit_test(test_kind_map),
+        cmocka_unit_test(test_fork_with_table_busy),
         cmocka_unit_test(test_socket_backend_is_the_kernel),
     };
     /* A test that fails must fail by assertion, not by SIGPIPE. */
