@@ -273,6 +273,7 @@ static cJSON *cmd_status(const struct control_env *env)
     cJSON_AddNumberToObject(o, "interfaces", (double)env->n_ifaces);
     cJSON_AddItemToObject(o, "addresses", control_status_addresses(env));
     cJSON_AddItemToObject(o, "dhcp", control_status_dhcp(env));
+    cJSON_AddItemToObject(o, "dns6", control_status_dns6(env));
     cJSON_AddNumberToObject(o, "tcp_connections", (double)stack_tcp_list(env->stack, NULL, 0));
     cJSON_AddItemToObject(o, "services", services_json(env));
     cJSON_AddItemToObject(o, "capture", capture_json(env));

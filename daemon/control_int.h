@@ -12,6 +12,8 @@
 cJSON *control_status_addresses(const struct control_env *env);
 /* Each DHCP client's state and lease, for `status`. */
 cJSON *control_status_dhcp(const struct control_env *env);
+/* RFC 8106 servers and search domains from RAs, for `status`. */
+cJSON *control_status_dns6(const struct control_env *env);
 
 /* `addr`, `route` and `neigh`: the data of the reply (NULL: no memory). */
 cJSON *control_cmd_addr(const struct control_env *env);

@@ -213,6 +213,34 @@ cJSON *control_status_dhcp(const struct control_env *env)
     return arr;
 }
 
+/* RFC 8106: DNS servers and search domains learnt from RAs, for `status`. */
+cJSON *control_status_dns6(const struct control_env *env)
+{
+    cJSON *arr = cJSON_CreateArray();
+    size_t n = stack_dns6_list(env->stack, NULL, 0, env->now_ns);
+    struct dns6_info *list = calloc(n > 0 ? n : 1, sizeof *list);
+    size_t nif;
+    struct netif_info *ifs = netifs_all(env, &nif);
+    if (list != NULL)
+        n = stack_dns6_list(env->stack, list, n, env->now_ns);
+    for (size_t i = 0; arr != NULL && list != NULL && i < n; i++) {
+        char ip[IP_ADDR_STRLEN];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL)
+            break;
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddStringToObject(o, "ifname", iface_name(ifs, nif, list[i].ifindex));
+        cJSON_AddStringToObject(o, "type", list[i].search ? "search" : "server");
+        cJSON_AddStringToObject(o, "value", list[i].search
+                                                ? list[i].domain
+                                                : ip_addr_format(&list[i].server, ip, sizeof ip));
+        add_lifetime(o, "lifetime_s", list[i].lifetime_s);
+    }
+    free(list);
+    free(ifs);
+    return arr;
+}
+
 cJSON *control_status_addresses(const struct control_env *env)
 {
     return addresses_json(env, false);

@@ -298,6 +298,19 @@ bool stack_dhcp4_info(const struct stack *s, int ifindex, struct dhcp4_info *out
 /* A clean stop: RELEASE every lease (RFC 2131 4.4.6) and remove it. */
 void stack_dhcp4_release(struct stack *s, uint64_t now);
 
+/* ---- DNS servers and search domains from RAs (RFC 8106) ---- */
+
+struct dns6_info {
+    int ifindex;
+    bool search;                 /* a DNSSL domain; else an RDNSS server */
+    struct ip_addr server;
+    char domain[254];
+    uint32_t lifetime_s;         /* STACK_LIFETIME_FOREVER: infinity */
+};
+/* Servers, then domains, that have not expired; returns how many. (The
+ * stack resolves no names: they are for tools and the operator.) */
+size_t stack_dns6_list(const struct stack *s, struct dns6_info *out, size_t max, uint64_t now);
+
 /* ---- routes (`tcpipctl route`, `route add|del`, config "routes") ---- */
 
 enum route_proto {

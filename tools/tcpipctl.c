@@ -316,6 +316,12 @@ static void print_status(const cJSON *d)
                    jstr(dh, "router") ? jstr(dh, "router") : "-", dns[0] ? dns : "-",
                    jnum(dh, "lease_s"), lifetime(dh, "expires_s", v, sizeof v));
     }
+    cJSON_ArrayForEach(dh, cJSON_GetObjectItemCaseSensitive(d, "dns6"))
+    {
+        char v[24];
+        printf("ra %s: dns %s %s (%s)\n", jstr(dh, "ifname"), jstr(dh, "type"), jstr(dh, "value"),
+               lifetime(dh, "lifetime_s", v, sizeof v));
+    }
     const cJSON *svcs = cJSON_GetObjectItemCaseSensitive(d, "services");
     printf("services: %d\n", cJSON_GetArraySize(svcs));
     const cJSON *s;

@@ -384,6 +384,109 @@ static void slaac_update(struct stack *s, struct netif *nif, const struct nd_pre
     /* else: remaining <= 2 h and adv <= remaining: ignore. */
 }
 
+/* RFC 8106 5.3.1: a server or domain from an RA: refreshed if known (a
+ * zero lifetime removes it), else added; a full table gives up the entry
+ * that expires first. match: same entry? */
+static void dns_update(struct nd_dns *table, size_t size, int ifindex, const uint8_t *addr,
+                       const char *name, uint32_t lifetime, uint64_t now)
+{
+    struct nd_dns *e = NULL, *victim = NULL;
+    for (size_t i = 0; i < size; i++) {
+        struct nd_dns *d = &table[i];
+        if (d->in_use && d->expires != 0 && d->expires <= now)
+            d->in_use = false; /* expired */
+        if (d->in_use && d->ifindex == ifindex &&
+            (addr != NULL ? memcmp(d->addr, addr, 16) == 0 : strcmp(d->name, name) == 0))
+            e = d;
+        if (!d->in_use && victim == NULL)
+            victim = d;
+    }
+    if (lifetime == 0) {
+        if (e != NULL)
+            e->in_use = false;
+        return;
+    }
+    if (e == NULL) {
+        if (victim == NULL) /* full: the one that expires first goes */
+            for (size_t i = 0; i < size; i++)
+                if (table[i].expires != 0 &&
+                    (victim == NULL || table[i].expires < victim->expires))
+                    victim = &table[i];
+        if (victim == NULL)
+            return; /* every entry has an infinite lifetime */
+        e = victim;
+        memset(e, 0, sizeof *e);
+        e->in_use = true;
+        e->ifindex = ifindex;
+        if (addr != NULL)
+            memcpy(e->addr, addr, 16);
+        else
+            memcpy(e->name, name, strlen(name) + 1);
+    }
+    e->expires = lifetime == 0xffffffffu ? 0 : lifetime_end(now, lifetime);
+}
+
+static void dns_options(struct stack *s, struct netif *nif, const struct nd_opt *opt,
+                        uint64_t now)
+{
+    uint32_t lifetime;
+    size_t n;
+    if (opt->type == ND_OPT_RDNSS) {
+        uint8_t addrs[ND_DNS_MAX_PER_OPT][16];
+        if (nd_opt_rdnss(opt, &lifetime, addrs, ND_DNS_MAX_PER_OPT, &n) != WIRE_OK) {
+            ctr_inc(s, CTR_ND_RX_DNS_IGNORED);
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            /* A server must be a unicast address (RFC 8106 5.1). */
+            if (ipv6_addr_is_multicast(addrs[i]) || ipv6_addr_is_unspecified(addrs[i]) ||
+                ipv6_addr_is_loopback(addrs[i])) {
+                ctr_inc(s, CTR_ND_RX_DNS_IGNORED);
+                continue;
+            }
+            dns_update(s->nd->rdnss, ND_MAX_RDNSS, nif->index, addrs[i], NULL, lifetime, now);
+        }
+        return;
+    }
+    char names[ND_DNS_MAX_PER_OPT][ND_DNSSL_NAME_MAX];
+    if (nd_opt_dnssl(opt, &lifetime, names, ND_DNS_MAX_PER_OPT, &n) != WIRE_OK) {
+        ctr_inc(s, CTR_ND_RX_DNS_IGNORED);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dns_update(s->nd->dnssl, ND_MAX_DNSSL, nif->index, NULL, names[i], lifetime, now);
+}
+
+size_t stack_dns6_list(const struct stack *s, struct dns6_info *out, size_t max, uint64_t now)
+{
+    size_t n = 0;
+    if (s->nd == NULL)
+        return 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const struct nd_dns *t = pass == 0 ? s->nd->rdnss : s->nd->dnssl;
+        size_t size = pass == 0 ? ND_MAX_RDNSS : ND_MAX_DNSSL;
+        for (size_t i = 0; i < size; i++) {
+            const struct nd_dns *d = &t[i];
+            if (!d->in_use || (d->expires != 0 && d->expires <= now))
+                continue;
+            if (out != NULL && n < max) {
+                struct dns6_info *o = &out[n];
+                memset(o, 0, sizeof *o);
+                o->ifindex = d->ifindex;
+                o->search = pass == 1;
+                if (pass == 0)
+                    o->server = ipv6_addr_tag(d->addr);
+                else
+                    memcpy(o->domain, d->name, sizeof o->domain);
+                o->lifetime_s = d->expires == 0 ? STACK_LIFETIME_FOREVER
+                                                : (uint32_t)((d->expires - now) / NS_PER_SEC);
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
 void addrconf_ra_input(struct stack *s, struct netif *nif, const struct ipv6_view *ip,
                        const struct icmp6_view *m, uint64_t now)
 {
@@ -418,6 +521,8 @@ void addrconf_ra_input(struct stack *s, struct netif *nif, const struct ipv6_vie
             /* Ignore an MTU below the IPv6 minimum or above the link's. */
             if (nd_opt_mtu(&opt, &mtu) == WIRE_OK && mtu >= IPV6_MIN_MTU && mtu <= nif->mtu)
                 nif->mtu6 = mtu;
+        } else if (opt.type == ND_OPT_RDNSS || opt.type == ND_OPT_DNSSL) {
+            dns_options(s, nif, &opt, now); /* RFC 8106 */
         } else if (opt.type == ND_OPT_PREFIX) {
             struct nd_prefix_info pi;
             if (nd_opt_prefix(&opt, &pi) != WIRE_OK || ipv6_addr_is_link_local(pi.prefix))

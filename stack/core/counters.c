@@ -227,6 +227,7 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_DHCP4_LEASES_RENEWED] = "dhcp4.leases_renewed",
     [CTR_DHCP4_LEASES_EXPIRED] = "dhcp4.leases_expired",
     [CTR_DHCP4_CONFLICTS] = "dhcp4.conflicts",
+    [CTR_ND_RX_DNS_IGNORED] = "nd.rx_dns_ignored",
 };
 
 const char *stack_counter_name(enum stack_counter c)

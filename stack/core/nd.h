@@ -25,6 +25,8 @@
 #define ND_TWO_HOURS_NS (7200 * NS_PER_SEC)
 #define ND_MAX_ROUTERS 4             /* per stack; more are ignored */
 #define ND_MAX_PREFIXES 8
+#define ND_MAX_RDNSS 4               /* RFC 8106 5.3.1: DNS servers kept, all interfaces */
+#define ND_MAX_DNSSL 4
 
 /* RFC 3810 9.1, 9.11: Robustness Variable (each State Change Report goes
  * out this many times) and Unsolicited Report Interval between them. */
@@ -79,6 +81,15 @@ struct nd_prefix {
     uint64_t expires;            /* 0 = infinity */
 };
 
+/* RFC 8106: a DNS server or search domain from an RA, until expires. */
+struct nd_dns {
+    bool in_use;
+    int ifindex;
+    uint8_t addr[16];            /* RDNSS */
+    char name[ND_DNSSL_NAME_MAX]; /* DNSSL */
+    uint64_t expires;            /* 0: infinity */
+};
+
 struct nd_table {
     struct nd_entry *entries;    /* cfg.arp_cache_size slots */
     uint32_t size;
@@ -87,6 +98,8 @@ struct nd_table {
     uint64_t retrans_ns;         /* RA Retrans Timer, else 1 s */
     struct nd_router routers[ND_MAX_ROUTERS];
     struct nd_prefix prefixes[ND_MAX_PREFIXES];
+    struct nd_dns rdnss[ND_MAX_RDNSS];
+    struct nd_dns dnssl[ND_MAX_DNSSL];
     /* Router solicitation per interface (RFC 4861 6.3.7). */
     uint32_t rs_left[STACK_MAX_NETIFS];
     uint64_t rs_timer[STACK_MAX_NETIFS];

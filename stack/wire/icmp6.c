@@ -281,6 +281,75 @@ int nd_opt_mtu(const struct nd_opt *opt, uint32_t *mtu)
     return WIRE_OK;
 }
 
+int nd_opt_rdnss(const struct nd_opt *opt, uint32_t *lifetime, uint8_t (*addrs)[16], size_t max,
+                 size_t *n)
+{
+    if (opt->type != ND_OPT_RDNSS)
+        return WIRE_EBADHDR;
+    /* RFC 8106 5.1: 8 bytes, then 16 per address; at least one. */
+    if (opt->len < 24 || (opt->len - 8) % 16 != 0)
+        return WIRE_EBADLEN;
+    *lifetime = rd32(opt->data + 4);
+    *n = 0;
+    for (size_t off = 8; off + 16 <= opt->len && *n < max; off += 16)
+        memcpy(addrs[(*n)++], opt->data + off, 16);
+    return WIRE_OK;
+}
+
+static bool dns_label_char(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+int nd_opt_dnssl(const struct nd_opt *opt, uint32_t *lifetime, char (*names)[ND_DNSSL_NAME_MAX],
+                 size_t max, size_t *n)
+{
+    if (opt->type != ND_OPT_DNSSL)
+        return WIRE_EBADHDR;
+    if (opt->len < 16)
+        return WIRE_EBADLEN; /* RFC 8106 5.2: length 2 at least */
+    *lifetime = rd32(opt->data + 4);
+    *n = 0;
+    const uint8_t *p = opt->data;
+    size_t off = 8, len = opt->len;
+    while (off < len) {
+        if (p[off] == 0) {
+            /* Padding to the end: all zero (RFC 8106 5.2). */
+            for (; off < len; off++)
+                if (p[off] != 0)
+                    return WIRE_EBADHDR;
+            break;
+        }
+        char name[ND_DNSSL_NAME_MAX];
+        size_t nlen = 0;
+        for (;;) {
+            if (off >= len)
+                return WIRE_EBADHDR; /* a name without its root label */
+            uint8_t l = p[off++];
+            if (l == 0)
+                break;
+            /* RFC 1035 3.1: 63 at most; 0xc0 is a pointer, not allowed here. */
+            if (l > 63 || l > len - off)
+                return WIRE_EBADHDR;
+            if (nlen + (nlen > 0) + l > ND_DNSSL_NAME_MAX - 1)
+                return WIRE_EBADHDR;
+            if (nlen > 0)
+                name[nlen++] = '.';
+            for (uint8_t i = 0; i < l; i++) {
+                if (!dns_label_char(p[off + i]))
+                    return WIRE_EBADHDR;
+                name[nlen++] = (char)p[off + i];
+            }
+            off += l;
+        }
+        name[nlen] = '\0';
+        if (*n < max)
+            memcpy(names[(*n)++], name, nlen + 1);
+    }
+    return WIRE_OK;
+}
+
 size_t nd_opt_emit_lladdr(uint8_t *buf, uint8_t type, const struct eth_addr *mac)
 {
     buf[0] = type;

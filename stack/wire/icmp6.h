@@ -197,6 +197,10 @@ size_t nd_emit_redirect(uint8_t *buf, const uint8_t target[16], const uint8_t de
 #define ND_OPT_PREFIX 3
 #define ND_OPT_REDIRECTED 4
 #define ND_OPT_MTU 5
+#define ND_OPT_RDNSS 25      /* RFC 8106 5.1 */
+#define ND_OPT_DNSSL 31      /* RFC 8106 5.2 */
+#define ND_DNS_MAX_PER_OPT 4 /* addresses or names kept from one option */
+#define ND_DNSSL_NAME_MAX 254 /* a name of at most 253 characters, and its NUL */
 #define ND_OPT_LLADDR_LEN 8  /* Ethernet (RFC 2464 6): length 1 */
 #define ND_OPT_PREFIX_LEN 32
 #define ND_OPT_MTU_LEN 8
@@ -241,6 +245,17 @@ struct nd_prefix_info {
 int nd_opt_lladdr(const struct nd_opt *opt, struct eth_addr *out);
 int nd_opt_prefix(const struct nd_opt *opt, struct nd_prefix_info *out);
 int nd_opt_mtu(const struct nd_opt *opt, uint32_t *mtu);
+/* RFC 8106 5.1: lifetime and up to max server addresses (length 3, 5,
+ * 7...: WIRE_EBADLEN otherwise). */
+int nd_opt_rdnss(const struct nd_opt *opt, uint32_t *lifetime, uint8_t (*addrs)[16], size_t max,
+                 size_t *n);
+/* RFC 8106 5.2: lifetime and up to max search domains, decoded from DNS
+ * wire form (RFC 1035 3.1) to dotted text. WIRE_EBADLEN below length 2,
+ * WIRE_EBADHDR for a label past the option, a name over 253 characters,
+ * a compression pointer, a character other than a letter, digit, '-' or
+ * '_', or non-zero bytes in the padding. */
+int nd_opt_dnssl(const struct nd_opt *opt, uint32_t *lifetime, char (*names)[ND_DNSSL_NAME_MAX],
+                 size_t max, size_t *n);
 
 /* Write an option at buf and return its length. */
 size_t nd_opt_emit_lladdr(uint8_t *buf, uint8_t type, const struct eth_addr *mac);

@@ -9,6 +9,7 @@
  * catches that because libFuzzer's buffer is exactly `size` bytes. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "stack/wire/addr.h"
 #include "stack/wire/arp.h"
@@ -74,6 +75,15 @@ static void walk_nd_options(const uint8_t *opts, size_t len)
         (void)nd_opt_lladdr(&opt, &mac);
         (void)nd_opt_prefix(&opt, &pi);
         (void)nd_opt_mtu(&opt, &mtu);
+        uint8_t addrs[ND_DNS_MAX_PER_OPT][16];
+        char names[ND_DNS_MAX_PER_OPT][ND_DNSSL_NAME_MAX];
+        size_t n;
+        uint32_t life;
+        if (nd_opt_rdnss(&opt, &life, addrs, ND_DNS_MAX_PER_OPT, &n) == 0)
+            touch(addrs[0], n * 16);
+        if (nd_opt_dnssl(&opt, &life, names, ND_DNS_MAX_PER_OPT, &n) == 0)
+            for (size_t i = 0; i < n; i++)
+                touch((const uint8_t *)names[i], strlen(names[i]));
     }
     (void)nd_opts_valid(opts, len);
     (void)nd_opt_find(opts, len, ND_OPT_PREFIX, &opt);

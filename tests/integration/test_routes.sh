@@ -34,9 +34,10 @@ ITEST_CHECKS=(
     "route del of 10.77.2.128/25 (tcpipctl): the replies to 10.77.2.130 move to tcpip1 at once"
     "route add of 10.77.2.0/24 via 10.77.0.1 dev tcpip0 metric 5: the replies to 10.77.2.2 move to tcpip0"
     "route add with a gateway off every subnet: refused with the config's message, exit 1"
+    "radvd with RDNSS and DNSSL (RFC 8106): tcpipctl status shows the server and the domain"
     "no sanitizer report"
 )
-itest_init routes ping tcpdump python3 cc
+itest_init routes ping tcpdump python3 cc radvd
 ns_create || itest_unavailable "cannot create a namespace"
 FAR=tcpip-far-$$
 ip netns add "$FAR" || itest_unavailable "cannot create a second namespace"
@@ -211,6 +212,34 @@ refused_ok() {
         { note "exit $st: $out"; false; }
 }
 check "route add with a gateway off every subnet: refused with the config's message, exit 1" refused_ok
+
+# RFC 8106: DNS servers and search domains in RAs (router lifetime 0:
+# no default route from it).
+rdnss_ok() {
+    cat >"$TMP/radvd.conf" <<CONF
+interface tcpip0 {
+    AdvSendAdvert on;
+    MinRtrAdvInterval 3;
+    MaxRtrAdvInterval 4;
+    AdvDefaultLifetime 0;
+    RDNSS fd77::53 { AdvRDNSSLifetime 60; };
+    DNSSL lab.test { AdvDNSSLLifetime 60; };
+};
+CONF
+    bg_start RADVD_PID ip netns exec "$NS" radvd -n -C "$TMP/radvd.conf" -p "$TMP/radvd.pid" \
+        -m logfile -l "$TMP/radvd.log"
+    local i out
+    for ((i = 0; i < 100; i++)); do
+        out=$(ctl status)
+        echo "$out" | grep -q '^ra tcpip0: dns server fd77::53 ([0-9]*sec)$' &&
+            echo "$out" | grep -q '^ra tcpip0: dns search lab.test ([0-9]*sec)$' && break
+        sleep 0.1
+    done
+    kill -TERM "$RADVD_PID" 2>/dev/null
+    proc_wait "$RADVD_PID" 5
+    echo "$out" | grep -q 'dns search lab.test' || { echo "$out" | sed 's/^/#   /'; false; }
+}
+check "radvd with RDNSS and DNSSL (RFC 8106): tcpipctl status shows the server and the domain" rdnss_ok
 
 tcpipd_stop "$A_PID"
 check "no sanitizer report" no_sanitizer_report "$TMP/a.log"
