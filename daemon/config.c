@@ -63,7 +63,7 @@ const char *config_log_level_name(int level)
 /* ---- sections ---- */
 
 static const char *const root_keys[] = {"log_level", "user", "interfaces", "routes", "services",
-                                        "stack", "ipc", "control", "capture"};
+                                        "stack", "ipc", "control", "capture", "stats"};
 static const char *const services_keys[] = {"udp_echo", "udp_discard", "tcp_echo", "tcp_discard",
                                             "tcp_chargen"};
 static const char *const service_keys[] = {"enabled", "port"};
@@ -221,6 +221,11 @@ static int parse_root(struct conf_loader *L, const cJSON *root, struct tcpipd_co
     if (conf_opt_container(L, root, "", "capture", cJSON_Object, &sect) < 0)
         return -1;
     if (sect != NULL && conf_parse_capture(L, sect, &cfg->capture) < 0)
+        return -1;
+
+    if (conf_opt_container(L, root, "", "stats", cJSON_Object, &sect) < 0)
+        return -1;
+    if (sect != NULL && conf_parse_stats(L, sect, &cfg->stats) < 0)
         return -1;
 
     if (conf_opt_container(L, root, "", "ipc", cJSON_Object, &sect) < 0)

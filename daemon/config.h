@@ -72,6 +72,13 @@ struct conf_capture {
     char filter[CONF_CAPTURE_FILTER_MAX];
 };
 
+/* "stats": a Prometheus textfile for node_exporter, path "" = none. */
+#define CONF_STATS_PATH_MAX 256
+struct conf_stats {
+    char path[CONF_STATS_PATH_MAX];
+    uint32_t interval_s;         /* 1..3600, default 15 */
+};
+
 struct conf_service {
     bool enabled;
     uint16_t port;
@@ -129,6 +136,7 @@ struct tcpipd_config {
     struct stack_config stack;   /* tunables; key/log are set by the daemon */
     struct conf_control control;
     struct conf_capture capture;
+    struct conf_stats stats;
     struct conf_ipc ipc;
 };
 

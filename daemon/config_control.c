@@ -9,6 +9,7 @@
 
 static const char *const control_keys[] = {"enabled", "path", "mode"};
 static const char *const capture_keys[] = {"path", "max_bytes", "filter"};
+static const char *const stats_keys[] = {"path", "interval"};
 
 /* An absolute path shorter than cap, copied into out. */
 static int parse_path(struct conf_loader *L, const cJSON *obj, const char *section, char *out,
@@ -102,5 +103,25 @@ int conf_parse_capture(struct conf_loader *L, const cJSON *obj, struct conf_capt
             return conf_fail(L, "capture.filter", "longer than %zu bytes", sizeof cap->filter - 1);
         memcpy(cap->filter, s, strlen(s) + 1);
     }
+    return 0;
+}
+
+/* "stats": {"path": "/run/tcpipd/tcpipd.prom", "interval": 15}: a
+ * Prometheus textfile written every interval seconds (daemon/metrics.h). */
+int conf_parse_stats(struct conf_loader *L, const cJSON *obj, struct conf_stats *st)
+{
+    bool has_path = false;
+    long long v;
+    if (conf_check_object(L, obj, "stats", stats_keys, N_KEYS(stats_keys)) < 0)
+        return -1;
+    if (parse_path(L, obj, "stats", st->path, sizeof st->path, "the textfile path limit",
+                   &has_path) < 0)
+        return -1;
+    if (!has_path)
+        return conf_fail(L, "stats.path", "required key is missing");
+    int r = conf_opt_int(L, obj, "stats", "interval", 1, 3600, &v);
+    if (r < 0)
+        return -1;
+    st->interval_s = r > 0 ? (uint32_t)v : 15;
     return 0;
 }

@@ -101,6 +101,7 @@ int conf_parse_stack(struct conf_loader *L, const cJSON *obj, struct stack_confi
 /* config_control.c: the "control" and "capture" objects. */
 int conf_parse_control(struct conf_loader *L, const cJSON *obj, struct conf_control *ctl);
 int conf_parse_capture(struct conf_loader *L, const cJSON *obj, struct conf_capture *cap);
+int conf_parse_stats(struct conf_loader *L, const cJSON *obj, struct conf_stats *st);
 /* config_ipc.c: the "ipc" object into *ipc (defaults set by conf_ipc_defaults). */
 void conf_ipc_defaults(struct conf_ipc *ipc);
 int conf_parse_ipc(struct conf_loader *L, const cJSON *obj, struct conf_ipc *ipc);

@@ -88,6 +88,7 @@ enum control_cmd {
     CONTROL_CMD_NEIGH_ADD,       /* neigh add IP lladdr MAC dev NAME */
     CONTROL_CMD_NEIGH_DEL,       /* neigh del IP dev NAME */
     CONTROL_CMD_LINK_SET_MTU,    /* link set [dev] NAME mtu N */
+    CONTROL_CMD_STATS_PROMETHEUS, /* stats prometheus: the exposition text */
 };
 
 #define CONTROL_ARG_MAX 64           /* one word of a change request */

@@ -8,6 +8,7 @@
 
 #include "daemon/control.h"
 #include "daemon/control_int.h"
+#include "daemon/metrics.h"
 
 #define WORD_MAX 40              /* words in a request: capture start P N + 8-term filter */
 
@@ -75,6 +76,10 @@ int control_parse_request(const char *line, size_t len, struct control_request *
     if (n == 0)
         return req_error(err, errlen, EINVAL, "empty request%s", "");
 
+    if (n == 2 && strcmp(words[0], "stats") == 0 && strcmp(words[1], "prometheus") == 0) {
+        req->cmd = CONTROL_CMD_STATS_PROMETHEUS;
+        return 0;
+    }
     if (n > 1 && (strcmp(words[0], "addr") == 0 || strcmp(words[0], "route") == 0 ||
                   strcmp(words[0], "neigh") == 0 || strcmp(words[0], "link") == 0)) {
         if (n == WORD_MAX + 1)
@@ -353,6 +358,23 @@ static cJSON *tcp_conn_json(const struct control_env *env, const struct tcp_conn
         cJSON_AddNumberToObject(o, "retransmits", (double)ci->retransmits);
         cJSON_AddNumberToObject(o, "backoff", ci->backoff);
         cJSON_AddStringToObject(o, "cc", ci->cc != NULL ? ci->cc : "");
+        /* As ss -i shows them: windows in segments, TCP_INFO's counts. */
+        cJSON_AddNumberToObject(o, "cwnd_segs", ci->snd_cwnd_segs);
+        cJSON_AddNumberToObject(o, "ssthresh_segs", ci->snd_ssthresh_segs);
+        cJSON_AddNumberToObject(o, "min_rtt_us", (double)ci->min_rtt_us);
+        cJSON_AddNumberToObject(o, "pmtu", ci->pmtu);
+        cJSON_AddNumberToObject(o, "advmss", ci->advmss);
+        cJSON_AddNumberToObject(o, "rcv_mss", ci->rcv_mss);
+        cJSON_AddNumberToObject(o, "unacked", ci->unacked);
+        cJSON_AddNumberToObject(o, "sacked", ci->sacked);
+        cJSON_AddNumberToObject(o, "lost", ci->lost);
+        cJSON_AddNumberToObject(o, "retries", ci->retries);
+        cJSON_AddNumberToObject(o, "bytes_sent", (double)ci->bytes_sent);
+        cJSON_AddNumberToObject(o, "bytes_retrans", (double)ci->bytes_retrans);
+        cJSON_AddNumberToObject(o, "bytes_acked", (double)ci->bytes_acked);
+        cJSON_AddNumberToObject(o, "bytes_received", (double)ci->bytes_received);
+        cJSON_AddNumberToObject(o, "segs_out", (double)ci->segs_out);
+        cJSON_AddNumberToObject(o, "segs_in", (double)ci->segs_in);
     }
     cJSON_AddBoolToObject(o, "orphan", ci->orphan);
     add_owner(o, env, owner);
@@ -472,6 +494,9 @@ static cJSON *cmd_stats(const struct control_env *env)
         }
         cJSON_AddNumberToObject(group, dot + 1, (double)c[i]);
     }
+    /* The same counters under Linux's nstat names, where it has them. */
+    if (o != NULL)
+        cJSON_AddItemToObject(o, "nstat", metrics_nstat_json(env));
     /* The IPC server's own counters, after the stack's: clients, the
      * sockets they hold, the buffer bytes charged to them, the bytes moved. */
     const struct ipc_server *srv = env->ipc != NULL ? *env->ipc : NULL;
@@ -581,6 +606,12 @@ char *control_handle(struct control_env *env, const char *line, size_t len)
     case CONTROL_CMD_NEIGH_DEL:
     case CONTROL_CMD_LINK_SET_MTU:
         return control_change(env, &req);
+    case CONTROL_CMD_STATS_PROMETHEUS: {
+        char *text = metrics_prometheus(env);
+        cJSON *d = text != NULL ? cJSON_CreateString(text) : NULL;
+        free(text);
+        return control_ok_reply(d);
+    }
     }
     return control_error_reply(EINVAL, "unknown request");
 }

@@ -20,6 +20,7 @@
 #include "daemon/control.h"
 #include "daemon/log.h"
 #include "daemon/mac.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/privdrop.h"
 #include "daemon/services.h"
@@ -51,6 +52,8 @@ struct tcpipd {
     size_t n_ifaces;             /* opened so far */
     ev_timer timer;
     ev_timer trim;               /* gives freed heap memory back (memory_setup) */
+    ev_timer stats_timer;        /* "stats": the Prometheus textfile */
+    int stats_errno;             /* log a failing write once */
     ev_prepare prepare;
     ev_signal sig_int, sig_term, sig_hup;
     struct notify notify;        /* sd_notify(3) to systemd, if it asked */
@@ -253,6 +256,23 @@ static void before_sleep(struct ev_loop *loop, ev_prepare *w, int revents)
     double delay = deadline <= now ? 0.0 : (double)(deadline - now) / (double)NS_PER_SEC;
     ev_timer_set(&d->timer, delay, 0.0);
     ev_timer_start(loop, &d->timer);
+}
+
+/* ---- the Prometheus textfile ("stats") ---- */
+
+static void stats_write(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct tcpipd *d = w->data;
+    d->control_env.now_ns = tcpipd_now_ns();
+    int rc = metrics_write_textfile(&d->control_env, d->cfg.stats.path);
+    if (rc != 0 && -rc != d->stats_errno)
+        log_msg(STACK_LOG_WARN, "stats: cannot write %s: %s (retrying every %us)",
+                d->cfg.stats.path, strerror(-rc), d->cfg.stats.interval_s);
+    else if (rc == 0 && d->stats_errno != 0)
+        log_msg(STACK_LOG_INFO, "stats: writing %s again", d->cfg.stats.path);
+    d->stats_errno = -rc;
 }
 
 /* ---- signals ---- */
@@ -792,6 +812,13 @@ int tcpipd_start(struct tcpipd *d)
         return TCPIPD_EXIT_RUNTIME;
     if (drop_privileges(d) != 0)
         return TCPIPD_EXIT_RUNTIME;
+    if (d->cfg.stats.path[0] != '\0') {
+        /* As the daemon's own user: the file is for node_exporter to read. */
+        double every = (double)d->cfg.stats.interval_s;
+        ev_timer_init(&d->stats_timer, stats_write, 0.0, every);
+        d->stats_timer.data = d;
+        ev_timer_start(d->loop, &d->stats_timer);
+    }
     /* The control channel lets in root and "our" uid: the one after the drop. */
     d->control_env.uid = (unsigned)geteuid();
     ipc_server_set_self_uid(d->ipc, geteuid());
@@ -838,6 +865,8 @@ void tcpipd_free(struct tcpipd *d)
             ev_ref(d->loop);
             ev_timer_stop(d->loop, &d->trim);
         }
+        if (ev_is_active(&d->stats_timer))
+            ev_timer_stop(d->loop, &d->stats_timer);
         if (ev_is_active(&d->prepare))
             ev_prepare_stop(d->loop, &d->prepare);
         if (ev_is_active(&d->sig_int))

@@ -250,6 +250,7 @@ enum stack_counter {
     CTR_DHCP4_LEASES_EXPIRED,
     CTR_DHCP4_CONFLICTS,          /* RFC 5227: the offered address answered a probe */
     CTR_ND_RX_DNS_IGNORED,        /* RFC 8106 RDNSS/DNSSL malformed, or a bad server */
+    CTR_TCP_SYN_RETRANS,          /* SYN and SYN-ACK retransmissions (Linux TCPSynRetrans) */
     CTR_MAX
 };
 

@@ -41,8 +41,11 @@ static void usage(FILE *f)
             "  addr                       IPv4 and IPv6 addresses (ip addr)\n"
             "  neigh                      neighbour cache, ARP and ND (ip neigh)\n"
             "  route                      routes: on-link prefixes, default routers (ip route)\n"
-            "  sockets                    TCP connections and listeners, UDP services (ss -tuna)\n"
-            "  stats                      per-protocol counters (netstat -s)\n"
+            "  sockets [-t] [-u] [-l] [-a] [-i] [state S] [sport|dport OP PORT]...\n"
+            "                             TCP and UDP sockets (all; with ss's options, as ss)\n"
+            "  stats [--nstat | --prometheus]\n"
+            "                             per-protocol counters (netstat -s), Linux's nstat\n"
+            "                             names, or Prometheus text\n"
             "  addr add|del PREFIX dev NAME                    change addresses (ip addr)\n"
             "  route add|del TO [via GW] [dev NAME] [metric N] change routes (ip route)\n"
             "  neigh add IP lladdr MAC dev NAME | neigh del IP dev NAME\n"
@@ -161,6 +164,7 @@ struct table {
     const char *head[TABLE_MAX_COLS];
     bool right[TABLE_MAX_COLS];  /* numbers align right */
     char **cells;                /* nrows * ncols, malloc'd strings */
+    char **trailers;             /* per row: a line printed under it, or NULL */
     size_t nrows, cap;
 };
 
@@ -188,6 +192,14 @@ static void table_row(struct table *t, ...)
             exit(1);
         }
         t->cells = n;
+        char **tr = realloc(t->trailers, nc * sizeof *tr);
+        if (tr == NULL) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            exit(1);
+        }
+        for (size_t i = t->cap; i < nc; i++)
+            tr[i] = NULL;
+        t->trailers = tr;
         t->cap = nc;
     }
     va_list ap;
@@ -198,6 +210,15 @@ static void table_row(struct table *t, ...)
     }
     va_end(ap);
     t->nrows++;
+}
+
+/* A line printed under the last row (ss -i's details). */
+static void table_trailer(struct table *t, const char *line)
+{
+    if (t->nrows > 0 && t->trailers != NULL) {
+        free(t->trailers[t->nrows - 1]);
+        t->trailers[t->nrows - 1] = strdup(line);
+    }
 }
 
 static void table_print(struct table *t)
@@ -226,10 +247,15 @@ static void table_print(struct table *t)
                 printf("%-*s  ", (int)w[c], s);
         }
         printf("\n");
+        if (r > 0 && t->trailers != NULL && t->trailers[r - 1] != NULL)
+            printf("%s\n", t->trailers[r - 1]);
     }
     for (size_t i = 0; i < t->nrows * t->ncols; i++)
         free(t->cells[i]);
+    for (size_t i = 0; t->trailers != NULL && i < t->nrows; i++)
+        free(t->trailers[i]);
     free(t->cells);
+    free(t->trailers);
 }
 
 /* ---- JSON helpers ---- */
@@ -427,38 +453,288 @@ static void print_route(const cJSON *d)
     table_print(&t);
 }
 
+/* ---- sockets: ss's filters, program names, -i ---- */
+
+/* ss's state names, in one order; UDP's ESTAB is established, UNCONN
+ * closed (as the kernel's UDP sockets are). */
+static const char *const ss_states[] = {"established", "syn-sent",  "syn-recv",  "fin-wait-1",
+                                        "fin-wait-2",  "time-wait", "closed",    "close-wait",
+                                        "last-ack",    "listening", "closing"};
+enum { SS_EST, SS_SYN_SENT, SS_SYN_RECV, SS_FW1, SS_FW2, SS_TW, SS_CLOSED, SS_CLOSE_WAIT,
+       SS_LAST_ACK, SS_LISTEN, SS_CLOSING, SS_N };
+static const char *const our_states[] = {"ESTABLISHED", "SYN-SENT",  "SYN-RECEIVED", "FIN-WAIT-1",
+                                         "FIN-WAIT-2",  "TIME-WAIT", "CLOSED",       "CLOSE-WAIT",
+                                         "LAST-ACK",    "LISTEN",    "CLOSING"};
+#define SS_ALL ((1u << SS_N) - 1)
+#define SS_CONNECTED (SS_ALL & ~(1u << SS_LISTEN | 1u << SS_CLOSED))
+
+struct port_expr {
+    bool dst;                    /* dport, else sport */
+    char op;                     /* '=', '!', '<', '>', 'l' (<=), 'g' (>=) */
+    unsigned port;
+};
+
+struct sock_filter {
+    bool ss;                     /* an ss option was given: ss's defaults */
+    bool tcp, udp, listening, all, info;
+    unsigned states;             /* from "state": 0 = none said */
+    struct port_expr ports[8];
+    size_t n_ports;
+};
+
+static int ss_state_of(const cJSON *s)
+{
+    const char *st = jstr(s, "state");
+    if (st == NULL)
+        return -1;
+    if (strcmp(st, "ESTAB") == 0)
+        return SS_EST;
+    if (strcmp(st, "UNCONN") == 0)
+        return SS_CLOSED;
+    for (int i = 0; i < SS_N; i++)
+        if (strcmp(st, our_states[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* "state X": a name or ss's groups. 0 if unknown. */
+static unsigned ss_state_mask(const char *w)
+{
+    for (int i = 0; i < SS_N; i++)
+        if (strcmp(w, ss_states[i]) == 0)
+            return 1u << i;
+    if (strcmp(w, "all") == 0)
+        return SS_ALL;
+    if (strcmp(w, "connected") == 0)
+        return SS_CONNECTED;
+    if (strcmp(w, "synchronized") == 0)
+        return SS_CONNECTED & ~(1u << SS_SYN_SENT);
+    if (strcmp(w, "bucket") == 0)
+        return 1u << SS_SYN_RECV | 1u << SS_TW;
+    if (strcmp(w, "big") == 0)
+        return SS_ALL & ~(1u << SS_SYN_RECV | 1u << SS_TW);
+    return 0;
+}
+
+/* The port of "A:P", "[A]:P" or "*:*" (0). */
+static unsigned endpoint_port(const char *ep)
+{
+    const char *c = ep != NULL ? strrchr(ep, ':') : NULL;
+    if (c == NULL || c[1] == '*')
+        return 0;
+    return (unsigned)strtoul(c + 1, NULL, 10);
+}
+
+static bool port_match(const struct port_expr *e, unsigned p)
+{
+    switch (e->op) {
+    case '=':
+        return p == e->port;
+    case '!':
+        return p != e->port;
+    case '<':
+        return p < e->port;
+    case '>':
+        return p > e->port;
+    case 'l':
+        return p <= e->port;
+    default:
+        return p >= e->port;
+    }
+}
+
+static bool sock_wanted(const struct sock_filter *f, const cJSON *s, bool is_tcp)
+{
+    if (f->ss && (f->tcp || f->udp) && !(is_tcp ? f->tcp : f->udp))
+        return false;
+    int st = ss_state_of(s);
+    unsigned mask = SS_ALL;
+    if (f->states != 0)
+        mask = f->states;
+    else if (f->ss && f->all)
+        mask = SS_ALL;
+    else if (f->ss && f->listening)
+        mask = 1u << SS_LISTEN | 1u << SS_CLOSED;
+    else if (f->ss)
+        mask = SS_CONNECTED;
+    if (st < 0 || !(mask & (1u << st)))
+        return false;
+    for (size_t i = 0; i < f->n_ports; i++) {
+        unsigned p = endpoint_port(jstr(s, f->ports[i].dst ? "remote" : "local"));
+        if (!port_match(&f->ports[i], p))
+            return false;
+    }
+    return true;
+}
+
+/* ss's filter words after "sockets": state X, sport|dport OP PORT, "and". */
+static void parse_sock_words(const char *const *w, int n, struct sock_filter *f)
+{
+    for (int i = 0; i < n; i++) {
+        if (strcmp(w[i], "and") == 0)
+            continue;
+        if (strcmp(w[i], "state") == 0 || strcmp(w[i], "exclude") == 0) {
+            bool excl = w[i][0] == 'e';
+            if (i + 1 == n)
+                die_usage("%s needs a state (e.g. established, listening, connected)", w[i]);
+            unsigned m = ss_state_mask(w[++i]);
+            if (m == 0)
+                die_usage("unknown state \"%s\"", w[i]);
+            f->states = excl ? (f->states != 0 ? f->states : SS_ALL) & ~m : f->states | m;
+            continue;
+        }
+        if (strcmp(w[i], "sport") == 0 || strcmp(w[i], "dport") == 0) {
+            static const struct {
+                const char *word;
+                char op;
+            } ops[] = {{"=", '='},  {"==", '='}, {"eq", '='}, {"!=", '!'}, {"ne", '!'},
+                       {"<", '<'},  {"lt", '<'}, {">", '>'},  {"gt", '>'}, {"<=", 'l'},
+                       {"le", 'l'}, {">=", 'g'}, {"ge", 'g'}};
+            if (f->n_ports == sizeof f->ports / sizeof f->ports[0])
+                die_usage("too many port expressions");
+            if (i + 2 >= n)
+                die_usage("usage: %s OP PORT (OP: = != < > <= >=, PORT: N or :N)", w[i]);
+            struct port_expr *e = &f->ports[f->n_ports];
+            e->dst = w[i][0] == 'd';
+            size_t k = 0;
+            while (k < sizeof ops / sizeof ops[0] && strcmp(ops[k].word, w[i + 1]) != 0)
+                k++;
+            if (k == sizeof ops / sizeof ops[0])
+                die_usage("unknown operator \"%s\" (expected = != < > <= >= or eq ne lt gt le ge)",
+                          w[i + 1]);
+            e->op = ops[k].op;
+            const char *p = w[i + 2][0] == ':' ? w[i + 2] + 1 : w[i + 2];
+            if (*p == '\0' || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p) ||
+                strtoul(p, NULL, 10) > 65535)
+                die_usage("\"%s\" is not a port (expected 0..65535 or :N)", w[i + 2]);
+            e->port = (unsigned)strtoul(p, NULL, 10);
+            f->n_ports++;
+            i += 2;
+            continue;
+        }
+        die_usage("unknown sockets filter \"%s\" (expected state, exclude, sport, dport; "
+                  "or, parentheses and addresses are not supported)",
+                  w[i]);
+    }
+}
+
+/* The program behind a client socket: /proc/PID/comm (ss's users:(...)),
+ * read here rather than in the daemon, which a hardened unit keeps from
+ * other users' processes. */
+static bool proc_comm(unsigned long long pid, char *out, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%llu/comm", pid);
+    FILE *fp = fopen(path, "re");
+    if (fp == NULL)
+        return false;
+    bool ok = fgets(out, (int)len, fp) != NULL;
+    fclose(fp);
+    if (!ok)
+        return false;
+    out[strcspn(out, "\n")] = '\0';
+    return out[0] != '\0';
+}
+
+/* Every client owner gets "comm" (its program name) when readable. */
+static void add_comms(cJSON *arr)
+{
+    cJSON *s;
+    cJSON_ArrayForEach(s, arr)
+    {
+        cJSON *own = cJSON_GetObjectItemCaseSensitive(s, "owner");
+        char comm[64];
+        if (own != NULL && jstr(own, "name") != NULL && strcmp(jstr(own, "name"), "client") == 0 &&
+            cJSON_GetObjectItemCaseSensitive(own, "comm") == NULL &&
+            proc_comm(jnum(own, "pid"), comm, sizeof comm))
+            cJSON_AddStringToObject(own, "comm", comm);
+    }
+}
+
+/* Drop what the filter does not want, in place. */
+static void filter_array(cJSON *arr, const struct sock_filter *f, bool is_tcp)
+{
+    cJSON *s = arr != NULL ? arr->child : NULL;
+    while (s != NULL) {
+        cJSON *next = s->next;
+        if (!sock_wanted(f, s, is_tcp))
+            cJSON_Delete(cJSON_DetachItemViaPointer(arr, s));
+        s = next;
+    }
+}
+
+/* ss -i's second line: congestion control, windows, RTTs, sizes, bytes. */
+static void socket_info(const cJSON *s, char *out, size_t len)
+{
+    snprintf(out, len,
+             "\t %s wscale:%llu,%llu rto:%.0f rtt:%.3f/%.3f minrtt:%.3f mss:%llu pmtu:%llu "
+             "rcvmss:%llu advmss:%llu cwnd:%llu ssthresh:%llu bytes_sent:%llu bytes_retrans:%llu "
+             "bytes_acked:%llu bytes_received:%llu segs_out:%llu segs_in:%llu "
+             "retrans:%llu/%llu lost:%llu sacked:%llu unacked:%llu",
+             jstr(s, "cc") != NULL ? jstr(s, "cc") : "-", jnum(s, "snd_wscale"),
+             jnum(s, "rcv_wscale"), (double)jnum(s, "rto_us") / 1000.0,
+             (double)jnum(s, "srtt_us") / 1000.0, (double)jnum(s, "rttvar_us") / 1000.0,
+             (double)jnum(s, "min_rtt_us") / 1000.0, jnum(s, "mss"), jnum(s, "pmtu"),
+             jnum(s, "rcv_mss"), jnum(s, "advmss"), jnum(s, "cwnd_segs"), jnum(s, "ssthresh_segs"),
+             jnum(s, "bytes_sent"), jnum(s, "bytes_retrans"), jnum(s, "bytes_acked"),
+             jnum(s, "bytes_received"), jnum(s, "segs_out"), jnum(s, "segs_in"),
+             jnum(s, "retries"), jnum(s, "retransmits"), jnum(s, "lost"), jnum(s, "sacked"),
+             jnum(s, "unacked"));
+}
+
 static void socket_row(struct table *t, const cJSON *s)
 {
     char rtt[48] = "-", cwnd[24] = "-", proc[64] = "-";
     if (cJSON_GetObjectItemCaseSensitive(s, "cwnd") != NULL) {
-        snprintf(cwnd, sizeof cwnd, "%llu", jnum(s, "cwnd"));
+        /* In segments, as ss shows it (bytes are in --json's "cwnd"). */
+        snprintf(cwnd, sizeof cwnd, "%llu", jnum(s, "cwnd_segs"));
         snprintf(rtt, sizeof rtt, "%.3f/%.3f", (double)jnum(s, "srtt_us") / 1000.0,
                  (double)jnum(s, "rttvar_us") / 1000.0);
     }
     const cJSON *own = cJSON_GetObjectItemCaseSensitive(s, "owner");
     if (own != NULL)
-        snprintf(proc, sizeof proc, "%s(pid=%llu,uid=%llu)", jstr(own, "name"), jnum(own, "pid"),
-                 jnum(own, "uid"));
+        snprintf(proc, sizeof proc, "%s(pid=%llu,uid=%llu)",
+                 jstr(own, "comm") != NULL ? jstr(own, "comm") : jstr(own, "name"),
+                 jnum(own, "pid"), jnum(own, "uid"));
     table_row(t, jstr(s, "proto"), jstr(s, "state"), num(jnum(s, "recv_q")),
               num(jnum(s, "send_q")), jstr(s, "local"), jstr(s, "remote"), cwnd, rtt, proc);
 }
 
-static void print_sockets(const cJSON *d)
+static void print_sockets(const cJSON *d, bool info)
 {
     struct table t;
     table_init(&t, "Netid,State,>Recv-Q,>Send-Q,Local Address:Port,Peer Address:Port,>cwnd,"
                    ">rtt(ms),Process");
     const cJSON *s;
-    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(d, "tcp")) socket_row(&t, s);
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(d, "tcp"))
+    {
+        socket_row(&t, s);
+        if (info && cJSON_GetObjectItemCaseSensitive(s, "cwnd") != NULL) {
+            char line[768];
+            socket_info(s, line, sizeof line);
+            table_trailer(&t, line);
+        }
+    }
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(d, "udp")) socket_row(&t, s);
     table_print(&t);
 }
 
-static void print_stats(const cJSON *d)
+static void print_stats(const cJSON *d, bool nstat)
 {
     const cJSON *g, *c;
+    if (nstat) {
+        /* As `nstat -az` prints them. */
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(d, "nstat"))
+        {
+            printf("%-32s %llu\n", c->string,
+                   c->valuedouble > 0 ? (unsigned long long)c->valuedouble : 0ull);
+        }
+        return;
+    }
     cJSON_ArrayForEach(g, d)
     {
+        if (strcmp(g->string, "nstat") == 0)
+            continue;
         printf("%s:\n", g->string);
         cJSON_ArrayForEach(c, g)
         {
@@ -475,7 +751,8 @@ int main(int argc, char **argv)
     const char *sock = getenv("TCPIPCTL_SOCKET");
     if (sock == NULL || sock[0] == '\0')
         sock = DEFAULT_SOCKET;
-    bool json = false;
+    bool json = false, nstat = false, prometheus = false;
+    struct sock_filter sf = {0};
     const char *max_bytes = NULL;
     const char *words[64];
     int nwords = 0;
@@ -493,6 +770,18 @@ int main(int argc, char **argv)
             max_bytes = argv[i];
             if (strspn(max_bytes, "0123456789") != strlen(max_bytes) || max_bytes[0] == '\0')
                 die_usage("--max-bytes \"%s\" is not a number", max_bytes);
+        } else if (strcmp(a, "--nstat") == 0) {
+            nstat = true;
+        } else if (strcmp(a, "--prometheus") == 0) {
+            prometheus = true;
+        } else if (a[0] == '-' && a[1] != '-' && a[1] != '\0' && strspn(a + 1, "tulain") == strlen(a + 1)) {
+            /* ss's -t -u -l -a -i (-n: always numeric), for sockets. */
+            sf.ss = sf.ss || strpbrk(a + 1, "tula") != NULL;
+            sf.tcp = sf.tcp || strchr(a + 1, 't') != NULL;
+            sf.udp = sf.udp || strchr(a + 1, 'u') != NULL;
+            sf.listening = sf.listening || strchr(a + 1, 'l') != NULL;
+            sf.all = sf.all || strchr(a + 1, 'a') != NULL;
+            sf.info = sf.info || strchr(a + 1, 'i') != NULL;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
@@ -527,9 +816,14 @@ int main(int argc, char **argv)
         if (off < sizeof req)
             off += (size_t)snprintf(req + off, sizeof req - off, "\n");
     } else if (is_simple) {
-        if (nwords > 1)
+        if (strcmp(words[0], "sockets") == 0)
+            parse_sock_words(words + 1, nwords - 1, &sf); /* ss's filter words */
+        else if (nwords > 1)
             die_usage("%s takes no arguments", words[0]);
-        off = (size_t)snprintf(req, sizeof req, "%s\n", words[0]);
+        if (strcmp(words[0], "stats") == 0 && prometheus)
+            off = (size_t)snprintf(req, sizeof req, "stats prometheus\n");
+        else
+            off = (size_t)snprintf(req, sizeof req, "%s\n", words[0]);
     } else if (strcmp(words[0], "capture") == 0) {
         const char *sub = nwords > 1 ? words[1] : "status";
         if (strcmp(sub, "start") == 0) {
@@ -574,7 +868,16 @@ int main(int argc, char **argv)
     }
     free(text);
     int status = 0;
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
+    if (jbool(doc, "ok") && strcmp(words[0], "sockets") == 0 && cJSON_IsObject(data)) {
+        /* ss's filters and program names, here: the daemon sends all. */
+        cJSON *tcp = cJSON_GetObjectItemCaseSensitive(data, "tcp");
+        cJSON *udp = cJSON_GetObjectItemCaseSensitive(data, "udp");
+        filter_array(tcp, &sf, true);
+        filter_array(udp, &sf, false);
+        add_comms(tcp);
+        add_comms(udp);
+    }
     if (!jbool(doc, "ok")) {
         const char *e = jstr(doc, "error");
         fprintf(stderr, "%s: %s: %s\n", prog, words[0], e != NULL ? e : "request failed");
@@ -587,6 +890,13 @@ int main(int argc, char **argv)
         status = 1;
     } else if (is_change && !json) {
         /* As `ip addr add`: silent on success. */
+    } else if (prometheus && strcmp(words[0], "stats") == 0) {
+        fputs(cJSON_IsString(data) ? data->valuestring : "", stdout);
+    } else if (json && nstat && strcmp(words[0], "stats") == 0) {
+        char *s = cJSON_Print(cJSON_GetObjectItemCaseSensitive(data, "nstat"));
+        if (s != NULL)
+            printf("%s\n", s);
+        free(s);
     } else if (json) {
         char *s = cJSON_Print(data);
         if (s != NULL)
@@ -603,9 +913,9 @@ int main(int argc, char **argv)
     } else if (strcmp(words[0], "route") == 0) {
         print_route(data);
     } else if (strcmp(words[0], "sockets") == 0) {
-        print_sockets(data);
+        print_sockets(data, sf.info);
     } else if (strcmp(words[0], "stats") == 0) {
-        print_stats(data);
+        print_stats(data, nstat);
     } else {
         print_capture(data);
     }

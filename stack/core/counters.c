@@ -228,6 +228,7 @@ static const char *const counter_names[CTR_MAX] = {
     [CTR_DHCP4_LEASES_EXPIRED] = "dhcp4.leases_expired",
     [CTR_DHCP4_CONFLICTS] = "dhcp4.conflicts",
     [CTR_ND_RX_DNS_IGNORED] = "nd.rx_dns_ignored",
+    [CTR_TCP_SYN_RETRANS] = "tcp.syn_retrans",
 };
 
 const char *stack_counter_name(enum stack_counter c)

@@ -118,6 +118,7 @@ static void on_rtx_timeout(struct tcp_sock *ts, uint64_t now)
             tcp_update_mss(ts);
     }
     if (ts->state == TCP_SYN_SENT || ts->state == TCP_SYN_RECEIVED) {
+        ctr_inc(ts->s, CTR_TCP_SYN_RETRANS);
         tcp_send_syn(ts, now);
         tcp_timer_arm_rtx(ts, now);
         return;

@@ -24,6 +24,11 @@ ITEST_CHECKS=(
     "tcpipctl addr: lo has 127.0.0.1/8 and ::1/128, scope host"
     "tcpipctl sockets: both ends of a 127.0.0.1 connection, each with its program's pid"
     "a frame from the link to 127.0.0.1 is dropped and counted (ipv4.rx_drop_martian)"
+    "tcpipctl sockets -t state established sport = :7000: only that end, named by its program"
+    "tcpipctl sockets -l: listeners and unconnected UDP only; -ta: all TCP, no UDP"
+    "tcpipctl sockets -ti: cwnd in segments, ss -i's line (rtt, mss, cwnd, bytes, retrans)"
+    "tcpipctl stats --nstat: Linux's names (TcpActiveOpens, TcpPassiveOpens...)"
+    "tcpipctl stats --prometheus and the daemon's textfile: the exposition format"
     "no sanitizer report"
 )
 itest_init loopback python3 cc
@@ -44,11 +49,12 @@ case $LIB in */asan/*) SANFLAGS=(-fsanitize=address,undefined) ;; esac
 IPC_SOCK=$TMP/ipc/tcpipd.sock
 CTL_SOCK=$TMP/ctl/control.sock
 write_config "$TMP/base.json" '{ "tcp_echo": { "enabled": true, "port": 7 } }'
-python3 - "$TMP/base.json" "$TMP/a.json" "$IPC_SOCK" "$CTL_SOCK" <<'PY'
+python3 - "$TMP/base.json" "$TMP/a.json" "$IPC_SOCK" "$CTL_SOCK" "$TMP/tcpipd.prom" <<'PY'
 import json, sys
 cfg = json.load(open(sys.argv[1]))
 cfg["ipc"] = {"path": sys.argv[3], "mode": "0660"}
 cfg["control"] = {"path": sys.argv[4], "mode": "0660"}
+cfg["stats"] = {"path": sys.argv[5], "interval": 1}
 json.dump(cfg, open(sys.argv[2], "w"), indent=2)
 PY
 ctl() { "$CTL" -s "$CTL_SOCK" "$@"; }
@@ -207,7 +213,7 @@ int main(void)
     int fd = tcpip_socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0 || tcpip_connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
         return 1;
-    sleep(5);
+    sleep(15);
     tcpip_close(fd);
     return 0;
 }
@@ -235,6 +241,34 @@ print("yes" if mine and srv else "no")' "$HOLD_PID")
     return 1
 }
 check "tcpipctl sockets: both ends of a 127.0.0.1 connection, each with its program's pid" sockets_ok
+
+ss_filter_ok() {
+    local out
+    out=$(ctl sockets -t state established sport = :7000)
+    # The header and one row: echo_server's end (its --fork child).
+    [ "$(echo "$out" | wc -l)" = 2 ] &&
+        echo "$out" | grep -Eq '^tcp +ESTABLISHED .* 127\.0\.0\.1:7000 +127\.0\.0\.1:[0-9]+ .*echo_server\(pid=[0-9]+,uid=0\)$' ||
+        { echo "$out" | sed 's/^/#   /'; false; }
+}
+check "tcpipctl sockets -t state established sport = :7000: only that end, named by its program" ss_filter_ok
+ss_listen_ok() {
+    local out
+    out=$(ctl sockets -l)
+    echo "$out" | tail -n +2 | grep -Evq '^(tcp +LISTEN|udp +UNCONN) ' && { echo "$out" | sed 's/^/#   /'; return 1; }
+    echo "$out" | grep -Eq '^tcp +LISTEN .*127\.0\.0\.1:7000 ' || return 1
+    out=$(ctl sockets -ta)
+    ! echo "$out" | grep -q '^udp' && echo "$out" | grep -Eq '^tcp +LISTEN' &&
+        echo "$out" | grep -Eq '^tcp +ESTABLISHED' || { echo "$out" | sed 's/^/#   /'; false; }
+}
+check "tcpipctl sockets -l: listeners and unconnected UDP only; -ta: all TCP, no UDP" ss_listen_ok
+ss_info_ok() {
+    local out
+    out=$(ctl sockets -ti dport = :7000)
+    echo "$out" | grep -Eq '^	 (cubic|newreno) wscale:[0-9]+,[0-9]+ rto:[0-9]+ rtt:[0-9.]+/[0-9.]+ .*mss:[0-9]+ .*cwnd:[0-9]+ .*bytes_sent:[0-9]+ .*retrans:[0-9]+/[0-9]+' &&
+        echo "$out" | grep -Eq '^tcp +ESTABLISHED +[0-9]+ +[0-9]+ +127\.0\.0\.1:[0-9]+ +127\.0\.0\.1:7000 +10 ' ||
+        { echo "$out" | sed 's/^/#   /'; false; }
+}
+check "tcpipctl sockets -ti: cwnd in segments, ss -i's line (rtt, mss, cwnd, bytes, retrans)" ss_info_ok
 
 # A perfect frame from the kernel side of the TAP, to our MAC, addressed
 # to 127.0.0.1 (RFC 1122 3.2.1.3 (g): never on a link).
@@ -264,7 +298,33 @@ PY
 }
 check "a frame from the link to 127.0.0.1 is dropped and counted (ipv4.rx_drop_martian)" martian_ok
 
-proc_wait "$HOLD_PID" 20
+nstat_ok() {
+    local out
+    out=$(ctl stats --nstat)
+    echo "$out" | grep -Eq '^TcpActiveOpens +[1-9][0-9]*$' &&
+        echo "$out" | grep -Eq '^TcpPassiveOpens +[1-9][0-9]*$' &&
+        echo "$out" | grep -Eq '^TcpExtTCPSynRetrans +[0-9]+$' &&
+        echo "$out" | grep -Eq '^IpInReceives +[0-9]+$' || { echo "$out" | head | sed 's/^/#   /'; false; }
+}
+check "tcpipctl stats --nstat: Linux's names (TcpActiveOpens, TcpPassiveOpens...)" nstat_ok
+prom_ok() {
+    local out f
+    out=$(ctl stats --prometheus)
+    for f in "$out" "$(cat "$TMP/tcpipd.prom" 2>/dev/null)"; do
+        echo "$f" | grep -Eq '^# TYPE tcpipd_tcp_active_opens_total counter$' &&
+            echo "$f" | grep -Eq '^tcpipd_tcp_active_opens_total [1-9][0-9]*$' &&
+            echo "$f" | grep -Eq '^tcpipd_netstat_TcpActiveOpens [1-9][0-9]*$' &&
+            echo "$f" | grep -Eq '^tcpipd_interface_tx_packets_total\{interface="lo"\} [1-9][0-9]*$' ||
+            { echo "$f" | head -5 | sed 's/^/#   /'; return 1; }
+    done
+    # Every line a comment or "name{labels} value" (the text format).
+    echo "$out" | grep -Evq '^(# (HELP|TYPE) .*|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [0-9.e+-]+)$' &&
+        { note "a line out of the format"; return 1; }
+    return 0
+}
+check "tcpipctl stats --prometheus and the daemon's textfile: the exposition format" prom_ok
+
+proc_wait "$HOLD_PID" 30
 tcpipd_stop "$A_PID"
 check "no sanitizer report" no_sanitizer_report "$TMP/a.log"
 itest_done

@@ -186,6 +186,20 @@ static void test_ipv4_dhcp(void **state)
                  "interfaces[0].host.ipv4", "needs");
 }
 
+static void test_stats_textfile(void **state)
+{
+    (void)state;
+    struct tcpipd_config cfg;
+    cf_load_ok(cf_doc("", "'stats': {'path': '/run/tcpipd/t.prom'}"), &cfg);
+    assert_string_equal(cfg.stats.path, "/run/tcpipd/t.prom");
+    assert_int_equal(cfg.stats.interval_s, 15);
+    EXPECT_ERROR(cf_doc("", "'stats': {'path': 't.prom'}"), "stats.path", "is not an absolute path");
+    EXPECT_ERROR(cf_doc("", "'stats': {'interval': 5}"), "stats.path", "required key is missing");
+    EXPECT_ERROR(cf_doc("", "'stats': {'path': '/x', 'interval': 0}"), "stats.interval",
+                 "out of range");
+    EXPECT_ERROR(cf_doc("", "'stats': {'path': '/x', 'every': 5}"), "stats.every", "unknown key");
+}
+
 /* The control channel's `route add` goes through the same parser, with
  * the running interfaces as the view. */
 static void test_route_json_for_control(void **state)
@@ -238,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_routes_refused),
         cmocka_unit_test(test_ipv4_addresses_refused),
         cmocka_unit_test(test_ipv4_dhcp),
+        cmocka_unit_test(test_stats_textfile),
         cmocka_unit_test(test_route_json_for_control),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

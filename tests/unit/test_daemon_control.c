@@ -267,8 +267,9 @@ static void test_stats(void **state)
     /* Every counter, grouped by its prefix, in the stack's order. */
     size_t total = 0;
     const cJSON *g;
-    cJSON_ArrayForEach(g, d) total += (size_t)cJSON_GetArraySize(g);
-    assert_int_equal(total, CTR_MAX);
+    cJSON_ArrayForEach(g, d) if (strcmp(g->string, "nstat") != 0) total +=
+        (size_t)cJSON_GetArraySize(g);
+    assert_int_equal(total, CTR_MAX); /* and "nstat", Linux's names (test_daemon_control_change) */
     assert_string_equal(cJSON_GetArrayItem(d, 0)->string, "eth");
     const cJSON *eth = cJSON_GetObjectItemCaseSensitive(d, "eth");
     assert_int_equal(ctl_number(eth, "tx_frames"), env_ctr(f->e, CTR_ETH_TX_FRAMES));

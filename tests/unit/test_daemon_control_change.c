@@ -233,6 +233,27 @@ static void test_link_mtu(void **state)
     assert_error(f, "link up tcpip0\n", EINVAL, "usage: link set");
 }
 
+/* stats: Linux's nstat names beside ours; the Prometheus exposition. */
+static void test_stats_names_and_prometheus(void **state)
+{
+    struct ctl_fixture *f = *state;
+    cJSON *doc = ctl_ask(f, "stats\n");
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(ctl_ok_data(doc), "nstat");
+    assert_non_null(ns);
+    assert_int_equal(ctl_number(ns, "TcpActiveOpens"), env_ctr(f->e, CTR_TCP_ACTIVE_OPENS));
+    assert_int_equal(ctl_number(ns, "IpInReceives"), env_ctr(f->e, CTR_IPV4_RX));
+    assert_int_equal(ctl_number(ns, "TcpExtTCPSynRetrans"), env_ctr(f->e, CTR_TCP_SYN_RETRANS));
+    cJSON_Delete(doc);
+    doc = ctl_ask(f, "stats prometheus\n");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(doc, "data");
+    assert_true(cJSON_IsString(d));
+    assert_non_null(strstr(d->valuestring, "# TYPE tcpipd_tcp_active_opens_total counter\n"));
+    assert_non_null(strstr(d->valuestring, "tcpipd_netstat_TcpActiveOpens "));
+    assert_non_null(strstr(d->valuestring, "tcpipd_interface_rx_packets_total{interface=\"tcpip0\"} "));
+    cJSON_Delete(doc);
+    assert_error(f, "stats openmetrics\n", EINVAL, "takes no arguments");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_route_refused, setup, ctl_teardown),
         cmocka_unit_test_setup_teardown(test_neigh_add_del, setup, ctl_teardown),
         cmocka_unit_test_setup_teardown(test_link_mtu, setup, ctl_teardown),
+        cmocka_unit_test_setup_teardown(test_stats_names_and_prometheus, setup, ctl_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
