@@ -707,13 +707,6 @@ void stack_dhcp4_release(struct stack *s, uint64_t now)
     }
 }
 
-static uint32_t secs_until(uint64_t at, uint64_t now)
-{
-    if (at == 0)
-        return STACK_LIFETIME_FOREVER;
-    return at > now ? (uint32_t)((at - now) / NS_PER_SEC) : 0;
-}
-
 bool stack_dhcp4_info(const struct stack *s, int ifindex, struct dhcp4_info *out, uint64_t now)
 {
     if (ifindex < 0 || ifindex >= s->n_netifs || s->netifs[ifindex].dhcp4 == NULL)
@@ -734,8 +727,8 @@ bool stack_dhcp4_info(const struct stack *s, int ifindex, struct dhcp4_info *out
     out->mtu = l->mtu;
     out->n_routes = l->n_routes;
     out->lease_s = l->lease_s == UINT32_MAX ? STACK_LIFETIME_FOREVER : l->lease_s;
-    out->renew_s = c->state == D_BOUND ? secs_until(c->t1_at, now) : 0;
-    out->rebind_s = c->state == D_BOUND || c->state == D_RENEWING ? secs_until(c->t2_at, now) : 0;
-    out->expires_s = secs_until(c->expires_at, now);
+    out->renew_s = c->state == D_BOUND ? seconds_left(c->t1_at, now) : 0;
+    out->rebind_s = c->state == D_BOUND || c->state == D_RENEWING ? seconds_left(c->t2_at, now) : 0;
+    out->expires_s = seconds_left(c->expires_at, now);
     return true;
 }

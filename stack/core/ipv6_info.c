@@ -7,18 +7,6 @@
 
 #include "stack/core/nd.h"
 
-/* Seconds from now until end (a `now` value; 0 = never), rounded down. */
-static uint32_t seconds_left(uint64_t end, uint64_t now)
-{
-    if (end == 0)
-        return STACK_LIFETIME_FOREVER;
-    if (end <= now)
-        return 0;
-    uint64_t s = (end - now) / NS_PER_SEC;
-    /* A finite lifetime never reads as "forever". */
-    return s >= STACK_LIFETIME_FOREVER ? STACK_LIFETIME_FOREVER - 1 : (uint32_t)s;
-}
-
 static const char *addr6_state_text(enum addr6_state st)
 {
     switch (st) {

@@ -68,16 +68,6 @@ int stack_netif_set_mtu(struct stack *s, int ifindex, uint32_t mtu)
     return 0;
 }
 
-static uint32_t seconds_left(uint64_t until, uint64_t now)
-{
-    if (until == 0)
-        return STACK_LIFETIME_FOREVER;
-    if (until <= now)
-        return 0;
-    uint64_t left = (until - now) / NS_PER_SEC;
-    return left >= STACK_LIFETIME_FOREVER ? STACK_LIFETIME_FOREVER - 1 : (uint32_t)left;
-}
-
 static void addr4_append(const struct netif *nif, struct addr4_info *out, size_t max,
                          size_t *n, uint64_t now)
 {

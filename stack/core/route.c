@@ -227,16 +227,6 @@ uint64_t route_next_deadline(const struct stack *s)
     return d;
 }
 
-static uint32_t seconds_left(uint64_t until, uint64_t now)
-{
-    if (until == 0)
-        return STACK_LIFETIME_FOREVER;
-    if (until <= now)
-        return 0;
-    uint64_t left = (until - now) / NS_PER_SEC;
-    return left >= STACK_LIFETIME_FOREVER ? STACK_LIFETIME_FOREVER - 1 : (uint32_t)left;
-}
-
 size_t stack_route4_list(const struct stack *s, struct stack_route *out, size_t max,
                          uint64_t now)
 {

@@ -220,6 +220,19 @@ static inline void ctr_add(struct stack *s, enum stack_counter c, uint64_t n)
     s->ctr[c] += n;
 }
 
+/* Seconds from now until end (a `now` value; 0 = never: FOREVER), rounded
+ * down, for the lists tools read (lifetimes of addresses, routes, leases).
+ * A finite lifetime never reads as "forever". */
+static inline uint32_t seconds_left(uint64_t end, uint64_t now)
+{
+    if (end == 0)
+        return STACK_LIFETIME_FOREVER;
+    if (end <= now)
+        return 0;
+    uint64_t s = (end - now) / NS_PER_SEC;
+    return s >= STACK_LIFETIME_FOREVER ? STACK_LIFETIME_FOREVER - 1 : (uint32_t)s;
+}
+
 /* Format and hand a line to cfg.log (if set). */
 void stack_log(const struct stack *s, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

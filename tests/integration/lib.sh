@@ -122,6 +122,37 @@ ns_create() {
     ip -n "$NS" link set lo up
 }
 
+# far_create FAR MTU ADDR...: a second namespace FAR (tracked for
+# cleanup) behind the test namespace's kernel, which routes (forwarding
+# on, no reverse-path filter, no DAD delays: all namespaced sysctls):
+# veth rt0 in $NS (10.77.2.1/24, fd77::2:1/112, MTU MTU) <-> far0 in FAR
+# with the given addresses (a.b.c.d/24, x::y/112), and FAR's routes back
+# to 10.77.0.0/23 and fd77::/111 through the router. No default route.
+far_create() {
+    local far=$1 mtu=$2 a
+    shift 2
+    ip netns add "$far" || return 1
+    ITEST_NETNS+=("$far")
+    ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+        net.ipv6.conf.default.accept_dad=0 net.ipv4.conf.all.rp_filter=0 \
+        net.ipv4.conf.default.rp_filter=0 || return 1
+    ip -n "$far" link set lo up &&
+        ip -n "$NS" link add rt0 type veth peer name far0 netns "$far" &&
+        ip -n "$NS" link set rt0 mtu "$mtu" &&
+        ip -n "$NS" addr add 10.77.2.1/24 dev rt0 &&
+        ip -n "$NS" -6 addr add fd77::2:1/112 dev rt0 nodad &&
+        ip -n "$NS" link set rt0 up || return 1
+    for a in "$@"; do
+        case $a in
+        *:*) ip -n "$far" -6 addr add "$a" dev far0 nodad || return 1 ;;
+        *) ip -n "$far" addr add "$a" dev far0 || return 1 ;;
+        esac
+    done
+    ip -n "$far" link set far0 up &&
+        ip -n "$far" route add 10.77.0.0/23 via 10.77.2.1 &&
+        ip -n "$far" -6 route add fd77::/111 via fd77::2:1
+}
+
 # proc_running PID: alive and not a zombie (kill -0 succeeds on a zombie).
 proc_running() {
     local st

@@ -176,6 +176,8 @@ decline_ok() {
         ! bctl addr | grep -q "10.77.1.50" || { show_log "$TMP/dnsmasq1.log" 10; show_log "$TMP/b.log" 10; false; }
 }
 check "a second client offered an address another host holds: RFC 5227 probe answered, DHCPDECLINE" decline_ok
+# dnsmasq first: it would complain about tcpip1 going away with tcpipd.
+[ -n "${D1_PID:-}" ] && kill -TERM "$D1_PID" 2>/dev/null && proc_wait "$D1_PID" 5
 [ -n "${B_PID:-}" ] && tcpipd_stop "$B_PID"
 
 expire_ok() {

@@ -40,8 +40,6 @@ ITEST_CHECKS=(
 itest_init routes ping tcpdump python3 cc radvd
 ns_create || itest_unavailable "cannot create a namespace"
 FAR=tcpip-far-$$
-ip netns add "$FAR" || itest_unavailable "cannot create a second namespace"
-ITEST_NETNS+=("$FAR")
 farx() { ip netns exec "$FAR" "$@"; }
 
 BUILD_DIR=$(dirname "$TCPIPD")
@@ -50,24 +48,7 @@ CTL=$BUILD_DIR/tcpipctl
 CTL_SOCK=$TMP/control.sock
 ctl() { "$CTL" -s "$CTL_SOCK" "$@"; }
 
-topology_ok() {
-    # The router: forwarding on, no reverse-path filter (replies may come
-    # back by the other TAP), IPv6 without DAD delays; all namespaced.
-    nsx sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-        net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.forwarding=1 \
-        net.ipv6.conf.default.accept_dad=0 || return 1
-    ip -n "$FAR" link set lo up &&
-        ip -n "$NS" link add rt0 type veth peer name far0 netns "$FAR" &&
-        ip -n "$NS" addr add 10.77.2.1/24 dev rt0 &&
-        ip -n "$NS" -6 addr add fd77::2:1/112 dev rt0 nodad &&
-        ip -n "$NS" link set rt0 up &&
-        ip -n "$FAR" addr add 10.77.2.2/24 dev far0 &&
-        ip -n "$FAR" addr add 10.77.2.130/24 dev far0 &&
-        ip -n "$FAR" -6 addr add fd77::2:2/112 dev far0 nodad &&
-        ip -n "$FAR" link set far0 up &&
-        ip -n "$FAR" route add 10.77.0.0/23 via 10.77.2.1 &&
-        ip -n "$FAR" -6 route add fd77::/111 via fd77::2:1
-}
+topology_ok() { far_create "$FAR" 1500 10.77.2.2/24 10.77.2.130/24 fd77::2:2/112; }
 check "two namespaces: the test's kernel routes between tcpip0, tcpip1 and the far host" topology_ok
 
 cat >"$TMP/a.json" <<JSON
