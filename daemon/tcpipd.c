@@ -394,12 +394,17 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
         return;
     }
     if (ifaces_differ(&d->cfg, next))
-        log_msg(STACK_LOG_WARN, "reload: interface changes in %s need a restart; not applied",
+        log_msg(STACK_LOG_WARN, "reload: interface changes in %s need a restart; not applied "
+                "(routes, addresses, neighbours and MTU change live with tcpipctl)",
                 d->config_path);
     if (memcmp(&d->cfg.stack, &next->stack, sizeof next->stack) != 0)
         /* Both come from config_defaults(), which zeroes the whole struct
          * first, so padding compares equal. */
         log_msg(STACK_LOG_WARN, "reload: stack tunable changes in %s need a restart; not applied",
+                d->config_path);
+    if (strcmp(d->cfg.stats.path, next->stats.path) != 0 ||
+        d->cfg.stats.interval_s != next->stats.interval_s)
+        log_msg(STACK_LOG_WARN, "reload: a change of \"stats\" in %s needs a restart; not applied",
                 d->config_path);
     if (strcmp(d->cfg.user, next->user) != 0)
         log_msg(STACK_LOG_WARN, "reload: a change of user in %s needs a restart; not applied",
