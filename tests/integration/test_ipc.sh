@@ -212,7 +212,7 @@ udp_ok() {
 }
 check "udp_echo on the stack: two datagrams from socat come back identical" udp_ok
 udp_listed_ok() {
-    ctl sockets | grep -E "^udp +UNCONN +0 +0 +10\.77\.0\.2:7001 +\*:\* .*client\(pid=$UDP_PID,uid=0\)$" >/dev/null &&
+    ctl sockets | grep -E "^udp +UNCONN +0 +0 +10\.77\.0\.2:7001 +\*:\* .*udp_echo\(pid=$UDP_PID,uid=0\)$" >/dev/null &&
         ctl sockets --json | python3 -c '
 import json, sys
 pid = int(sys.argv[1])
