@@ -77,7 +77,22 @@ itest_unavailable() { # reason
 }
 
 itest_cleanup() {
-    local pid ns
+    local pid ns i alive
+    # TERM first: a `timeout CMD` we started passes it on to CMD and exits;
+    # a KILL would orphan CMD (a tcpdump, say), and an orphan holding our
+    # stdout keeps tests/run.sh's tee, and so `make test`, waiting. Then,
+    # after at most 2 s, KILL what is left.
+    for pid in "${ITEST_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for ((i = 0; i < 20; i++)); do
+        alive=0
+        for pid in "${ITEST_PIDS[@]}"; do
+            proc_running "$pid" && alive=1
+        done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
     for pid in "${ITEST_PIDS[@]}"; do
         if kill -0 "$pid" 2>/dev/null; then
             kill -KILL "$pid" 2>/dev/null
