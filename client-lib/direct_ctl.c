@@ -38,6 +38,18 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static int pool[POOL_MAX];
 static int pool_n;
 static pid_t pool_pid;
+/* Bit (fd % 64) set while a pooled session has such a number: lets the
+ * preload library's close() of any fd skip the pool's lock (below). */
+static _Atomic uint64_t pool_hint;
+
+/* pool_lock held. */
+static void pool_hint_update(void)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < pool_n; i++)
+        h |= (uint64_t)1 << ((unsigned)pool[i] & 63);
+    atomic_store_explicit(&pool_hint, h, memory_order_relaxed);
+}
 
 static __thread char reach_msg[256];
 
@@ -148,6 +160,32 @@ void libtcpip_sessions_reset(void)
         libtcpip_sys.close(pool[i]);
     pool_n = 0;
     pool_pid = getpid();
+    pool_hint_update();
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* The application closes fds first..last itself (close, close_range,
+ * closefrom, dup2 over them): an idle session among them is dropped from
+ * the pool, not closed (the caller closes it), so that no request ever
+ * goes to whatever file reuses the number. */
+bool libtcpip_sessions_maybe(unsigned first, unsigned last)
+{
+    uint64_t hint = atomic_load_explicit(&pool_hint, memory_order_relaxed);
+    return hint != 0 && (first != last || ((hint >> (first & 63)) & 1));
+}
+
+void libtcpip_sessions_forget(unsigned first, unsigned last)
+{
+    if (!libtcpip_sessions_maybe(first, last))
+        return;
+    pthread_mutex_lock(&pool_lock);
+    for (int i = 0; i < pool_n;) {
+        if ((unsigned)pool[i] >= first && (unsigned)pool[i] <= last)
+            pool[i] = pool[--pool_n];
+        else
+            i++;
+    }
+    pool_hint_update();
     pthread_mutex_unlock(&pool_lock);
 }
 
@@ -167,6 +205,7 @@ static int pool_take(void)
     }
     if (pool_n > 0)
         fd = pool[--pool_n];
+    pool_hint_update();
     pthread_mutex_unlock(&pool_lock);
     return fd;
 }
@@ -177,6 +216,7 @@ static void pool_give(int fd)
     if (pool_pid == getpid() && pool_n < POOL_MAX) {
         pool[pool_n++] = fd;
         fd = -1;
+        pool_hint_update();
     }
     pthread_mutex_unlock(&pool_lock);
     if (fd >= 0)

@@ -228,6 +228,11 @@ int libtcpip_call(int sock_fd, const uint8_t *msg, size_t len, struct ipc_reply 
 pid_t libtcpip_daemon_pid(bool ask);
 /* Why the last session could not be made, for tcpip_strerror. */
 const char *libtcpip_reach_error(void);
+/* The application closes fds first..last itself: idle sessions among
+ * them leave the pool (unclosed). Cheap when none can be (a hint). */
+void libtcpip_sessions_forget(unsigned first, unsigned last);
+/* Whether an idle session may be among first..last (no lock: a hint). */
+bool libtcpip_sessions_maybe(unsigned first, unsigned last);
 /* Take (true) or give back the sessions' locks: around fork(2). */
 void libtcpip_sessions_lock(bool lock);
 /* Forget this process's sessions (tests; a fork does it by itself). */

@@ -695,6 +695,10 @@ PRELOAD_EXPORT int close(int fd)
 {
     if (kind_of_fd(fd) != DKIND_NONE && map_is_ours())
         libtcpip_table_drop(fd);  /* the daemon sees the last close itself */
+    /* A program that closes fds it did not open (closefrom-style loops)
+     * may close one of the library's sessions: it leaves the pool. */
+    if (fd >= 0 && libtcpip_sessions_maybe((unsigned)fd, (unsigned)fd) && map_is_ours())
+        libtcpip_sessions_forget((unsigned)fd, (unsigned)fd);
     return libtcpip_sys.close(fd);
 }
 
@@ -704,16 +708,20 @@ PRELOAD_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
     /* Forget the fds only if they will be closed: not for a bad call,
      * nor for CLOSE_RANGE_CLOEXEC (which only marks them). */
     if (first <= last && (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) == 0 &&
-        !(flags & CLOSE_RANGE_CLOEXEC) && map_is_ours())
+        !(flags & CLOSE_RANGE_CLOEXEC) && map_is_ours()) {
         libtcpip_table_drop_range(first, last);
+        libtcpip_sessions_forget(first, last);
+    }
     return libtcpip_sys.close_range(first, last, flags);
 }
 
 PRELOAD_EXPORT void closefrom(int lowfd)
 {
     ensure_init();
-    if (lowfd >= 0 && map_is_ours())
+    if (lowfd >= 0 && map_is_ours()) {
         libtcpip_table_drop_range((unsigned)lowfd, UINT_MAX);
+        libtcpip_sessions_forget((unsigned)lowfd, UINT_MAX);
+    }
     libtcpip_sys.closefrom(lowfd);
 }
 
@@ -735,9 +743,18 @@ PRELOAD_EXPORT int dup(int fd)
     return r;
 }
 
+/* dup2/dup3 over one of the library's sessions closes it first. */
+static void dup_over(int fd, int fd2)
+{
+    if (fd2 >= 0 && fd2 != fd && libtcpip_sessions_maybe((unsigned)fd2, (unsigned)fd2) &&
+        map_is_ours())
+        libtcpip_sessions_forget((unsigned)fd2, (unsigned)fd2);
+}
+
 PRELOAD_EXPORT int dup2(int fd, int fd2)
 {
     ensure_init();
+    dup_over(fd, fd2);
     int r = libtcpip_sys.dup2(fd, fd2);
     dup_result(fd, r);
     return r;
@@ -746,6 +763,7 @@ PRELOAD_EXPORT int dup2(int fd, int fd2)
 PRELOAD_EXPORT int dup3(int fd, int fd2, int flags)
 {
     ensure_init();
+    dup_over(fd, fd2);
     int r = libtcpip_sys.dup3(fd, fd2, flags);
     dup_result(fd, r);
     return r;

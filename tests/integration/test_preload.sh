@@ -180,6 +180,34 @@ for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
     os.close(r); os.close(w)
 print(" ".join(out))') || { note "stale socket numbers: the program failed"; return 1; }
     [ "$got" = "pipe data pipe data" ] || { note "a pipe on a stale socket number gave '$got'"; return 1; }
+    # A program that closes every fd it did not open (closefrom, as sshd
+    # does) closes the library's idle session too; a socketpair then
+    # reuses the number: no request may go there, and sockets still work.
+    local how
+    for how in close_range close; do
+        got=$(nsx timeout 20 "${RUN[@]}" python3 -c '
+import os, socket, sys
+socket.socket().close()          # a session now idles in the pool
+if sys.argv[1] == "close_range":
+    os.closerange(3, 4096)
+else:
+    for fd in range(3, 64):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+pairs = [socket.socketpair() for _ in range(4)]
+t = socket.socket()
+t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for a, b in pairs:
+    b.setblocking(False)
+    try:
+        print("leaked into a socketpair:", b.recv(64))
+    except BlockingIOError:
+        pass
+print("sessions ok")' "$how" 2>&1)
+        [ "$got" = "sessions ok" ] || { note "after closing every fd ($how): $got"; return 1; }
+    done
 }
 
 # ---- curl and wget: 100 MiB from a kernel-side HTTP server ----
