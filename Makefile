@@ -394,5 +394,6 @@ clean:
 	rm -rf build
 
 -include $(LIBTCPIP_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d)
--include $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) $(BUILD)/tests/api/api_suite.d $(API_SUITE_PLAIN).d
+-include $(EXAMPLE_SRC:%.c=$(BUILD)/%.d) $(BUILD)/tests/api/api_suite.d $(API_SUITE_PLAIN).d \
+	$(BUILD)/tests/scripts/test_scripts.d
 -include $(STACK_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(IPC_OBJ:.o=.d) $(UNIT_SUPPORT_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(SIM_SUPPORT_OBJ:.o=.d) $(SIM_SRC:%.c=$(BUILD)/%.d) $(BUILD)/daemon/main.d $(BUILD)/tools/tcpipctl.d
